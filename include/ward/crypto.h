@@ -1,0 +1,126 @@
+/* ward — cryptographic primitives: a thin layer over libsodium and OpenSSL. */
+#ifndef WARD_CRYPTO_H
+#define WARD_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ward/buf.h"
+#include "ward/err.h"
+
+#define WARD_X25519_LEN 32  /* X25519 private and public key size */
+#define WARD_XEDDSA_SIG_LEN 64
+#define WARD_XEDDSA_RANDOM_LEN 64
+#define WARD_SHA256_LEN 32
+#define WARD_SHA512_LEN 64
+#define WARD_AES256_KEY_LEN 32
+#define WARD_AES_BLOCK_LEN 16
+
+/*
+ * Initialises libsodium. Call once before any other ward function; safe to
+ * call again. WARD_ERR_INTERNAL if the library cannot start.
+ */
+ward_err ward_crypto_init(void);
+
+/* Fills |out| with |n| bytes from the operating system's CSPRNG. */
+void ward_random(uint8_t *out, size_t n);
+
+/* Wipes |n| bytes at |p| in a way the compiler cannot elide. */
+void ward_memzero(void *p, size_t n);
+
+/* Constant-time comparison: 1 if equal, 0 if not. */
+int ward_ct_equal(const void *a, const void *b, size_t n);
+
+/*
+ * Memory for long-lived secrets: guard pages, mlock'd, excluded from core
+ * dumps (sodium_malloc). Returns NULL when out of memory. ward_secure_free
+ * wipes and frees; NULL does nothing.
+ */
+void *ward_secure_alloc(size_t n);
+void ward_secure_free(void *p);
+
+/* ---- X25519 (RFC 7748) ---- */
+
+/* Draws a fresh clamped private key and its public key. */
+ward_err ward_x25519_keypair(uint8_t priv[WARD_X25519_LEN],
+                             uint8_t pub[WARD_X25519_LEN]);
+
+/* Computes the public key of |priv| (which is clamped as X25519 requires). */
+ward_err ward_x25519_public(uint8_t pub[WARD_X25519_LEN],
+                            const uint8_t priv[WARD_X25519_LEN]);
+
+/*
+ * The shared secret of |priv| and |pub|. WARD_ERR_CRYPTO if the result is
+ * all zeros (|pub| is a low-order point), so a peer cannot force a known key.
+ */
+ward_err ward_x25519(uint8_t shared[WARD_X25519_LEN],
+                     const uint8_t priv[WARD_X25519_LEN],
+                     const uint8_t pub[WARD_X25519_LEN]);
+
+/* ---- XEdDSA signatures on Curve25519 keys (Signal's specification) ---- */
+
+/* Signs |msg| with the X25519 private key |priv|, with fresh randomness. */
+ward_err ward_xeddsa_sign(uint8_t sig[WARD_XEDDSA_SIG_LEN],
+                          const uint8_t priv[WARD_X25519_LEN],
+                          const uint8_t *msg, size_t msg_len);
+
+/* As ward_xeddsa_sign with caller-chosen randomness Z (for known answers). */
+ward_err ward_xeddsa_sign_z(uint8_t sig[WARD_XEDDSA_SIG_LEN],
+                            const uint8_t priv[WARD_X25519_LEN],
+                            const uint8_t *msg, size_t msg_len,
+                            const uint8_t z[WARD_XEDDSA_RANDOM_LEN]);
+
+/*
+ * Verifies |sig| over |msg| against the X25519 public key |pub|.
+ * WARD_OK or WARD_ERR_AUTH (also for a non-canonical key or signature).
+ */
+ward_err ward_xeddsa_verify(const uint8_t sig[WARD_XEDDSA_SIG_LEN],
+                            const uint8_t pub[WARD_X25519_LEN],
+                            const uint8_t *msg, size_t msg_len);
+
+/* ---- hashes, HMAC and HKDF ---- */
+
+void ward_sha256(uint8_t out[WARD_SHA256_LEN], const uint8_t *msg, size_t n);
+void ward_sha512(uint8_t out[WARD_SHA512_LEN], const uint8_t *msg, size_t n);
+
+/* HMAC-SHA-256 (RFC 2104) with a key of any length. */
+void ward_hmac_sha256(uint8_t out[WARD_SHA256_LEN], const uint8_t *key,
+                      size_t key_len, const uint8_t *msg, size_t msg_len);
+
+/* Incremental HMAC-SHA-256, for MACs over several pieces. */
+typedef struct ward_hmac {
+    uint8_t opaque[512] __attribute__((aligned(16)));
+} ward_hmac;
+void ward_hmac_init(ward_hmac *h, const uint8_t *key, size_t key_len);
+void ward_hmac_update(ward_hmac *h, const uint8_t *msg, size_t n);
+/* Writes the tag and wipes the state. */
+void ward_hmac_final(ward_hmac *h, uint8_t out[WARD_SHA256_LEN]);
+
+/*
+ * HKDF-SHA-256 (RFC 5869): extract with |salt| (NULL or empty means 32 zero
+ * bytes, as the RFC says), then expand to |out_len| bytes with |info|.
+ * WARD_ERR_INVALID_ARG if |out_len| exceeds 255 * 32.
+ */
+ward_err ward_hkdf_sha256(uint8_t *out, size_t out_len, const uint8_t *ikm,
+                          size_t ikm_len, const uint8_t *salt, size_t salt_len,
+                          const uint8_t *info, size_t info_len);
+
+/* ---- AES-256-CBC with PKCS#7 padding (OpenSSL) ---- */
+
+/* Encrypts |n| bytes; appends n + (16 - n % 16) bytes of ciphertext to |out|. */
+ward_err ward_aes256_cbc_encrypt(ward_buf *out,
+                                 const uint8_t key[WARD_AES256_KEY_LEN],
+                                 const uint8_t iv[WARD_AES_BLOCK_LEN],
+                                 const uint8_t *pt, size_t n);
+
+/*
+ * Decrypts and unpads, appending the plaintext to |out|. WARD_ERR_AUTH for a
+ * length that is not a positive multiple of 16 or for bad padding. Callers
+ * must authenticate the ciphertext first: padding errors are not a MAC.
+ */
+ward_err ward_aes256_cbc_decrypt(ward_buf *out,
+                                 const uint8_t key[WARD_AES256_KEY_LEN],
+                                 const uint8_t iv[WARD_AES_BLOCK_LEN],
+                                 const uint8_t *ct, size_t n);
+
+#endif

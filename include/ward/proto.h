@@ -1,0 +1,260 @@
+/*
+ * ward — the Signal-compatible protocol: keys, X3DH, the Double Ratchet and
+ * the v3 wire format, byte-compatible with libsignal-protocol-c 2.3.
+ *
+ * Ownership: every _new/_generate/_deserialize returns an object the caller
+ * frees with the matching _free (which wipes its secrets; _free(NULL) does
+ * nothing). Output buffers are appended to, never replaced. Out-parameters
+ * are written only on success.
+ */
+#ifndef WARD_PROTO_H
+#define WARD_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ward/buf.h"
+#include "ward/err.h"
+
+#define WARD_PUBKEY_LEN 33 /* serialised public key: 0x05 || X25519 key */
+#define WARD_KEY_TYPE_DJB 0x05
+#define WARD_SIGNATURE_LEN 64
+#define WARD_PROTO_VERSION 3
+#define WARD_VERSION_BYTE 0x33 /* (message version << 4) | current version */
+#define WARD_MAC_LEN 8
+
+/* Message type numbers as applications carry them beside the bytes. */
+#define WARD_MSG_SIGNAL 2 /* SignalMessage ("whisper") */
+#define WARD_MSG_PREKEY 3 /* PreKeySignalMessage */
+
+/* libsignal's limits, which interoperating peers rely on. */
+#define WARD_MAX_SKIP 2000           /* skipped keys per chain; max gap */
+#define WARD_MAX_RECEIVER_CHAINS 5
+#define WARD_MAX_ARCHIVED_STATES 40
+
+/* ---- identities ---- */
+
+typedef struct ward_identity ward_identity;
+
+/* A fresh identity key pair and a random registration id (1..16380, as
+ * libsignal's key helper draws them). Kept in secure memory. */
+ward_err ward_identity_generate(ward_identity **out);
+
+/* An identity from a known X25519 private key (clamped on the way in). */
+ward_err ward_identity_from_private(ward_identity **out,
+                                   const uint8_t priv[32],
+                                   uint32_t registration_id);
+void ward_identity_free(ward_identity *id);
+
+/* The 33-byte serialised public key. */
+void ward_identity_public(const ward_identity *id,
+                          uint8_t pub[WARD_PUBKEY_LEN]);
+uint32_t ward_identity_registration_id(const ward_identity *id);
+
+/* Signs |msg| with the identity key (XEdDSA). */
+ward_err ward_identity_sign(const ward_identity *id, const uint8_t *msg,
+                            size_t n, uint8_t sig[WARD_SIGNATURE_LEN]);
+
+/* Versioned byte format holding the private key: store it 0600. */
+ward_err ward_identity_serialize(const ward_identity *id, ward_buf *out);
+ward_err ward_identity_deserialize(ward_identity **out, const uint8_t *p,
+                                   size_t n);
+
+/* ---- this device's prekeys ---- */
+
+typedef struct ward_prekeys ward_prekeys;
+
+ward_err ward_prekeys_new(ward_prekeys **out);
+void ward_prekeys_free(ward_prekeys *pk);
+
+/* Generates a signed prekey with id |key_id| signed by |id|, replacing any
+ * with the same id. |timestamp| is opaque (milliseconds, by convention). */
+ward_err ward_prekeys_generate_signed(ward_prekeys *pk,
+                                      const ward_identity *id,
+                                      uint32_t key_id, uint64_t timestamp);
+
+/* Generates |count| one-time prekeys with ids start_id, start_id + 1, ...
+ * (ids wrap past 0xFFFFFE, as libsignal's do; 0 is never used). */
+ward_err ward_prekeys_generate_onetime(ward_prekeys *pk, uint32_t start_id,
+                                       uint32_t count);
+
+/* Adds a signed or one-time prekey from raw private keys (import). */
+ward_err ward_prekeys_add_signed(ward_prekeys *pk, uint32_t key_id,
+                                 const uint8_t priv[32],
+                                 const uint8_t sig[WARD_SIGNATURE_LEN],
+                                 uint64_t timestamp);
+ward_err ward_prekeys_add_onetime(ward_prekeys *pk, uint32_t key_id,
+                                  const uint8_t priv[32]);
+
+/* Number of one-time prekeys left, and removal (after a server confirms a
+ * key was handed out, say). WARD_ERR_NO_PREKEY if the id is unknown. */
+size_t ward_prekeys_onetime_count(const ward_prekeys *pk);
+ward_err ward_prekeys_remove_onetime(ward_prekeys *pk, uint32_t key_id);
+
+/* Calls |fn| for each one-time prekey (id, 33-byte public key), for upload. */
+void ward_prekeys_each_onetime(const ward_prekeys *pk,
+                               void (*fn)(void *ctx, uint32_t id,
+                                          const uint8_t pub[WARD_PUBKEY_LEN]),
+                               void *ctx);
+
+ward_err ward_prekeys_serialize(const ward_prekeys *pk, ward_buf *out);
+ward_err ward_prekeys_deserialize(ward_prekeys **out, const uint8_t *p,
+                                  size_t n);
+
+/* ---- prekey bundles ---- */
+
+/* What a server hands out so that someone can start a session with us. */
+typedef struct ward_bundle {
+    uint32_t registration_id;
+    uint32_t device_id;
+    int has_prekey; /* one-time prekeys run out; then 0 */
+    uint32_t prekey_id;
+    uint8_t prekey[WARD_PUBKEY_LEN];
+    uint32_t signed_prekey_id;
+    uint8_t signed_prekey[WARD_PUBKEY_LEN];
+    uint8_t signed_prekey_sig[WARD_SIGNATURE_LEN];
+    uint8_t identity[WARD_PUBKEY_LEN];
+} ward_bundle;
+
+/* Fills |out| with our bundle using signed prekey |signed_id| and one-time
+ * prekey |onetime_id| (0: none). WARD_ERR_NO_PREKEY for an unknown id. */
+ward_err ward_prekeys_bundle(const ward_prekeys *pk, const ward_identity *id,
+                             uint32_t device_id, uint32_t signed_id,
+                             uint32_t onetime_id, ward_bundle *out);
+
+/* ---- sessions ---- */
+
+/*
+ * A session record with one peer device: the current ratchet state, up to
+ * 40 archived states (still able to decrypt late messages), and the peer's
+ * trusted identity key.
+ */
+typedef struct ward_session ward_session;
+
+ward_err ward_session_new(ward_session **out);
+void ward_session_free(ward_session *s);
+
+/* 1 if the session can encrypt. */
+int ward_session_is_ready(const ward_session *s);
+
+/*
+ * X3DH as the initiator: checks the bundle's signed-prekey signature and
+ * the peer's identity, then starts a new current state (archiving the old).
+ * Errors: WARD_ERR_AUTH (bad signature), WARD_ERR_UNTRUSTED_IDENTITY (the
+ * session trusts another identity key), WARD_ERR_MALFORMED (a key without
+ * the 0x05 type byte), WARD_ERR_CRYPTO (a low-order key).
+ */
+ward_err ward_session_init_from_bundle(ward_session *s,
+                                       const ward_identity *self,
+                                       const ward_bundle *bundle);
+
+/*
+ * Encrypts |n| bytes, appending the serialised message to |out| and its type
+ * (WARD_MSG_PREKEY until the peer has answered, then WARD_MSG_SIGNAL) to
+ * |*type|. WARD_ERR_NO_SESSION if the session cannot encrypt.
+ */
+ward_err ward_session_encrypt(ward_session *s, const uint8_t *pt, size_t n,
+                              ward_buf *out, int *type);
+
+/*
+ * Decrypts a message of |type|, appending the plaintext to |pt|. A
+ * PreKeySignalMessage may create the session (X3DH as the responder) and, on
+ * success only, consumes its one-time prekey from |prekeys|. On any error the
+ * session and |prekeys| are exactly as before.
+ * Errors: WARD_ERR_MALFORMED, WARD_ERR_VERSION, WARD_ERR_AUTH (MAC or
+ * padding), WARD_ERR_DUPLICATE (replay), WARD_ERR_TOO_FAR_AHEAD,
+ * WARD_ERR_UNTRUSTED_IDENTITY, WARD_ERR_NO_SESSION, WARD_ERR_NO_PREKEY.
+ */
+ward_err ward_session_decrypt(ward_session *s, const ward_identity *self,
+                              ward_prekeys *prekeys, int type,
+                              const uint8_t *msg, size_t n, ward_buf *pt);
+
+/* The peer's trusted identity (33 bytes); 0 if none is known yet. */
+int ward_session_remote_identity(const ward_session *s,
+                                 uint8_t pub[WARD_PUBKEY_LEN]);
+
+/* Accepts |pub| as the peer's identity after the user has confirmed a
+ * change. The next bundle or PreKeySignalMessage with that key proceeds. */
+ward_err ward_session_trust(ward_session *s,
+                            const uint8_t pub[WARD_PUBKEY_LEN]);
+
+/* Versioned byte format, with every key of the record: store it 0600. */
+ward_err ward_session_serialize(const ward_session *s, ward_buf *out);
+ward_err ward_session_deserialize(ward_session **out, const uint8_t *p,
+                                  size_t n);
+
+/* ---- wire codec (what a server may look at: no keys needed) ---- */
+
+typedef struct ward_signal_msg {
+    uint8_t version;
+    uint8_t ratchet_key[32]; /* without the type byte */
+    uint32_t counter;
+    uint32_t previous_counter;
+    const uint8_t *ciphertext; /* points into the parsed bytes */
+    size_t ciphertext_len;
+    const uint8_t *serialized; /* the whole message, MAC included */
+    size_t serialized_len;
+} ward_signal_msg;
+
+typedef struct ward_prekey_msg {
+    uint8_t version;
+    uint32_t registration_id;
+    int has_prekey_id;
+    uint32_t prekey_id;
+    uint32_t signed_prekey_id;
+    uint8_t base_key[32];
+    uint8_t identity_key[32];
+    ward_signal_msg message; /* the embedded SignalMessage, parsed */
+} ward_prekey_msg;
+
+/* Parse without trusting any length; WARD_ERR_MALFORMED for anything that
+ * is not a complete message, WARD_ERR_VERSION for another version. The
+ * MAC is not checked here (that needs the keys). */
+ward_err ward_signal_msg_parse(ward_signal_msg *out, const uint8_t *p,
+                               size_t n);
+ward_err ward_prekey_msg_parse(ward_prekey_msg *out, const uint8_t *p,
+                               size_t n);
+
+/* ---- the Content envelope (inside the encryption) ---- */
+
+#define WARD_CONTENT_MAX_BODY (64 * 1024)
+#define WARD_CONTENT_MAX_ATTACHMENTS 16
+#define WARD_CONTENT_MAX_STRING 256
+#define WARD_FRANKING_KEY_LEN 32
+
+typedef struct ward_attachment {
+    char id[WARD_CONTENT_MAX_STRING + 1]; /* server blob id */
+    uint8_t key[32];                      /* blob encryption key */
+    uint8_t sha256[32];                   /* of the plaintext */
+    uint64_t size;                        /* plaintext bytes */
+    char content_type[WARD_CONTENT_MAX_STRING + 1];
+    char file_name[WARD_CONTENT_MAX_STRING + 1];
+} ward_attachment;
+
+typedef struct ward_content {
+    char *body; /* UTF-8, NUL-terminated; NULL when absent */
+    size_t body_len;
+    ward_attachment *attachments;
+    size_t n_attachments;
+    int has_franking_key;
+    uint8_t franking_key[WARD_FRANKING_KEY_LEN];
+    uint64_t sent_at; /* milliseconds since the epoch */
+    size_t group_id_len; /* 0: a one-to-one message */
+    uint8_t group_id[32];
+} ward_content;
+
+void ward_content_init(ward_content *c);
+/* Wipes and frees what the content holds; |c| is left empty. */
+void ward_content_release(ward_content *c);
+
+/* Sets the body (copied; must be valid UTF-8). */
+ward_err ward_content_set_body(ward_content *c, const char *text, size_t n);
+/* Appends a copy of |a|. */
+ward_err ward_content_add_attachment(ward_content *c,
+                                     const ward_attachment *a);
+
+ward_err ward_content_encode(const ward_content *c, ward_buf *out);
+/* WARD_ERR_MALFORMED for bad bytes, bad UTF-8 or a field out of range. */
+ward_err ward_content_decode(ward_content *out, const uint8_t *p, size_t n);
+
+#endif

@@ -1,0 +1,22 @@
+/* The ward command's subcommands. Each returns the process exit code:
+ * 0 success, 1 failure, 2 usage error. */
+#ifndef WARD_CLI_H
+#define WARD_CLI_H
+
+#include <stdio.h>
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    const char *usage; /* full help text */
+    int (*run)(int argc, char **argv);
+} cli_command;
+
+int cli_demo(int argc, char **argv);
+
+/* Prints an error in git's style: "ward: <message>". */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,115 @@
+/* ward: one binary, git-style subcommands. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ward/crypto.h"
+
+#ifndef WARD_VERSION
+#define WARD_VERSION "unknown"
+#endif
+
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const cli_command commands[] = {
+    {"demo", "two parties exchange end-to-end encrypted messages",
+     "usage: ward demo [--messages N]\n"
+     "\n"
+     "Runs alice and bob in one process: bob publishes a prekey bundle, alice\n"
+     "starts a Signal-protocol session from it, and they exchange messages.\n"
+     "For each message it prints what a relaying server would see (message\n"
+     "type, size, ratchet counter) beside what the recipient reads.\n"
+     "\n"
+     "  --messages N   messages to exchange, alternating direction (default 6)\n",
+     cli_demo},
+    {"help", "show help for ward or one of its commands",
+     "usage: ward help [COMMAND]\n", cmd_help},
+    {"version", "print ward's version", "usage: ward version\n", cmd_version},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ward: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void print_overview(FILE *f)
+{
+    fprintf(f, "usage: ward [--help] [--version] COMMAND [ARGS]\n\n"
+               "ward is an end-to-end encrypted messenger with child-safety\n"
+               "protections that do not read messages.\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nSee 'ward help COMMAND' for one command's options.\n");
+}
+
+static const cli_command *find(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1) {
+        fputs("usage: ward version\n", stderr);
+        return CLI_USAGE;
+    }
+    printf("ward %s\n", WARD_VERSION);
+    return CLI_OK;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_overview(stdout);
+        return CLI_OK;
+    }
+    const cli_command *c = find(argv[1]);
+    if (!c) {
+        cli_error("'%s' is not a ward command; see 'ward --help'", argv[1]);
+        return CLI_USAGE;
+    }
+    fputs(c->usage, stdout);
+    return CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_overview(stderr);
+        return CLI_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        return cmd_help(1, argv + 1);
+    if (strcmp(name, "--version") == 0)
+        return cmd_version(1, argv + 1);
+    const cli_command *c = find(name);
+    if (!c) {
+        cli_error("'%s' is not a ward command; see 'ward --help'", name);
+        return CLI_USAGE;
+    }
+    /* "ward CMD --help" is the same as "ward help CMD". */
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(c->usage, stdout);
+            return CLI_OK;
+        }
+    }
+    if (ward_crypto_init() != WARD_OK) {
+        cli_error("cannot initialise the crypto library");
+        return CLI_FAIL;
+    }
+    return c->run(argc - 1, argv + 1);
+}

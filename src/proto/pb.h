@@ -1,0 +1,40 @@
+/*
+ * The few protobuf (proto2) wire primitives ward's messages need. Hand-
+ * written rather than protobuf-c: four small fixed schemas, parsed in place
+ * without allocation, with every length checked against what is left.
+ */
+#ifndef WARD_PB_H
+#define WARD_PB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ward/buf.h"
+#include "ward/err.h"
+
+enum { PB_VARINT = 0, PB_FIXED64 = 1, PB_LEN = 2, PB_FIXED32 = 5 };
+
+typedef struct pb_reader {
+    const uint8_t *p;
+    size_t n;
+} pb_reader;
+
+typedef struct pb_field {
+    uint32_t number;
+    int type;
+    uint64_t varint;      /* PB_VARINT */
+    const uint8_t *data;  /* PB_LEN */
+    size_t len;
+} pb_field;
+
+/* Reads the next field: 1 if one was read, 0 at the clean end of input,
+ * -1 for malformed input (bad varint, overlong length, group wire types,
+ * field number 0). Fixed-size fields are read and skipped by the caller. */
+int pb_next(pb_reader *r, pb_field *f);
+
+ward_err pb_put_varint(ward_buf *b, uint32_t number, uint64_t v);
+ward_err pb_put_bytes(ward_buf *b, uint32_t number, const void *p, size_t n);
+/* Appends a bare varint (no key). */
+ward_err pb_put_raw_varint(ward_buf *b, uint64_t v);
+
+#endif

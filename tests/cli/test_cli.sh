@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The ward command's contract: help for every subcommand, exit codes
+# 0 success, 1 failure, 2 usage error, and a demo that round-trips.
+set -u
+ward="$1"
+pass=0 fail=0
+check() { # description, expected exit code, command...
+  local what="$1" want="$2"; shift 2
+  "$@" >/tmp/ward_cli_out.$$ 2>&1
+  local got=$?
+  if [ "$got" -eq "$want" ]; then pass=$((pass + 1))
+  else fail=$((fail + 1)); echo "FAIL: $what: exit $got, wanted $want"; cat /tmp/ward_cli_out.$$; fi
+}
+check_out() { # description, pattern, command...
+  local what="$1" pat="$2"; shift 2
+  if "$@" 2>&1 | grep -q -- "$pat"; then pass=$((pass + 1))
+  else fail=$((fail + 1)); echo "FAIL: $what: output lacks '$pat'"; fi
+}
+
+check "no arguments is a usage error" 2 "$ward"
+check "--help" 0 "$ward" --help
+check "unknown command" 2 "$ward" frobnicate
+check "version" 0 "$ward" version
+check_out "version prints a version" "^ward [0-9]" "$ward" version
+check "help for an unknown command" 2 "$ward" help frobnicate
+for cmd in demo help version; do
+  check "help $cmd" 0 "$ward" help "$cmd"
+  check_out "help $cmd shows usage" "usage: ward $cmd" "$ward" help "$cmd"
+  check_out "--help lists $cmd" "$cmd" "$ward" --help
+done
+check "demo runs" 0 "$ward" demo --messages 12
+check "demo bad option" 2 "$ward" demo --bogus
+check "demo bad count" 2 "$ward" demo --messages 0
+check_out "demo shows the server's view" "server sees: PreKeySignalMessage" "$ward" demo
+check_out "demo shows the text arriving" 'bob reads:   "hi bob' "$ward" demo
+# The server's view must never contain the plaintext.
+if "$ward" demo | grep "server sees" | grep -q "alice"; then
+  fail=$((fail + 1)); echo "FAIL: plaintext in the server's view"
+else pass=$((pass + 1)); fi
+rm -f /tmp/ward_cli_out.$$
+echo "test_cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
