@@ -137,14 +137,26 @@ ward_err ward_xeddsa_verify(const uint8_t sig[WARD_XEDDSA_SIG_LEN],
                             const uint8_t pub[WARD_X25519_LEN],
                             const uint8_t *msg, size_t msg_len)
 {
-    uint8_t ed[32];
-    if (sig[63] & 0xe0)
+    uint8_t ed[32], s[WARD_XEDDSA_SIG_LEN];
+    /*
+     * libsignal-protocol-c 2.3 signs with the older curve25519 scheme, which
+     * keeps the Edwards key's real sign and stores that bit in the top bit
+     * of byte 63; its verifier moves the bit back into the key. XEdDSA
+     * signatures always have that bit clear, so honouring it accepts both.
+     * The bit only chooses between A and -A, both held by the same private
+     * key, so it lets nobody else sign.
+     */
+    memcpy(s, sig, sizeof s);
+    uint8_t sign = s[63] & 0x80;
+    s[63] &= 0x7f;
+    if (s[63] & 0xe0)
         return WARD_ERR_AUTH;
     if (mont_to_edwards(ed, pub) != WARD_OK)
         return WARD_ERR_AUTH;
+    ed[31] |= sign;
     /* Same equation as Ed25519 (libsodium also refuses non-canonical s and
-     * small-order R or A, which honest XEdDSA signatures never have). */
-    if (crypto_sign_ed25519_verify_detached(sig, msg, msg_len, ed) != 0)
+     * small-order R or A, which honest signatures never have). */
+    if (crypto_sign_ed25519_verify_detached(s, msg, msg_len, ed) != 0)
         return WARD_ERR_AUTH;
     return WARD_OK;
 }

@@ -35,11 +35,11 @@ typedef struct {
     uint8_t *ct;
     size_t len;
     int type;
-} msg;
+} sg_msg;
 
-static msg enc(sigh_party *s, const char *to, const char *text)
+static sg_msg enc(sigh_party *s, const char *to, const char *text)
 {
-    msg m = {0};
+    sg_msg m = {0};
     CHECK_EQ_INT(sigh_party_encrypt(s, to, (const uint8_t *)text, strlen(text),
                                     &m.ct, &m.len, &m.type),
                  SIGH_OK);
@@ -47,7 +47,7 @@ static msg enc(sigh_party *s, const char *to, const char *text)
 }
 
 /* Decrypts m and compares with text; returns libsignal's code. */
-static int dec(sigh_party *r, const char *from, const msg *m,
+static int dec(sigh_party *r, const char *from, const sg_msg *m,
                const char *text)
 {
     uint8_t *pt = NULL;
@@ -99,7 +99,7 @@ static void test_session(void)
     CHECK_EQ_INT(sigh_party_has_prekey(bob, 2), 1);
 
     /* Out of order: 3, 1, 2; then replays of 2 and 3 are refused. */
-    msg m1 = enc(alice, "bob", "one"), m2 = enc(alice, "bob", "two"),
+    sg_msg m1 = enc(alice, "bob", "one"), m2 = enc(alice, "bob", "two"),
         m3 = enc(alice, "bob", "three");
     CHECK_EQ_INT(dec(bob, "alice", &m3, "three"), SIGH_OK);
     CHECK_EQ_INT(dec(bob, "alice", &m1, "one"), SIGH_OK);
@@ -112,7 +112,7 @@ static void test_session(void)
 
     /* Bit flips: in the MAC (last 8 bytes) and in the body. Both are
      * refused and leave the session usable for the genuine message. */
-    msg m4 = enc(alice, "bob", "flip me");
+    sg_msg m4 = enc(alice, "bob", "flip me");
     m4.ct[m4.len - 1] ^= 0x01;
     CHECK_EQ_INT(dec(bob, "alice", &m4, NULL), SIGH_ERR_INVALID_MESSAGE);
     m4.ct[m4.len - 1] ^= 0x01;
@@ -124,7 +124,7 @@ static void test_session(void)
 
     /* Garbage and a wrong type are refused, not crashed on. */
     static const uint8_t junk[] = {0x33, 0xff, 0xff, 0xff};
-    msg mj = {(uint8_t *)junk, sizeof junk, SIGH_MSG_SIGNAL};
+    sg_msg mj = {(uint8_t *)junk, sizeof junk, SIGH_MSG_SIGNAL};
     CHECK(dec(bob, "alice", &mj, NULL) < 0);
     mj.type = SIGH_MSG_PREKEY;
     CHECK(dec(bob, "alice", &mj, NULL) < 0);
@@ -144,7 +144,7 @@ static void test_session(void)
     REQUIRE(mallory);
     CHECK_EQ_INT(sigh_party_bundle(bob, &b2), SIGH_OK);
     CHECK_EQ_INT(sigh_party_process_bundle(mallory, "bob", &b2), SIGH_OK);
-    msg mm = enc(mallory, "bob", "it's me, alice");
+    sg_msg mm = enc(mallory, "bob", "it's me, alice");
     CHECK_EQ_INT(dec(bob, "alice", &mm, NULL), SIGH_ERR_UNTRUSTED_IDENTITY);
     free(mm.ct);
     sigh_party_free(mallory);
@@ -161,7 +161,7 @@ static void test_session(void)
 
     /* The same (already consumed) one-time prekey from a stale bundle. */
     CHECK_EQ_INT(sigh_party_process_bundle(eve, "bob", &b), SIGH_OK);
-    msg me = enc(eve, "bob", "stale");
+    sg_msg me = enc(eve, "bob", "stale");
     CHECK_EQ_INT(me.type, SIGH_MSG_PREKEY);
     CHECK_EQ_INT(dec(bob, "eve", &me, NULL), SIGH_ERR_INVALID_KEY_ID);
     free(me.ct);

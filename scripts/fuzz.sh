@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Fuzzes every libFuzzer target for SECONDS each, starting from its seed
+# corpus (read-only: new inputs go to a scratch folder). A crash fails.
+#   scripts/fuzz.sh BUILD_DIR SECONDS
+set -euo pipefail
+build=${1:-build/fuzz}
+seconds=${2:-60}
+root=$(cd "$(dirname "$0")/.." && pwd)
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+status=0
+for target in wire state decrypt content; do
+  mkdir -p "$scratch/$target"
+  echo "fuzz_$target: ${seconds}s"
+  if ! "$build/fuzz_$target" -max_total_time="$seconds" -max_len=4096 \
+       -artifact_prefix="$root/build/fuzz-crash-$target-" \
+       "$scratch/$target" "$root/fuzz/corpus/$target" \
+       >"$scratch/$target.log" 2>&1; then
+    echo "fuzz_$target FAILED; log tail:"; tail -40 "$scratch/$target.log"
+    status=1
+  else
+    tail -1 "$scratch/$target.log"
+  fi
+done
+exit $status
