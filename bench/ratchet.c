@@ -23,7 +23,6 @@
  * messages' ratchet keys and counters are checked to follow the intended
  * pattern; any mismatch aborts, so the benchmark cannot time a broken path.
  */
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +46,7 @@
 /* ------------------------------------------------------------------ */
 /* Utilities.                                                           */
 
+__attribute__((format(printf, 1, 2), noreturn))
 static void die(const char *fmt, ...)
 {
     va_list ap;

@@ -87,9 +87,11 @@ void ward_sha512(uint8_t out[WARD_SHA512_LEN], const uint8_t *msg, size_t n);
 void ward_hmac_sha256(uint8_t out[WARD_SHA256_LEN], const uint8_t *key,
                       size_t key_len, const uint8_t *msg, size_t msg_len);
 
-/* Incremental HMAC-SHA-256, for MACs over several pieces. */
+/* Incremental HMAC-SHA-256, for MACs over several pieces. The state is
+ * plain memory: after ward_hmac_init it may be copied by value to reuse the
+ * keyed state for several messages (each copy finalised once). */
 typedef struct ward_hmac {
-    uint8_t opaque[512] __attribute__((aligned(16)));
+    uint8_t opaque[256] __attribute__((aligned(16)));
 } ward_hmac;
 void ward_hmac_init(ward_hmac *h, const uint8_t *key, size_t key_len);
 void ward_hmac_update(ward_hmac *h, const uint8_t *msg, size_t n);

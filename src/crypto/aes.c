@@ -7,10 +7,35 @@
 
 static EVP_CIPHER *aes_cbc;
 static pthread_once_t aes_once = PTHREAD_ONCE_INIT;
+/* One cipher context per thread, reused: allocating one per message was a
+ * measurable share of a small message's cost. Freed when the thread ends. */
+static pthread_key_t ctx_key;
+
+static void ctx_free(void *ctx)
+{
+    EVP_CIPHER_CTX_free(ctx);
+}
 
 static void aes_fetch(void)
 {
     aes_cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+    if (aes_cbc && pthread_key_create(&ctx_key, ctx_free) != 0) {
+        EVP_CIPHER_free(aes_cbc);
+        aes_cbc = NULL;
+    }
+}
+
+static EVP_CIPHER_CTX *thread_ctx(void)
+{
+    EVP_CIPHER_CTX *ctx = pthread_getspecific(ctx_key);
+    if (!ctx) {
+        ctx = EVP_CIPHER_CTX_new();
+        if (ctx && pthread_setspecific(ctx_key, ctx) != 0) {
+            EVP_CIPHER_CTX_free(ctx);
+            ctx = NULL;
+        }
+    }
+    return ctx;
 }
 
 ward_err ward_crypto_aes_init(void)
@@ -29,7 +54,7 @@ static ward_err aes_run(ward_buf *out, const uint8_t *key, const uint8_t *iv,
     ward_err err = ward_buf_reserve(out, n + WARD_AES_BLOCK_LEN);
     if (err)
         return err;
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *ctx = thread_ctx();
     if (!ctx)
         return WARD_ERR_NOMEM;
 
@@ -49,7 +74,9 @@ static ward_err aes_run(ward_buf *out, const uint8_t *key, const uint8_t *iv,
     out->len += (size_t)n1 + (size_t)n2;
     err = WARD_OK;
 done:
-    EVP_CIPHER_CTX_free(ctx);
+    /* Drop the key schedule from the reused context (costs no measurable
+     * time: the context's memory is kept). */
+    EVP_CIPHER_CTX_reset(ctx);
     return err;
 }
 

@@ -73,12 +73,13 @@ ward_err ward_content_set_body(ward_content *c, const char *text, size_t n)
 {
     if (n > WARD_CONTENT_MAX_BODY)
         return WARD_ERR_TOO_BIG;
-    if (!valid_utf8((const uint8_t *)text, n))
+    if ((!text && n) || !valid_utf8((const uint8_t *)text, n))
         return WARD_ERR_INVALID_ARG;
     char *body = malloc(n + 1);
     if (!body)
         return WARD_ERR_NOMEM;
-    memcpy(body, text, n);
+    if (n)
+        memcpy(body, text, n);
     body[n] = 0;
     if (c->body) {
         ward_memzero(c->body, c->body_len);

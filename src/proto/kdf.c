@@ -5,14 +5,17 @@
 
 static const uint8_t seed_byte = 0x01, next_byte = 0x02;
 
-void ward_chain_seed(const uint8_t chain[32], uint8_t seed[32])
+void ward_chain_step(const uint8_t chain[32], uint8_t seed[32],
+                     uint8_t next[32])
 {
-    ward_hmac_sha256(seed, chain, 32, &seed_byte, 1);
-}
-
-void ward_chain_next(const uint8_t chain[32], uint8_t next[32])
-{
-    ward_hmac_sha256(next, chain, 32, &next_byte, 1);
+    /* Both HMACs share the chain key: key once, copy the state. */
+    ward_hmac keyed, h;
+    ward_hmac_init(&keyed, chain, 32);
+    h = keyed;
+    ward_hmac_update(&h, &seed_byte, 1);
+    ward_hmac_final(&h, seed);
+    ward_hmac_update(&keyed, &next_byte, 1);
+    ward_hmac_final(&keyed, next); /* |next| may alias |chain|: read above */
 }
 
 void ward_msg_keys_derive(const uint8_t seed[32], ward_msg_keys *k)

@@ -80,15 +80,18 @@ const ward_keypair *ward_prekeys_find_onetime(const ward_prekeys *pk,
 /* states */
 ward_state *ward_state_new(void);
 void ward_state_free(ward_state *st);
-/* Adds a receiver chain, dropping the oldest past the limit. */
-ward_err ward_state_add_chain(ward_state *st, const uint8_t ratchet[32],
-                              const uint8_t key[32]);
+/* Adds a receiver chain, dropping the oldest past the limit. Allocates
+ * nothing, so it cannot fail. */
+void ward_state_add_chain(ward_state *st, const uint8_t ratchet[32],
+                          const uint8_t key[32]);
 /* Makes |st| the current state, archiving the old one. */
 void ward_session_install(ward_session *s, ward_state *st);
 
 /* kdf */
-void ward_chain_seed(const uint8_t chain[32], uint8_t seed[32]);
-void ward_chain_next(const uint8_t chain[32], uint8_t next[32]);
+/* The chain step: message key seed HMAC(ck, 1) and next chain key
+ * HMAC(ck, 2), computed together (|next| may be |chain|). */
+void ward_chain_step(const uint8_t chain[32], uint8_t seed[32],
+                     uint8_t next[32]);
 ward_err ward_root_step(const uint8_t root[32], const uint8_t priv[32],
                         const uint8_t their_pub[32], uint8_t new_root[32],
                         uint8_t chain[32]);
@@ -119,9 +122,12 @@ ward_err ward_x3dh_initiator(ward_state **out, const ward_identity *self,
                              const uint8_t spk[32], const uint8_t *opk);
 
 /* wire */
-ward_err ward_signal_msg_encode(ward_buf *out, const uint8_t ratchet_key[32],
-                                uint32_t counter, uint32_t previous_counter,
-                                const uint8_t *ct, size_t ct_len);
+/* Writes a SignalMessage up to its ciphertext, whose length is |ct_len|:
+ * the caller appends the ciphertext and the MAC. */
+ward_err ward_signal_msg_encode_head(ward_buf *out,
+                                     const uint8_t ratchet_key[32],
+                                     uint32_t counter,
+                                     uint32_t previous_counter, size_t ct_len);
 ward_err ward_prekey_msg_encode(ward_buf *out, uint32_t registration_id,
                                 int has_prekey_id, uint32_t prekey_id,
                                 uint32_t signed_prekey_id,

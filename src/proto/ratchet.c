@@ -79,11 +79,9 @@ static ward_err walk_chain(walk *w, const uint8_t key[32], uint32_t index,
     memcpy(ck, key, 32);
     for (uint32_t i = 0; i < w->n_skipped; i++) {
         w->skipped[i].counter = index + i;
-        ward_chain_seed(ck, w->skipped[i].seed);
-        ward_chain_next(ck, ck);
+        ward_chain_step(ck, w->skipped[i].seed, ck);
     }
-    ward_chain_seed(ck, w->seed);
-    ward_chain_next(ck, w->key);
+    ward_chain_step(ck, w->seed, w->key);
     ward_memzero(ck, sizeof ck);
     return WARD_OK;
 }
@@ -92,7 +90,14 @@ static ward_err walk_chain(walk *w, const uint8_t key[32], uint32_t index,
  * limit as libsignal does. */
 static ward_err chain_commit(ward_chain *c, walk *w, uint32_t counter)
 {
-    if (w->n_skipped) {
+    if (w->n_skipped && c->n_skipped == 0) {
+        /* A chain with no skipped keys (always so for a new one) takes the
+         * walk's array as it is: nothing to allocate, so nothing can fail. */
+        c->skipped = w->skipped;
+        c->n_skipped = w->n_skipped;
+        w->skipped = NULL;
+        w->n_skipped = 0;
+    } else if (w->n_skipped) {
         uint32_t total = c->n_skipped + w->n_skipped;
         uint32_t keep = total > WARD_MAX_SKIP ? WARD_MAX_SKIP : total;
         ward_skipped *arr = malloc(keep * sizeof *arr);
@@ -183,15 +188,14 @@ static ward_err decrypt_new_chain(ward_state *st, const ward_signal_msg *m,
     /* Only now, with an authentic message, pay for the new key pair. */
     if ((e = ward_keypair_generate(&fresh)) ||
         (e = ward_root_step(recv_root, fresh.priv, m->ratchet_key, send_root,
-                            send_key)) ||
-        (e = ward_state_add_chain(st, m->ratchet_key, recv_key)))
-        goto undo;
-    e = chain_commit(&st->recv[st->n_recv - 1], &w, m->counter);
-    if (e) {
-        /* The chain was added with no skipped keys: just drop it again. */
-        st->n_recv--;
+                            send_key))) {
+        e = e == WARD_ERR_CRYPTO ? WARD_ERR_AUTH : e;
         goto undo;
     }
+    /* From here nothing can fail: adding a chain and committing the walk
+     * into an empty chain allocate nothing. */
+    ward_state_add_chain(st, m->ratchet_key, recv_key);
+    (void)chain_commit(&st->recv[st->n_recv - 1], &w, m->counter);
     memcpy(st->root, send_root, 32);
     st->previous_counter = st->sender_index > 0 ? st->sender_index - 1 : 0;
     st->sender_ratchet = fresh;
@@ -229,24 +233,26 @@ ward_err ward_ratchet_encrypt(ward_state *st, const uint8_t *pt, size_t n,
     if (st->sender_index == UINT32_MAX)
         return WARD_ERR_TOO_BIG;
 
-    uint8_t seed[32], mac[32], id[WARD_PUBKEY_LEN];
+    uint8_t seed[32], next[32], mac[32], id[WARD_PUBKEY_LEN];
     ward_msg_keys k;
     ward_hmac h;
-    ward_buf ct, inner;
-    ward_buf_init(&ct, 0);
+    ward_buf inner;
     ward_buf_init(&inner, 0);
     size_t start = out->len;
+    size_t ct_len = (n / WARD_AES_BLOCK_LEN + 1) * WARD_AES_BLOCK_LEN;
 
-    ward_chain_seed(st->sender_key, seed);
+    ward_chain_step(st->sender_key, seed, next);
     ward_msg_keys_derive(seed, &k);
+    /* Until the peer answers, the SignalMessage goes inside a
+     * PreKeySignalMessage; otherwise it is written straight to |out|. */
     ward_buf *msg = st->has_pending ? &inner : out;
     size_t msg_start = msg->len;
 
-    ward_err e = ward_aes256_cbc_encrypt(&ct, k.cipher, k.iv, pt, n);
+    ward_err e = ward_signal_msg_encode_head(msg, st->sender_ratchet.pub,
+                                             st->sender_index,
+                                             st->previous_counter, ct_len);
     if (!e)
-        e = ward_signal_msg_encode(msg, st->sender_ratchet.pub,
-                                   st->sender_index, st->previous_counter,
-                                   ct.data, ct.len);
+        e = ward_aes256_cbc_encrypt(msg, k.cipher, k.iv, pt, n);
     if (e)
         goto done;
     ward_hmac_init(&h, k.mac, sizeof k.mac);
@@ -266,16 +272,16 @@ ward_err ward_ratchet_encrypt(ward_state *st, const uint8_t *pt, size_t n,
     if (e)
         goto done;
     *type = st->has_pending ? WARD_MSG_PREKEY : WARD_MSG_SIGNAL;
-    ward_chain_next(st->sender_key, st->sender_key);
+    memcpy(st->sender_key, next, 32);
     st->sender_index++;
 done:
     if (e && out->len > start) {
         ward_memzero(out->data + start, out->len - start);
         out->len = start;
     }
-    ward_buf_release(&ct);
     ward_buf_release(&inner);
     ward_memzero(seed, sizeof seed);
+    ward_memzero(next, sizeof next);
     ward_memzero(&k, sizeof k);
     return e;
 }

@@ -28,8 +28,8 @@ void ward_state_free(ward_state *st)
     free(st);
 }
 
-ward_err ward_state_add_chain(ward_state *st, const uint8_t ratchet[32],
-                              const uint8_t key[32])
+void ward_state_add_chain(ward_state *st, const uint8_t ratchet[32],
+                          const uint8_t key[32])
 {
     if (st->n_recv == WARD_MAX_RECEIVER_CHAINS) {
         chain_release(&st->recv[0]);
@@ -44,7 +44,6 @@ ward_err ward_state_add_chain(ward_state *st, const uint8_t ratchet[32],
     c->index = 0;
     c->skipped = NULL;
     c->n_skipped = 0;
-    return WARD_OK;
 }
 
 void ward_session_install(ward_session *s, ward_state *st)

@@ -146,13 +146,17 @@ ward_err ward_prekey_msg_parse(ward_prekey_msg *out, const uint8_t *p,
     return WARD_OK;
 }
 
-ward_err ward_signal_msg_encode(ward_buf *out, const uint8_t ratchet_key[32],
-                                uint32_t counter, uint32_t previous_counter,
-                                const uint8_t *ct, size_t ct_len)
+ward_err ward_signal_msg_encode_head(ward_buf *out,
+                                     const uint8_t ratchet_key[32],
+                                     uint32_t counter,
+                                     uint32_t previous_counter, size_t ct_len)
 {
     uint8_t key[WARD_PUBKEY_LEN];
     ward_key_encode(key, ratchet_key);
-    ward_err e = ward_buf_push(out, WARD_VERSION_BYTE);
+    /* Room for the header, the ciphertext and the MAC in one allocation. */
+    ward_err e = ward_buf_reserve(out, 64 + ct_len + WARD_MAC_LEN);
+    if (!e)
+        e = ward_buf_push(out, WARD_VERSION_BYTE);
     if (!e)
         e = pb_put_bytes(out, 1, key, sizeof key);
     if (!e)
@@ -160,7 +164,9 @@ ward_err ward_signal_msg_encode(ward_buf *out, const uint8_t ratchet_key[32],
     if (!e)
         e = pb_put_varint(out, 3, previous_counter);
     if (!e)
-        e = pb_put_bytes(out, 4, ct, ct_len);
+        e = pb_put_raw_varint(out, (4 << 3) | PB_LEN);
+    if (!e)
+        e = pb_put_raw_varint(out, ct_len);
     return e;
 }
 
@@ -175,7 +181,9 @@ ward_err ward_prekey_msg_encode(ward_buf *out, uint32_t registration_id,
     ward_key_encode(base, base_key);
     ward_key_encode(ident, identity_key);
     /* Fields in number order, as protobuf-c (libsignal) writes them. */
-    ward_err e = ward_buf_push(out, WARD_VERSION_BYTE);
+    ward_err e = ward_buf_reserve(out, 128 + inner_len);
+    if (!e)
+        e = ward_buf_push(out, WARD_VERSION_BYTE);
     if (!e && has_prekey_id)
         e = pb_put_varint(out, 1, prekey_id);
     if (!e)

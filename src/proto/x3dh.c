@@ -65,10 +65,9 @@ ward_err ward_x3dh_initiator(ward_state **out, const ward_identity *self,
         e = ward_keypair_generate(&ratchet);
     if (!e)
         e = ward_root_step(root, ratchet.priv, spk, send_root, send_key);
-    if (!e)
-        e = ward_state_add_chain(st, spk, chain);
     if (e)
         goto done;
+    ward_state_add_chain(st, spk, chain);
 
     memcpy(st->local_identity, self->key.pub, 32);
     memcpy(st->remote_identity, ik, 32);

@@ -39,9 +39,13 @@ ward_err ward_buf_reserve(ward_buf *b, size_t extra)
     size_t need = b->len + extra;
     if (need <= b->cap)
         return WARD_OK;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need)
-        cap = cap > max / 2 ? max : cap * 2;
+    /* Doubling keeps appends amortised; the first allocation is exactly
+     * what was asked for, since most buffers are written once. */
+    size_t cap = b->cap > max / 2 ? max : b->cap * 2;
+    if (cap < need)
+        cap = need;
+    if (cap < 64 && max >= 64)
+        cap = 64;
     /* Not realloc: the old block may hold secrets and must be wiped. */
     uint8_t *p = malloc(cap);
     if (!p)

@@ -943,6 +943,10 @@ static void test_session_first_messages(void)
 
     CHECK_EQ_INT(ward_session_init_from_bundle(as, alice.id, &b), WARD_OK);
     CHECK(ward_session_is_ready(as));
+    /* API misuse: NULL where bytes are due. */
+    CHECK_EQ_INT(ward_session_encrypt(as, NULL, 5, &out, &type),
+                 WARD_ERR_INVALID_ARG);
+    CHECK_EQ_INT(out.len, 0);
     CHECK_EQ_INT(ward_session_remote_identity(as, tmp), 1);
     CHECK_MEM(tmp, bob_pub, 33);
 
@@ -1108,11 +1112,18 @@ static void test_session_bundles(void)
     peer_make(&bob, 1, 200, 3);
     ward_bundle b, t;
 
-    /* Unknown ids when building a bundle. */
-    CHECK_EQ_INT(ward_prekeys_bundle(bob.pk, bob.id, 1, 2, 0, &b),
-                 WARD_ERR_NO_PREKEY);
-    CHECK_EQ_INT(ward_prekeys_bundle(bob.pk, bob.id, 1, 1, 999, &b),
-                 WARD_ERR_NO_PREKEY);
+    /* Unknown ids when building a bundle; the output stays untouched. */
+    {
+        ward_bundle pattern;
+        memset(&b, 0x5c, sizeof b);
+        memset(&pattern, 0x5c, sizeof pattern);
+        CHECK_EQ_INT(ward_prekeys_bundle(bob.pk, bob.id, 1, 2, 0, &b),
+                     WARD_ERR_NO_PREKEY);
+        CHECK_MEM(&b, &pattern, sizeof b);
+        CHECK_EQ_INT(ward_prekeys_bundle(bob.pk, bob.id, 1, 1, 999, &b),
+                     WARD_ERR_NO_PREKEY);
+        CHECK_MEM(&b, &pattern, sizeof b);
+    }
 
     /* Without a one-time prekey. */
     {
@@ -1577,7 +1588,7 @@ static void test_session_failed_decrypt(void)
 {
     peer alice, bob;
     peer_make(&alice, 1, 1, 0);
-    peer_make(&bob, 1, 1, 3);
+    peer_make(&bob, 1, 1, 4);
     ward_session *as, *bs;
     establish(&alice, &bob, 1, &as, &bs);
 
@@ -1600,10 +1611,38 @@ static void test_session_failed_decrypt(void)
     truncate_and_retype(bs, &bob, &n0);
     DEC_STR(bs, &bob, &n0, "new chain");
 
+    /* D: forged answers to an initiator that is still waiting for one. */
+    {
+        ward_bundle b;
+        bundle_of(&bob, 1, 3, &b);
+        ward_session *as2 = sess_new(), *bs2 = sess_new();
+        CHECK_EQ_INT(ward_session_init_from_bundle(as2, alice.id, &b),
+                     WARD_OK);
+        wmsg p = enc_str(as2, "first");
+        DEC_STR(bs2, &bob, &p, "first");
+        wmsg ans = enc_str(bs2, "answer");
+        flip_every_bit(&as2, &alice, &ans, NULL, NULL);
+        truncate_and_retype(as2, &alice, &ans);
+        /* Still waiting: the next message is a PreKeySignalMessage. */
+        wmsg p2 = enc_str(as2, "second");
+        CHECK_EQ_INT(p2.type, WARD_MSG_PREKEY);
+        DEC_STR(bs2, &bob, &p2, "second");
+        DEC_STR(as2, &alice, &ans, "answer");
+        wmsg p3 = enc_str(as2, "third");
+        CHECK_EQ_INT(p3.type, WARD_MSG_SIGNAL);
+        DEC_STR(bs2, &bob, &p3, "third");
+        wmsg_free(&p);
+        wmsg_free(&p2);
+        wmsg_free(&p3);
+        wmsg_free(&ans);
+        ward_session_free(as2);
+        ward_session_free(bs2);
+    }
+
     /* C: a PreKeySignalMessage to a fresh session, one-time prekey and all. */
     {
         ward_bundle b;
-        bundle_of(&bob, 1, 2, &b);
+        bundle_of(&bob, 1, 4, &b);
         ward_session *as2 = sess_new(), *bs2 = sess_new();
         CHECK_EQ_INT(ward_session_init_from_bundle(as2, alice.id, &b),
                      WARD_OK);
@@ -1673,6 +1712,361 @@ static void test_session_payload_sizes(void)
     wmsg_free(&e2);
     wmsg_free(&m);
     wmsg_free(&r);
+    ward_session_free(as);
+    ward_session_free(bs);
+    peer_free(&alice);
+    peer_free(&bob);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Known answers: the key schedule of signal-wire.md, computed here from the */
+/* crypto primitives alone, against what the session code sends and reads.  */
+
+static void kat_root_step(const uint8_t root[32], const uint8_t priv[32],
+                          const uint8_t pub[32], uint8_t new_root[32],
+                          uint8_t chain[32])
+{
+    uint8_t dh[32], okm[64];
+    REQUIRE(ward_x25519(dh, priv, pub) == WARD_OK);
+    REQUIRE(ward_hkdf_sha256(okm, 64, dh, 32, root, 32,
+                             (const uint8_t *)"WhisperRatchet", 14) ==
+            WARD_OK);
+    memcpy(new_root, okm, 32);
+    memcpy(chain, okm + 32, 32);
+}
+
+/* The cipher key, MAC key and IV of message |counter| on chain |ck|. */
+static void kat_message_keys(const uint8_t ck[32], uint32_t counter,
+                             uint8_t cipher[32], uint8_t mac[32],
+                             uint8_t iv[16])
+{
+    uint8_t c[32], seed[32], okm[80];
+    const uint8_t one = 0x01, two = 0x02;
+    memcpy(c, ck, 32);
+    for (uint32_t i = 0; i < counter; i++)
+        ward_hmac_sha256(c, c, 32, &two, 1);
+    ward_hmac_sha256(seed, c, 32, &one, 1);
+    REQUIRE(ward_hkdf_sha256(okm, 80, seed, 32, NULL, 0,
+                             (const uint8_t *)"WhisperMessageKeys", 18) ==
+            WARD_OK);
+    memcpy(cipher, okm, 32);
+    memcpy(mac, okm + 32, 32);
+    memcpy(iv, okm + 64, 16);
+}
+
+/* 0xFF x 32 || dh1 || dh2 || dh3 [|| dh4] -> root key, chain key. */
+static void kat_x3dh(const uint8_t dh[4][32], int n_dh, uint8_t root[32],
+                     uint8_t chain[32])
+{
+    uint8_t secret[32 * 5], okm[64];
+    memset(secret, 0xff, 32);
+    for (int i = 0; i < n_dh; i++)
+        memcpy(secret + 32 + 32 * i, dh[i], 32);
+    REQUIRE(ward_hkdf_sha256(okm, 64, secret, 32 + 32 * (size_t)n_dh, NULL, 0,
+                             (const uint8_t *)"WhisperText", 11) == WARD_OK);
+    memcpy(root, okm, 32);
+    memcpy(chain, okm + 32, 32);
+}
+
+/* Checks a SignalMessage's MAC (sender || receiver identity || body) and
+ * decrypts it with chain |ck|; 1 if the MAC holds and the text is |want|. */
+static int kat_open(const uint8_t *msg, size_t n, const uint8_t ck[32],
+                    const uint8_t sender[33], const uint8_t receiver[33],
+                    const char *want)
+{
+    ward_signal_msg m;
+    if (ward_signal_msg_parse(&m, msg, n) != WARD_OK)
+        return 0;
+    uint8_t cipher[32], mac[32], iv[16], tag[32];
+    kat_message_keys(ck, m.counter, cipher, mac, iv);
+    ward_hmac h;
+    ward_hmac_init(&h, mac, 32);
+    ward_hmac_update(&h, sender, 33);
+    ward_hmac_update(&h, receiver, 33);
+    ward_hmac_update(&h, msg, n - 8);
+    ward_hmac_final(&h, tag);
+    if (memcmp(tag, msg + n - 8, 8) != 0) {
+        fprintf(stderr, "  known-answer MAC differs\n");
+        return 0;
+    }
+    ward_buf pt;
+    ward_buf_init(&pt, 0);
+    int ok = ward_aes256_cbc_decrypt(&pt, cipher, iv, m.ciphertext,
+                                     m.ciphertext_len) == WARD_OK &&
+             pt.len == strlen(want) && memcmp(pt.data, want, pt.len) == 0;
+    ward_buf_release(&pt);
+    return ok;
+}
+
+static void test_known_answers(void)
+{
+    uint8_t ika[32], ikb[32], spk[32], opk[32], eka[32], rka[32];
+    for (int i = 0; i < 32; i++) {
+        ika[i] = (uint8_t)(0x10 + i);
+        ikb[i] = (uint8_t)(0x30 + i);
+        spk[i] = (uint8_t)(0x50 + i);
+        opk[i] = (uint8_t)(0x70 + i);
+        eka[i] = (uint8_t)(0x90 + i);
+        rka[i] = (uint8_t)(0xb0 + i);
+    }
+    uint8_t ika_pub[32], ikb_pub[32], spk_pub[32], opk_pub[32], eka_pub[32],
+        rka_pub[32];
+    REQUIRE(ward_x25519_public(ika_pub, ika) == WARD_OK);
+    REQUIRE(ward_x25519_public(ikb_pub, ikb) == WARD_OK);
+    REQUIRE(ward_x25519_public(spk_pub, spk) == WARD_OK);
+    REQUIRE(ward_x25519_public(opk_pub, opk) == WARD_OK);
+    REQUIRE(ward_x25519_public(eka_pub, eka) == WARD_OK);
+    REQUIRE(ward_x25519_public(rka_pub, rka) == WARD_OK);
+    uint8_t ida[33] = {0x05}, idb[33] = {0x05}, spk33[33] = {0x05};
+    memcpy(ida + 1, ika_pub, 32);
+    memcpy(idb + 1, ikb_pub, 32);
+    memcpy(spk33 + 1, spk_pub, 32);
+
+    /* Bob, from known keys. */
+    peer bob;
+    REQUIRE(ward_identity_from_private(&bob.id, ikb, 77) == WARD_OK);
+    REQUIRE(ward_prekeys_new(&bob.pk) == WARD_OK);
+    uint8_t sig[64];
+    REQUIRE(ward_identity_sign(bob.id, spk33, 33, sig) == WARD_OK);
+    REQUIRE(ward_prekeys_add_signed(bob.pk, 5, spk, sig, 1) == WARD_OK);
+    REQUIRE(ward_prekeys_add_onetime(bob.pk, 9, opk) == WARD_OK);
+    uint8_t pub[33];
+    ward_identity_public(bob.id, pub);
+    CHECK_MEM(pub, idb, 33);
+
+    /* The test plays Alice: X3DH, her first sending chain, message 0. */
+    uint8_t dh[4][32], rk0[32], ck0[32], rk1[32], cks[32];
+    REQUIRE(ward_x25519(dh[0], ika, spk_pub) == WARD_OK);
+    REQUIRE(ward_x25519(dh[1], eka, ikb_pub) == WARD_OK);
+    REQUIRE(ward_x25519(dh[2], eka, spk_pub) == WARD_OK);
+    REQUIRE(ward_x25519(dh[3], eka, opk_pub) == WARD_OK);
+    kat_x3dh(dh, 4, rk0, ck0);
+    kat_root_step(rk0, rka, spk_pub, rk1, cks);
+
+    static const char text[] = "known answer from the spec";
+    uint8_t cipher[32], mac[32], iv[16], tag[32];
+    kat_message_keys(cks, 0, cipher, mac, iv);
+    ward_buf ct;
+    ward_buf_init(&ct, 0);
+    REQUIRE(ward_aes256_cbc_encrypt(&ct, cipher, iv, (const uint8_t *)text,
+                                    strlen(text)) == WARD_OK);
+    tb sm, pm;
+    uint8_t key[33] = {0x05};
+    sm.n = 0;
+    tb_byte(&sm, 0x33);
+    memcpy(key + 1, rka_pub, 32);
+    tb_bytes(&sm, 1, key, 33);
+    tb_uint(&sm, 2, 0);
+    tb_uint(&sm, 3, 0);
+    tb_bytes(&sm, 4, ct.data, ct.len);
+    ward_hmac h;
+    ward_hmac_init(&h, mac, 32);
+    ward_hmac_update(&h, ida, 33);
+    ward_hmac_update(&h, idb, 33);
+    ward_hmac_update(&h, sm.d, sm.n);
+    ward_hmac_final(&h, tag);
+    tb_raw(&sm, tag, 8);
+    pm.n = 0;
+    tb_byte(&pm, 0x33);
+    tb_uint(&pm, 1, 9);
+    memcpy(key + 1, eka_pub, 32);
+    tb_bytes(&pm, 2, key, 33);
+    tb_bytes(&pm, 3, ida, 33);
+    tb_bytes(&pm, 4, sm.d, sm.n);
+    tb_uint(&pm, 5, 1234);
+    tb_uint(&pm, 6, 5);
+
+    ward_session *bs = sess_new();
+    wmsg m = {dup_exact(pm.d, pm.n), pm.n, WARD_MSG_PREKEY};
+    DEC_STR(bs, &bob, &m, text);
+    CHECK_EQ_INT(ward_prekeys_onetime_count(bob.pk), 0);
+    CHECK_EQ_INT(ward_session_remote_identity(bs, pub), 1);
+    CHECK_MEM(pub, ida, 33);
+    wmsg_free(&m);
+
+    /* Bob's answer: a fresh ratchet key R; his sending chain is the root
+     * step from rk1 with DH(R, Alice's ratchet key). */
+    wmsg r = enc_str(bs, "pong");
+    CHECK_EQ_INT(r.type, WARD_MSG_SIGNAL);
+    ward_signal_msg rm;
+    CHECK_EQ_INT(ward_signal_msg_parse(&rm, r.p, r.n), WARD_OK);
+    CHECK_EQ_INT(rm.counter, 0);
+    CHECK_EQ_INT(rm.previous_counter, 0);
+    uint8_t rk2[32], ckb[32];
+    kat_root_step(rk1, rka, rm.ratchet_key, rk2, ckb);
+    CHECK(kat_open(r.p, r.n, ckb, idb, ida, "pong"));
+    wmsg r2 = enc_str(bs, "pong 2");
+    CHECK(kat_open(r2.p, r2.n, ckb, idb, ida, "pong 2"));
+
+    /* The other way: the session code as initiator, the test as Bob. */
+    {
+        ward_bundle b;
+        REQUIRE(ward_prekeys_add_onetime(bob.pk, 10, opk) == WARD_OK);
+        CHECK_EQ_INT(ward_prekeys_bundle(bob.pk, bob.id, 1, 5, 10, &b),
+                     WARD_OK);
+        ward_identity *alice = NULL;
+        REQUIRE(ward_identity_from_private(&alice, ika, 1234) == WARD_OK);
+        ward_session *as = sess_new();
+        CHECK_EQ_INT(ward_session_init_from_bundle(as, alice, &b), WARD_OK);
+        wmsg a = enc_str(as, "initiator known answer");
+        wmsg a1 = enc_str(as, "second");
+        ward_prekey_msg p;
+        CHECK_EQ_INT(ward_prekey_msg_parse(&p, a.p, a.n), WARD_OK);
+        CHECK_MEM(p.identity_key, ika_pub, 32);
+        CHECK_EQ_INT(p.registration_id, 1234);
+        CHECK_EQ_INT(p.signed_prekey_id, 5);
+        CHECK_EQ_INT(p.prekey_id, 10);
+        uint8_t bdh[4][32], brk0[32], bck0[32], brk1[32], bckr[32];
+        REQUIRE(ward_x25519(bdh[0], spk, ika_pub) == WARD_OK);
+        REQUIRE(ward_x25519(bdh[1], ikb, p.base_key) == WARD_OK);
+        REQUIRE(ward_x25519(bdh[2], spk, p.base_key) == WARD_OK);
+        REQUIRE(ward_x25519(bdh[3], opk, p.base_key) == WARD_OK);
+        kat_x3dh(bdh, 4, brk0, bck0);
+        kat_root_step(brk0, spk, p.message.ratchet_key, brk1, bckr);
+        const uint8_t *inner = p.message.serialized;
+        size_t inner_n = p.message.serialized_len;
+        CHECK(kat_open(inner, inner_n, bckr, ida, idb,
+                       "initiator known answer"));
+        ward_prekey_msg p1;
+        CHECK_EQ_INT(ward_prekey_msg_parse(&p1, a1.p, a1.n), WARD_OK);
+        CHECK_EQ_INT(p1.message.counter, 1);
+        CHECK(kat_open(p1.message.serialized, p1.message.serialized_len, bckr,
+                       ida, idb, "second"));
+
+        /* Without a one-time prekey: three DH values. */
+        ward_bundle b3;
+        CHECK_EQ_INT(ward_prekeys_bundle(bob.pk, bob.id, 1, 5, 0, &b3),
+                     WARD_OK);
+        ward_session *as3 = sess_new();
+        CHECK_EQ_INT(ward_session_init_from_bundle(as3, alice, &b3), WARD_OK);
+        wmsg a3 = enc_str(as3, "three");
+        CHECK_EQ_INT(ward_prekey_msg_parse(&p, a3.p, a3.n), WARD_OK);
+        CHECK_EQ_INT(p.has_prekey_id, 0);
+        REQUIRE(ward_x25519(bdh[0], spk, ika_pub) == WARD_OK);
+        REQUIRE(ward_x25519(bdh[1], ikb, p.base_key) == WARD_OK);
+        REQUIRE(ward_x25519(bdh[2], spk, p.base_key) == WARD_OK);
+        kat_x3dh(bdh, 3, brk0, bck0);
+        kat_root_step(brk0, spk, p.message.ratchet_key, brk1, bckr);
+        CHECK(kat_open(p.message.serialized, p.message.serialized_len, bckr,
+                       ida, idb, "three"));
+
+        wmsg_free(&a);
+        wmsg_free(&a1);
+        wmsg_free(&a3);
+        ward_session_free(as);
+        ward_session_free(as3);
+        ward_identity_free(alice);
+    }
+
+    ward_buf_release(&ct);
+    wmsg_free(&r);
+    wmsg_free(&r2);
+    ward_session_free(bs);
+    peer_free(&bob);
+}
+
+/* libsignal keeps five receiver chains: a late message on the oldest still
+ * decrypts until a sixth pushes that chain out. */
+static void test_session_old_chains(void)
+{
+    peer alice, bob;
+    peer_make(&alice, 1, 1, 0);
+    peer_make(&bob, 1, 1, 2);
+    ward_session *as, *bs;
+    establish(&alice, &bob, 1, &as, &bs);
+
+    wmsg held = enc_str(as, "held back"); /* on Alice's chain A1 */
+    wmsg y = enc_str(as, "y");
+    DEC_STR(bs, &bob, &y, "y"); /* Bob: chains A0, A1 */
+    wmsg_free(&y);
+    for (int k = 1; k <= 5; k++) {
+        wmsg r = enc_str(bs, "r");
+        DEC_STR(as, &alice, &r, "r");
+        wmsg a = enc_str(as, "a");
+        DEC_STR(bs, &bob, &a, "a"); /* Bob adds chain A(k+1) */
+        wmsg_free(&r);
+        wmsg_free(&a);
+        ward_session *c = sess_copy(bs);
+        if (k <= 4) {
+            /* At most five chains: A1 is still among them. */
+            CHECK(dec_ok(c, &bob, &held, "held back", 9));
+        } else {
+            CHECK_EQ_INT(fails_cleanly(c, &bob, held.type, held.p, held.n),
+                         WARD_ERR_AUTH);
+        }
+        ward_session_free(c);
+    }
+    wmsg_free(&held);
+    ward_session_free(as);
+    ward_session_free(bs);
+
+    /* At most 2,000 skipped keys per chain: the oldest go first. */
+    establish(&alice, &bob, 2, &as, &bs);
+    enum { N = 4001 };
+    wmsg *m = calloc(N, sizeof *m);
+    REQUIRE(m);
+    for (uint32_t i = 0; i < N; i++)
+        m[i] = enc(as, &i, 4);
+    uint32_t v = 2000;
+    CHECK(dec_ok(bs, &bob, &m[2000], &v, 4)); /* keeps 0 .. 1999 */
+    v = 4000;
+    CHECK(dec_ok(bs, &bob, &m[4000], &v, 4)); /* adds 2001 .. 3999 */
+    CHECK_EQ_INT(dec_err(bs, &bob, &m[0]), WARD_ERR_DUPLICATE);
+    CHECK_EQ_INT(dec_err(bs, &bob, &m[1998]), WARD_ERR_DUPLICATE);
+    v = 1999;
+    CHECK(dec_ok(bs, &bob, &m[1999], &v, 4));
+    v = 2001;
+    CHECK(dec_ok(bs, &bob, &m[2001], &v, 4));
+    v = 3999;
+    CHECK(dec_ok(bs, &bob, &m[3999], &v, 4));
+    for (uint32_t i = 0; i < N; i++)
+        wmsg_free(&m[i]);
+    free(m);
+    ward_session_free(as);
+    ward_session_free(bs);
+    peer_free(&alice);
+    peer_free(&bob);
+}
+
+/* Up to 40 archived states decrypt late messages; the 41st oldest is gone. */
+static void test_session_archive_limit(void)
+{
+    peer alice, bob;
+    peer_make(&alice, 1, 1, 0);
+    peer_make(&bob, 1, 1, 0);
+    ward_bundle b;
+    bundle_of(&bob, 1, 0, &b);
+    ward_session *as = sess_new(), *bs = sess_new();
+    enum { STATES = WARD_MAX_ARCHIVED_STATES + 2 };
+    wmsg late[STATES];
+    int bad = 0;
+    for (int k = 0; k < STATES; k++) {
+        REQUIRE(ward_session_init_from_bundle(as, alice.id, &b) == WARD_OK);
+        wmsg p = enc_str(as, "p");
+        bad += !dec_ok(bs, &bob, &p, "p", 1);
+        wmsg r = enc_str(bs, "r");
+        bad += !dec_ok(as, &alice, &r, "r", 1);
+        late[k] = enc_str(as, "late");
+        bad += late[k].type != WARD_MSG_SIGNAL;
+        wmsg_free(&p);
+        wmsg_free(&r);
+    }
+    CHECK_EQ_INT(bad, 0);
+    /* Bob: state 41 current, 40 .. 1 archived, state 0 dropped. */
+    ward_buf snap;
+    snap_session(bs, &snap);
+    ward_session *copy = sess_load(&snap);
+    CHECK(session_is(copy, &snap));
+    CHECK_EQ_INT(fails_cleanly(bs, &bob, late[0].type, late[0].p, late[0].n),
+                 WARD_ERR_AUTH);
+    CHECK(dec_ok(bs, &bob, &late[1], "late", 4));
+    CHECK(dec_ok(bs, &bob, &late[STATES - 1], "late", 4));
+    CHECK(dec_ok(copy, &bob, &late[2], "late", 4));
+    CHECK(dec_ok(copy, &bob, &late[1], "late", 4));
+    ward_buf_release(&snap);
+    for (int k = 0; k < STATES; k++)
+        wmsg_free(&late[k]);
+    ward_session_free(copy);
     ward_session_free(as);
     ward_session_free(bs);
     peer_free(&alice);
@@ -1874,6 +2268,9 @@ static void test_rekey(void)
     /* Replays of the new session's PreKeySignalMessages are duplicates. */
     CHECK_EQ_INT(dec_err(bs, &bob, &n1), WARD_ERR_DUPLICATE);
     CHECK_EQ_INT(dec_err(bs, &bob, &n2), WARD_ERR_DUPLICATE);
+    /* ... and so is the late one, now that its state is archived again. */
+    CHECK_EQ_INT(fails_cleanly(bs, &bob, late.type, late.p, late.n),
+                 WARD_ERR_DUPLICATE);
 
     wmsg_free(&late);
     wmsg_free(&n1);
@@ -1893,15 +2290,31 @@ static void test_rekey(void)
 
 typedef ward_err (*load_fn)(const uint8_t *p, size_t n);
 
+/* A message and its reader, tried on every session that loads. */
+static const wmsg *probe_msg;
+static peer *probe_peer;
+
 static ward_err load_session(const uint8_t *p, size_t n)
 {
     ward_session *s = (ward_session *)&rng_state; /* a sentinel */
     ward_session *sentinel = s;
     ward_err e = ward_session_deserialize(&s, p, n);
-    if (e == WARD_OK)
+    if (e == WARD_OK) {
+        /* Whatever loaded must be safe to use. */
+        ward_buf b;
+        int type;
+        ward_buf_init(&b, 0);
+        (void)ward_session_encrypt(s, (const uint8_t *)"probe", 5, &b, &type);
+        ward_buf_clear(&b);
+        if (probe_msg && probe_peer)
+            (void)dec(s, probe_peer, probe_msg, &b);
+        ward_buf_clear(&b);
+        (void)ward_session_serialize(s, &b);
+        ward_buf_release(&b);
         ward_session_free(s);
-    else
+    } else {
         CHECK(s == sentinel);
+    }
     return e;
 }
 
@@ -2080,8 +2493,16 @@ static void test_state_formats(void)
         ward_session_free(e);
         ward_session_free(e2);
     }
-    hostile_state_bytes("session", &s1, load_session);
-    hostile_state_bytes("re-keyed session", &sa, load_session);
+    {
+        wmsg probe = enc_str(as, "probe");
+        probe_msg = &probe;
+        probe_peer = &bob;
+        hostile_state_bytes("session", &s1, load_session);
+        hostile_state_bytes("re-keyed session", &sa, load_session);
+        probe_msg = NULL;
+        probe_peer = NULL;
+        wmsg_free(&probe);
+    }
 
     /* Prekeys. */
     {
@@ -2323,6 +2744,19 @@ static void test_content(void)
     CHECK(e2.len == e1.len + 2 && memcmp(e2.data, "ab", 2) == 0 &&
           memcmp(e2.data + 2, e1.data, e1.len) == 0);
 
+    /* A group id longer than its 32 bytes cannot be encoded. */
+    {
+        ward_content t;
+        ward_content_init(&t);
+        t.group_id_len = 33;
+        ward_buf o;
+        ward_buf_init(&o, 0);
+        REQUIRE(ward_buf_append(&o, "k", 1) == WARD_OK);
+        CHECK(ward_content_encode(&t, &o) != WARD_OK);
+        CHECK_EQ_INT(o.len, 1);
+        ward_buf_release(&o);
+    }
+
     /* Invalid UTF-8 is refused and leaves the body as it was. */
     static const struct {
         const char *s;
@@ -2406,6 +2840,18 @@ static void test_content(void)
         CHECK_EQ_INT(t.body_len, WARD_CONTENT_MAX_BODY);
         ward_content_release(&t);
         CHECK(t.body == NULL && t.body_len == 0);
+        /* The same limit when decoding. */
+        ward_buf o;
+        ward_buf_init(&o, 0);
+        REQUIRE(ward_buf_append(&o, "\x0a\x80\x80\x04", 4) == WARD_OK);
+        REQUIRE(ward_buf_append(&o, big, WARD_CONTENT_MAX_BODY) == WARD_OK);
+        CHECK_EQ_INT(content_decode_exact(o.data, o.len), WARD_OK);
+        ward_buf_clear(&o);
+        REQUIRE(ward_buf_append(&o, "\x0a\x81\x80\x04", 4) == WARD_OK);
+        REQUIRE(ward_buf_append(&o, big, WARD_CONTENT_MAX_BODY + 1) ==
+                WARD_OK);
+        CHECK_EQ_INT(content_decode_exact(o.data, o.len), WARD_ERR_MALFORMED);
+        ward_buf_release(&o);
         free(big);
     }
 
@@ -2669,6 +3115,18 @@ static void test_strerror(void)
     CHECK_EQ_INT(WARD_ERR_BAD_STATE, -207);
 }
 
+/* An empty body passed as (NULL, 0), as ward_session_encrypt accepts it.
+ * Run last: under UBSan a memcpy from NULL aborts the program. */
+static void test_content_empty_body_null(void)
+{
+    ward_content c;
+    ward_content_init(&c);
+    CHECK_EQ_INT(ward_content_set_body(&c, NULL, 0), WARD_OK);
+    CHECK_EQ_INT(c.body_len, 0);
+    CHECK(c.body == NULL || c.body[0] == 0);
+    ward_content_release(&c);
+}
+
 int main(void)
 {
     REQUIRE(ward_crypto_init() == WARD_OK);
@@ -2681,11 +3139,15 @@ int main(void)
     test_session_too_far_ahead();
     test_session_failed_decrypt();
     test_session_payload_sizes();
+    test_session_old_chains();
+    test_session_archive_limit();
+    test_known_answers();
     test_identity_trust();
     test_rekey();
     test_state_formats();
     test_prekeys_store();
     test_content();
     test_strerror();
+    test_content_empty_body_null();
     return wtest_done("test_proto");
 }
