@@ -93,7 +93,7 @@ static int send_one(party *from, party *to, const char *text)
         cli_error("%s cannot decrypt: %s", to->name, ward_strerror(e));
         goto done;
     }
-    printf("  %s reads:   \"%.*s\"\n", to->name, (int)pt.len,
+    printf("  %s reads: \"%.*s\"\n", to->name, (int)pt.len,
            (const char *)pt.data);
     rc = CLI_OK;
 done:

@@ -93,6 +93,7 @@ static ward_err chain_commit(ward_chain *c, walk *w, uint32_t counter)
     if (w->n_skipped && c->n_skipped == 0) {
         /* A chain with no skipped keys (always so for a new one) takes the
          * walk's array as it is: nothing to allocate, so nothing can fail. */
+        free(c->skipped); /* emptied by late messages, or NULL */
         c->skipped = w->skipped;
         c->n_skipped = w->n_skipped;
         w->skipped = NULL;

@@ -32,7 +32,7 @@ check "demo runs" 0 "$ward" demo --messages 12
 check "demo bad option" 2 "$ward" demo --bogus
 check "demo bad count" 2 "$ward" demo --messages 0
 check_out "demo shows the server's view" "server sees: PreKeySignalMessage" "$ward" demo
-check_out "demo shows the text arriving" 'bob reads:   "hi bob' "$ward" demo
+check_out "demo shows the text arriving" 'bob reads: "hi bob' "$ward" demo
 # The server's view must never contain the plaintext.
 if "$ward" demo | grep "server sees" | grep -q "alice"; then
   fail=$((fail + 1)); echo "FAIL: plaintext in the server's view"
