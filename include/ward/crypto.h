@@ -72,7 +72,9 @@ ward_err ward_xeddsa_sign_z(uint8_t sig[WARD_XEDDSA_SIG_LEN],
 
 /*
  * Verifies |sig| over |msg| against the X25519 public key |pub|.
- * WARD_OK or WARD_ERR_AUTH (also for a non-canonical key or signature).
+ * WARD_OK, WARD_ERR_AUTH (also for a non-canonical key or signature), or
+ * WARD_ERR_NOMEM. Like libsignal-protocol-c 2.3, it takes the top bit of
+ * byte 63 as the sign of the Edwards key (docs/protocol.md).
  */
 ward_err ward_xeddsa_verify(const uint8_t sig[WARD_XEDDSA_SIG_LEN],
                             const uint8_t pub[WARD_X25519_LEN],

@@ -142,7 +142,8 @@ int ward_session_is_ready(const ward_session *s);
  * the peer's identity, then starts a new current state (archiving the old).
  * Errors: WARD_ERR_AUTH (bad signature), WARD_ERR_UNTRUSTED_IDENTITY (the
  * session trusts another identity key), WARD_ERR_MALFORMED (a key without
- * the 0x05 type byte), WARD_ERR_CRYPTO (a low-order key).
+ * the 0x05 type byte), WARD_ERR_CRYPTO (a low-order key), WARD_ERR_NOMEM,
+ * WARD_ERR_INVALID_ARG (a NULL argument).
  */
 ward_err ward_session_init_from_bundle(ward_session *s,
                                        const ward_identity *self,
@@ -161,9 +162,11 @@ ward_err ward_session_encrypt(ward_session *s, const uint8_t *pt, size_t n,
  * PreKeySignalMessage may create the session (X3DH as the responder) and, on
  * success only, consumes its one-time prekey from |prekeys|. On any error the
  * session and |prekeys| are exactly as before.
- * Errors: WARD_ERR_MALFORMED, WARD_ERR_VERSION, WARD_ERR_AUTH (MAC or
- * padding), WARD_ERR_DUPLICATE (replay), WARD_ERR_TOO_FAR_AHEAD,
- * WARD_ERR_UNTRUSTED_IDENTITY, WARD_ERR_NO_SESSION, WARD_ERR_NO_PREKEY.
+ * Errors: WARD_ERR_MALFORMED, WARD_ERR_VERSION, WARD_ERR_AUTH (MAC,
+ * padding or a low-order key), WARD_ERR_DUPLICATE (replay),
+ * WARD_ERR_TOO_FAR_AHEAD, WARD_ERR_UNTRUSTED_IDENTITY, WARD_ERR_NO_SESSION,
+ * WARD_ERR_NO_PREKEY, WARD_ERR_NOMEM, WARD_ERR_TOO_BIG (|pt| is at its
+ * maximum), WARD_ERR_INVALID_ARG (a NULL argument).
  */
 ward_err ward_session_decrypt(ward_session *s, const ward_identity *self,
                               ward_prekeys *prekeys, int type,

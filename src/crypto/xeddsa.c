@@ -105,7 +105,7 @@ static const uint8_t field_p_be[32] = {
  * Refuses a u that is not reduced (u >= p), as libsignal does. */
 static ward_err mont_to_edwards(uint8_t ed[32], const uint8_t pub[32])
 {
-    ward_err err = WARD_ERR_AUTH;
+    ward_err err = WARD_ERR_NOMEM;
     BN_CTX *ctx = BN_CTX_new();
     if (!ctx)
         return WARD_ERR_NOMEM;
@@ -114,6 +114,7 @@ static ward_err mont_to_edwards(uint8_t ed[32], const uint8_t pub[32])
     BIGNUM *num = BN_CTX_get(ctx), *den = BN_CTX_get(ctx);
     if (!den || !BN_bin2bn(field_p_be, 32, p) || !BN_lebin2bn(pub, 32, u))
         goto done;
+    err = WARD_ERR_AUTH;
     if (BN_cmp(u, p) >= 0)
         goto done;
     if (!BN_mod_sub(num, u, BN_value_one(), p, ctx) ||
@@ -151,8 +152,9 @@ ward_err ward_xeddsa_verify(const uint8_t sig[WARD_XEDDSA_SIG_LEN],
     s[63] &= 0x7f;
     if (s[63] & 0xe0)
         return WARD_ERR_AUTH;
-    if (mont_to_edwards(ed, pub) != WARD_OK)
-        return WARD_ERR_AUTH;
+    ward_err e = mont_to_edwards(ed, pub);
+    if (e)
+        return e;
     ed[31] |= sign;
     /* Same equation as Ed25519 (libsodium also refuses non-canonical s and
      * small-order R or A, which honest signatures never have). */

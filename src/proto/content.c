@@ -114,18 +114,18 @@ static ward_err put_string(ward_buf *b, uint32_t field, const char *s)
     size_t n = strnlen(s, WARD_CONTENT_MAX_STRING + 1);
     if (n > WARD_CONTENT_MAX_STRING)
         return WARD_ERR_TOO_BIG;
-    return n ? pb_put_bytes(b, field, s, n) : WARD_OK;
+    return n ? ward_pb_put_bytes(b, field, s, n) : WARD_OK;
 }
 
 static ward_err encode_attachment(const ward_attachment *a, ward_buf *b)
 {
     ward_err e = put_string(b, 1, a->id);
     if (!e)
-        e = pb_put_bytes(b, 2, a->key, sizeof a->key);
+        e = ward_pb_put_bytes(b, 2, a->key, sizeof a->key);
     if (!e)
-        e = pb_put_bytes(b, 3, a->sha256, sizeof a->sha256);
+        e = ward_pb_put_bytes(b, 3, a->sha256, sizeof a->sha256);
     if (!e)
-        e = pb_put_varint(b, 4, a->size);
+        e = ward_pb_put_varint(b, 4, a->size);
     if (!e)
         e = put_string(b, 5, a->content_type);
     if (!e)
@@ -140,21 +140,21 @@ ward_err ward_content_encode(const ward_content *c, ward_buf *out)
     size_t start = out->len;
     ward_err e = WARD_OK;
     if (c->body)
-        e = pb_put_bytes(out, 1, c->body, c->body_len);
+        e = ward_pb_put_bytes(out, 1, c->body, c->body_len);
     for (size_t i = 0; !e && i < c->n_attachments; i++) {
         ward_buf_clear(&att);
         e = encode_attachment(&c->attachments[i], &att);
         if (!e)
-            e = pb_put_bytes(out, 2, att.data, att.len);
+            e = ward_pb_put_bytes(out, 2, att.data, att.len);
     }
     if (!e && c->has_franking_key)
-        e = pb_put_bytes(out, 3, c->franking_key, WARD_FRANKING_KEY_LEN);
+        e = ward_pb_put_bytes(out, 3, c->franking_key, WARD_FRANKING_KEY_LEN);
     if (!e && c->sent_at)
-        e = pb_put_varint(out, 4, c->sent_at);
+        e = ward_pb_put_varint(out, 4, c->sent_at);
     if (!e && c->group_id_len)
         e = c->group_id_len > sizeof c->group_id
                 ? WARD_ERR_INVALID_ARG
-                : pb_put_bytes(out, 5, c->group_id, c->group_id_len);
+                : ward_pb_put_bytes(out, 5, c->group_id, c->group_id_len);
     ward_buf_release(&att);
     if (e && out->len > start) {
         ward_memzero(out->data + start, out->len - start);
@@ -163,7 +163,7 @@ ward_err ward_content_encode(const ward_content *c, ward_buf *out)
     return e;
 }
 
-static int get_string(const pb_field *f, char *dst)
+static int get_string(const ward_pb_field *f, char *dst)
 {
     if (f->type != PB_LEN || f->len > WARD_CONTENT_MAX_STRING ||
         !valid_utf8(f->data, f->len))
@@ -173,7 +173,7 @@ static int get_string(const pb_field *f, char *dst)
     return 0;
 }
 
-static int get_fixed(const pb_field *f, uint8_t *dst, size_t n)
+static int get_fixed(const ward_pb_field *f, uint8_t *dst, size_t n)
 {
     if (f->type != PB_LEN || f->len != n)
         return -1;
@@ -183,11 +183,11 @@ static int get_fixed(const pb_field *f, uint8_t *dst, size_t n)
 
 static int decode_attachment(const uint8_t *p, size_t n, ward_attachment *a)
 {
-    pb_reader r = {p, n};
-    pb_field f;
+    ward_pb_reader r = {p, n};
+    ward_pb_field f;
     int rc;
     memset(a, 0, sizeof *a);
-    while ((rc = pb_next(&r, &f)) == 1) {
+    while ((rc = ward_pb_next(&r, &f)) == 1) {
         int bad = 0;
         switch (f.number) {
         case 1: bad = get_string(&f, a->id); break;
@@ -212,11 +212,11 @@ ward_err ward_content_decode(ward_content *out, const uint8_t *p, size_t n)
     ward_content c;
     ward_attachment a;
     ward_content_init(&c);
-    pb_reader r = {p, n};
-    pb_field f;
+    ward_pb_reader r = {p, n};
+    ward_pb_field f;
     int rc = 0;
     ward_err e = WARD_OK;
-    while (!e && (rc = pb_next(&r, &f)) == 1) {
+    while (!e && (rc = ward_pb_next(&r, &f)) == 1) {
         switch (f.number) {
         case 1:
             if (f.type != PB_LEN)
@@ -259,5 +259,6 @@ ward_err ward_content_decode(ward_content *out, const uint8_t *p, size_t n)
         return e == WARD_ERR_NOMEM ? e : WARD_ERR_MALFORMED;
     }
     *out = c;
+    ward_memzero(&c, sizeof c); /* |out| owns it now; wipe the copy */
     return WARD_OK;
 }

@@ -78,23 +78,23 @@ ward_err ward_identity_sign(const ward_identity *id, const uint8_t *msg,
 
 ward_err ward_identity_serialize(const ward_identity *id, ward_buf *out)
 {
-    ser_writer w = {out, WARD_OK};
-    ser_magic(&w, IDENTITY_MAGIC, IDENTITY_FORMAT);
-    ser_bytes(&w, id->key.priv, 32);
-    ser_u32(&w, id->registration_id);
+    ward_ser_writer w = {out, WARD_OK};
+    ward_ser_magic(&w, IDENTITY_MAGIC, IDENTITY_FORMAT);
+    ward_ser_bytes(&w, id->key.priv, 32);
+    ward_ser_u32(&w, id->registration_id);
     return w.err;
 }
 
 ward_err ward_identity_deserialize(ward_identity **out, const uint8_t *p,
                                    size_t n)
 {
-    ser_reader r = {p, n, 0};
+    ward_ser_reader r = {p, n, 0};
     uint8_t priv[32];
     uint32_t reg = 0;
-    ser_expect_magic(&r, IDENTITY_MAGIC, IDENTITY_FORMAT);
-    ser_read_bytes(&r, priv, 32);
-    ser_read_u32(&r, &reg);
-    ward_err e = ser_finish(&r);
+    ward_ser_expect_magic(&r, IDENTITY_MAGIC, IDENTITY_FORMAT);
+    ward_ser_read_bytes(&r, priv, 32);
+    ward_ser_read_u32(&r, &reg);
+    ward_err e = ward_ser_finish(&r);
     if (!e)
         e = identity_make(out, priv, reg);
     ward_memzero(priv, sizeof priv);

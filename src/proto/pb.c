@@ -1,6 +1,6 @@
 #include "pb.h"
 
-static int read_varint(pb_reader *r, uint64_t *out)
+static int read_varint(ward_pb_reader *r, uint64_t *out)
 {
     uint64_t v = 0;
     for (unsigned shift = 0, i = 0; i < 10; i++, shift += 7) {
@@ -20,7 +20,7 @@ static int read_varint(pb_reader *r, uint64_t *out)
     return -1;
 }
 
-int pb_next(pb_reader *r, pb_field *f)
+int ward_pb_next(ward_pb_reader *r, ward_pb_field *f)
 {
     if (r->n == 0)
         return 0;
@@ -63,7 +63,7 @@ int pb_next(pb_reader *r, pb_field *f)
     }
 }
 
-ward_err pb_put_raw_varint(ward_buf *b, uint64_t v)
+ward_err ward_pb_put_raw_varint(ward_buf *b, uint64_t v)
 {
     uint8_t tmp[10];
     size_t n = 0;
@@ -77,17 +77,17 @@ ward_err pb_put_raw_varint(ward_buf *b, uint64_t v)
     return ward_buf_append(b, tmp, n);
 }
 
-ward_err pb_put_varint(ward_buf *b, uint32_t number, uint64_t v)
+ward_err ward_pb_put_varint(ward_buf *b, uint32_t number, uint64_t v)
 {
-    ward_err e = pb_put_raw_varint(b, ((uint64_t)number << 3) | PB_VARINT);
-    return e ? e : pb_put_raw_varint(b, v);
+    ward_err e = ward_pb_put_raw_varint(b, ((uint64_t)number << 3) | PB_VARINT);
+    return e ? e : ward_pb_put_raw_varint(b, v);
 }
 
-ward_err pb_put_bytes(ward_buf *b, uint32_t number, const void *p, size_t n)
+ward_err ward_pb_put_bytes(ward_buf *b, uint32_t number, const void *p, size_t n)
 {
-    ward_err e = pb_put_raw_varint(b, ((uint64_t)number << 3) | PB_LEN);
+    ward_err e = ward_pb_put_raw_varint(b, ((uint64_t)number << 3) | PB_LEN);
     if (!e)
-        e = pb_put_raw_varint(b, n);
+        e = ward_pb_put_raw_varint(b, n);
     if (!e)
         e = ward_buf_append(b, p, n);
     return e;

@@ -14,27 +14,27 @@
 
 enum { PB_VARINT = 0, PB_FIXED64 = 1, PB_LEN = 2, PB_FIXED32 = 5 };
 
-typedef struct pb_reader {
+typedef struct ward_pb_reader {
     const uint8_t *p;
     size_t n;
-} pb_reader;
+} ward_pb_reader;
 
-typedef struct pb_field {
+typedef struct ward_pb_field {
     uint32_t number;
     int type;
     uint64_t varint;      /* PB_VARINT */
     const uint8_t *data;  /* PB_LEN */
     size_t len;
-} pb_field;
+} ward_pb_field;
 
 /* Reads the next field: 1 if one was read, 0 at the clean end of input,
  * -1 for malformed input (bad varint, overlong length, group wire types,
  * field number 0). Fixed-size fields are read and skipped by the caller. */
-int pb_next(pb_reader *r, pb_field *f);
+int ward_pb_next(ward_pb_reader *r, ward_pb_field *f);
 
-ward_err pb_put_varint(ward_buf *b, uint32_t number, uint64_t v);
-ward_err pb_put_bytes(ward_buf *b, uint32_t number, const void *p, size_t n);
+ward_err ward_pb_put_varint(ward_buf *b, uint32_t number, uint64_t v);
+ward_err ward_pb_put_bytes(ward_buf *b, uint32_t number, const void *p, size_t n);
 /* Appends a bare varint (no key). */
-ward_err pb_put_raw_varint(ward_buf *b, uint64_t v);
+ward_err ward_pb_put_raw_varint(ward_buf *b, uint64_t v);
 
 #endif

@@ -41,18 +41,14 @@ void ward_prekeys_free(ward_prekeys *pk)
 {
     if (!pk)
         return;
-    if (pk->sig) {
-        ward_memzero(pk->sig, pk->cap_sig * sizeof *pk->sig);
-        free(pk->sig);
-    }
-    if (pk->one) {
-        ward_memzero(pk->one, pk->cap_one * sizeof *pk->one);
-        free(pk->one);
-    }
+    ward_secure_free(pk->sig); /* sodium_free wipes */
+    ward_secure_free(pk->one);
     free(pk);
 }
 
-/* Grows an array of secrets, wiping the old block (realloc would not). */
+/* Grows an array of private keys. Prekeys live for weeks, so they are kept
+ * in secure memory (locked, guarded, out of core dumps), and the old block
+ * is wiped as it is freed. */
 static ward_err grow(void **arr, size_t *cap, size_t need, size_t elem,
                      size_t max)
 {
@@ -65,17 +61,33 @@ static ward_err grow(void **arr, size_t *cap, size_t need, size_t elem,
         ncap = need;
     if (ncap > max)
         ncap = max;
-    void *p = calloc(ncap, elem);
+    void *p = ward_secure_alloc(ncap * elem);
     if (!p)
         return WARD_ERR_NOMEM;
+    memset(p, 0, ncap * elem);
     if (*arr) {
         memcpy(p, *arr, *cap * elem);
-        ward_memzero(*arr, *cap * elem);
-        free(*arr);
+        ward_secure_free(*arr);
     }
     *arr = p;
     *cap = ncap;
     return WARD_OK;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Private keys are stored clamped, as X25519 uses them (and libsignal
+ * serialises them). */
+static void clamp_copy(uint8_t out[32], const uint8_t in[32])
+{
+    memcpy(out, in, 32);
+    out[0] &= 248;
+    out[31] &= 127;
+    out[31] |= 64;
 }
 
 static signed_prekey *find_signed(const ward_prekeys *pk, uint32_t id)
@@ -150,7 +162,7 @@ ward_err ward_prekeys_add_signed(ward_prekeys *pk, uint32_t key_id,
                                  uint64_t timestamp)
 {
     ward_keypair kp;
-    memcpy(kp.priv, priv, 32);
+    clamp_copy(kp.priv, priv);
     ward_err e = ward_x25519_public(kp.pub, kp.priv);
     if (!e)
         e = put_signed(pk, key_id, &kp, sig, timestamp);
@@ -181,15 +193,34 @@ ward_err ward_prekeys_generate_onetime(ward_prekeys *pk, uint32_t start_id,
         return WARD_ERR_TOO_BIG;
     ward_err e = grow((void **)&pk->one, &pk->cap_one, pk->n_one + count,
                       sizeof *pk->one, MAX_ONETIME);
+    if (e)
+        return e;
+    /* Existing ids, sorted, so a batch of 100,000 is not quadratic. */
+    size_t n_old = pk->n_one;
+    uint32_t *old = n_old ? malloc(n_old * sizeof *old) : NULL;
+    if (n_old && !old)
+        return WARD_ERR_NOMEM;
+    for (size_t i = 0; i < n_old; i++)
+        old[i] = pk->one[i].id;
+    if (n_old)
+        qsort(old, n_old, sizeof *old, cmp_u32);
     ward_keypair kp;
     for (uint32_t i = 0; !e && i < count; i++) {
         /* Ids are 24-bit and never 0, as in libsignal's key helper. */
         uint32_t id = (uint32_t)(((uint64_t)start_id - 1 + i) % 0xFFFFFE) + 1;
         e = ward_keypair_generate(&kp);
-        if (!e)
-            e = put_onetime(pk, id, &kp);
+        if (e)
+            break;
+        if (n_old && bsearch(&id, old, n_old, sizeof *old, cmp_u32)) {
+            e = put_onetime(pk, id, &kp); /* replaces the old key */
+        } else {
+            pk->one[pk->n_one].id = id;
+            pk->one[pk->n_one].key = kp;
+            pk->n_one++;
+        }
     }
     ward_memzero(&kp, sizeof kp);
+    free(old);
     return e;
 }
 
@@ -197,7 +228,7 @@ ward_err ward_prekeys_add_onetime(ward_prekeys *pk, uint32_t key_id,
                                   const uint8_t priv[32])
 {
     ward_keypair kp;
-    memcpy(kp.priv, priv, 32);
+    clamp_copy(kp.priv, priv);
     ward_err e = ward_x25519_public(kp.pub, kp.priv);
     if (!e)
         e = put_onetime(pk, key_id, &kp);
@@ -263,70 +294,115 @@ ward_err ward_prekeys_bundle(const ward_prekeys *pk, const ward_identity *id,
 #define PREKEYS_MAGIC "WPK"
 #define PREKEYS_FORMAT 1
 
+/* Format 1: "WPK" 1 | n signed, each (id, private, public, signature,
+ * timestamp) | n one-time, each (id, private, public). Key pairs are stored
+ * whole so that loading 100,000 prekeys costs no scalar multiplication. */
 ward_err ward_prekeys_serialize(const ward_prekeys *pk, ward_buf *out)
 {
-    ser_writer w = {out, WARD_OK};
-    ser_magic(&w, PREKEYS_MAGIC, PREKEYS_FORMAT);
-    ser_u32(&w, (uint32_t)pk->n_sig);
+    ward_ser_writer w = {out, WARD_OK};
+    size_t start = out->len;
+    ward_ser_magic(&w, PREKEYS_MAGIC, PREKEYS_FORMAT);
+    ward_ser_u32(&w, (uint32_t)pk->n_sig);
     for (size_t i = 0; i < pk->n_sig; i++) {
-        ser_u32(&w, pk->sig[i].id);
-        ser_bytes(&w, pk->sig[i].key.priv, 32);
-        ser_bytes(&w, pk->sig[i].sig, WARD_SIGNATURE_LEN);
-        ser_u64(&w, pk->sig[i].timestamp);
+        ward_ser_u32(&w, pk->sig[i].id);
+        ward_ser_bytes(&w, pk->sig[i].key.priv, 32);
+        ward_ser_bytes(&w, pk->sig[i].key.pub, 32);
+        ward_ser_bytes(&w, pk->sig[i].sig, WARD_SIGNATURE_LEN);
+        ward_ser_u64(&w, pk->sig[i].timestamp);
     }
-    ser_u32(&w, (uint32_t)pk->n_one);
+    ward_ser_u32(&w, (uint32_t)pk->n_one);
     for (size_t i = 0; i < pk->n_one; i++) {
-        ser_u32(&w, pk->one[i].id);
-        ser_bytes(&w, pk->one[i].key.priv, 32);
+        ward_ser_u32(&w, pk->one[i].id);
+        ward_ser_bytes(&w, pk->one[i].key.priv, 32);
+        ward_ser_bytes(&w, pk->one[i].key.pub, 32);
+    }
+    if (w.err && out->len > start) {
+        ward_memzero(out->data + start, out->len - start);
+        out->len = start;
     }
     return w.err;
+}
+
+/* 1 if two one-time prekeys share an id: sorted, O(n log n). */
+static int has_duplicate_ids(const ward_prekeys *pk, int *nomem)
+{
+    *nomem = 0;
+    if (pk->n_one < 2)
+        return 0;
+    uint32_t *ids = malloc(pk->n_one * sizeof *ids);
+    if (!ids) {
+        *nomem = 1;
+        return 1;
+    }
+    for (size_t i = 0; i < pk->n_one; i++)
+        ids[i] = pk->one[i].id;
+    qsort(ids, pk->n_one, sizeof *ids, cmp_u32);
+    int dup = 0;
+    for (size_t i = 1; i < pk->n_one && !dup; i++)
+        dup = ids[i] == ids[i - 1];
+    free(ids);
+    return dup;
 }
 
 ward_err ward_prekeys_deserialize(ward_prekeys **out, const uint8_t *p,
                                   size_t n)
 {
-    ser_reader r = {p, n, 0};
+    enum { SIGNED_LEN = 4 + 32 + 32 + WARD_SIGNATURE_LEN + 8,
+           ONETIME_LEN = 4 + 32 + 32 };
+    ward_ser_reader r = {p, n, 0};
     ward_prekeys *pk = NULL;
-    uint32_t count = 0, id = 0;
-    uint64_t ts = 0;
-    uint8_t priv[32], sig[WARD_SIGNATURE_LEN];
+    uint32_t count = 0;
+    int nomem = 0;
     ward_err e = ward_prekeys_new(&pk);
     if (e)
         return e;
-    ser_expect_magic(&r, PREKEYS_MAGIC, PREKEYS_FORMAT);
-    ser_read_u32(&r, &count);
-    if (count > MAX_SIGNED)
-        ser_fail(&r);
+    ward_ser_expect_magic(&r, PREKEYS_MAGIC, PREKEYS_FORMAT);
+    ward_ser_read_u32(&r, &count);
+    /* Bound each count by the limit and by what the input can hold before
+     * allocating for it. */
+    if (count > MAX_SIGNED || (size_t)count * SIGNED_LEN > r.n)
+        ward_ser_fail(&r);
+    if (!r.bad && count &&
+        (e = grow((void **)&pk->sig, &pk->cap_sig, count, sizeof *pk->sig,
+                  MAX_SIGNED)))
+        goto fail;
     for (uint32_t i = 0; !r.bad && i < count; i++) {
-        ser_read_u32(&r, &id);
-        ser_read_bytes(&r, priv, 32);
-        ser_read_bytes(&r, sig, sizeof sig);
-        ser_read_u64(&r, &ts);
-        if (!r.bad && find_signed(pk, id))
-            ser_fail(&r);
-        if (!r.bad && (e = ward_prekeys_add_signed(pk, id, priv, sig, ts)))
-            goto fail;
+        signed_prekey *s = &pk->sig[pk->n_sig];
+        ward_ser_read_u32(&r, &s->id);
+        ward_ser_read_bytes(&r, s->key.priv, 32);
+        ward_ser_read_bytes(&r, s->key.pub, 32);
+        ward_ser_read_bytes(&r, s->sig, WARD_SIGNATURE_LEN);
+        ward_ser_read_u64(&r, &s->timestamp);
+        if (!r.bad && find_signed(pk, s->id))
+            ward_ser_fail(&r);
+        pk->n_sig++;
     }
-    ser_read_u32(&r, &count);
-    /* Bound the count by what the input can hold before allocating. */
-    if (count > MAX_ONETIME || (size_t)count * 36 > r.n)
-        ser_fail(&r);
+    ward_ser_read_u32(&r, &count);
+    if (count > MAX_ONETIME || (size_t)count * ONETIME_LEN > r.n)
+        ward_ser_fail(&r);
+    if (!r.bad && count &&
+        (e = grow((void **)&pk->one, &pk->cap_one, count, sizeof *pk->one,
+                  MAX_ONETIME)))
+        goto fail;
     for (uint32_t i = 0; !r.bad && i < count; i++) {
-        ser_read_u32(&r, &id);
-        ser_read_bytes(&r, priv, 32);
-        if (!r.bad && find_onetime_index(pk, id) >= 0)
-            ser_fail(&r);
-        if (!r.bad && (e = ward_prekeys_add_onetime(pk, id, priv)))
-            goto fail;
+        onetime_prekey *o = &pk->one[pk->n_one++];
+        ward_ser_read_u32(&r, &o->id);
+        ward_ser_read_bytes(&r, o->key.priv, 32);
+        ward_ser_read_bytes(&r, o->key.pub, 32);
     }
-    e = ser_finish(&r);
+    if (!r.bad && has_duplicate_ids(pk, &nomem)) {
+        if (nomem) {
+            e = WARD_ERR_NOMEM;
+            goto fail;
+        }
+        ward_ser_fail(&r);
+    }
+    e = ward_ser_finish(&r);
     if (e)
         goto fail;
-    ward_memzero(priv, sizeof priv);
     *out = pk;
     return WARD_OK;
 fail:
-    ward_memzero(priv, sizeof priv);
     ward_prekeys_free(pk);
     return e;
 }

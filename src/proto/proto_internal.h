@@ -28,7 +28,8 @@ typedef struct ward_chain {
     uint8_t ratchet[32]; /* their ratchet public key */
     uint8_t key[32];
     uint32_t index;
-    ward_skipped *skipped; /* oldest first; at most WARD_MAX_SKIP */
+    ward_skipped *skipped; /* oldest first; at most WARD_MAX_SKIP; the
+                              slots past n_skipped are always zero */
     uint32_t n_skipped;
 } ward_chain;
 

@@ -132,10 +132,12 @@ static ward_err decrypt_skipped(ward_state *st, ward_chain *c,
         ward_err e = open_message(st, c->skipped[i].seed, m, pt);
         if (e)
             return e;
-        ward_memzero(&c->skipped[i], sizeof c->skipped[i]);
         memmove(&c->skipped[i], &c->skipped[i + 1],
                 (c->n_skipped - i - 1) * sizeof *c->skipped);
         c->n_skipped--;
+        /* The slot past the end now holds a stale copy: keep every slot
+         * past n_skipped zero, so no used key outlives its message. */
+        ward_memzero(&c->skipped[c->n_skipped], sizeof *c->skipped);
         st->has_pending = 0;
         return WARD_OK;
     }
@@ -222,6 +224,9 @@ ward_err ward_ratchet_decrypt(ward_state *st, const ward_signal_msg *m,
 {
     if (!st->has_sender)
         return WARD_ERR_NO_SESSION;
+    /* The chain's position after this message would wrap to 0. */
+    if (m->counter == UINT32_MAX)
+        return WARD_ERR_TOO_FAR_AHEAD;
     ward_chain *c = find_chain(st, m->ratchet_key);
     return c ? decrypt_existing(st, c, m, pt) : decrypt_new_chain(st, m, pt);
 }
@@ -283,6 +288,7 @@ done:
     ward_buf_release(&inner);
     ward_memzero(seed, sizeof seed);
     ward_memzero(next, sizeof next);
+    ward_memzero(mac, sizeof mac);
     ward_memzero(&k, sizeof k);
     return e;
 }

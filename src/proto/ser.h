@@ -12,33 +12,33 @@
 #include "ward/buf.h"
 #include "ward/err.h"
 
-typedef struct ser_writer {
+typedef struct ward_ser_writer {
     ward_buf *out;
     ward_err err;
-} ser_writer;
+} ward_ser_writer;
 
-typedef struct ser_reader {
+typedef struct ward_ser_reader {
     const uint8_t *p;
     size_t n;
     int bad;
-} ser_reader;
+} ward_ser_reader;
 
-void ser_magic(ser_writer *w, const char magic[3], uint8_t format);
-void ser_bytes(ser_writer *w, const void *p, size_t n);
-void ser_u8(ser_writer *w, uint8_t v);
-void ser_u32(ser_writer *w, uint32_t v);
-void ser_u64(ser_writer *w, uint64_t v);
+void ward_ser_magic(ward_ser_writer *w, const char magic[3], uint8_t format);
+void ward_ser_bytes(ward_ser_writer *w, const void *p, size_t n);
+void ward_ser_u8(ward_ser_writer *w, uint8_t v);
+void ward_ser_u32(ward_ser_writer *w, uint32_t v);
+void ward_ser_u64(ward_ser_writer *w, uint64_t v);
 
-void ser_expect_magic(ser_reader *r, const char magic[3], uint8_t format);
-void ser_read_bytes(ser_reader *r, void *p, size_t n);
-void ser_read_u8(ser_reader *r, uint8_t *v);
-void ser_read_u32(ser_reader *r, uint32_t *v);
-void ser_read_u64(ser_reader *r, uint64_t *v);
+void ward_ser_expect_magic(ward_ser_reader *r, const char magic[3], uint8_t format);
+void ward_ser_read_bytes(ward_ser_reader *r, void *p, size_t n);
+void ward_ser_read_u8(ward_ser_reader *r, uint8_t *v);
+void ward_ser_read_u32(ward_ser_reader *r, uint32_t *v);
+void ward_ser_read_u64(ward_ser_reader *r, uint64_t *v);
 /* Reads a 0/1 flag; anything else marks the input bad. */
-void ser_read_flag(ser_reader *r, int *v);
+void ward_ser_read_flag(ward_ser_reader *r, int *v);
 /* Marks the input bad (a value out of range, say). */
-void ser_fail(ser_reader *r);
+void ward_ser_fail(ward_ser_reader *r);
 /* WARD_OK if every read succeeded and the input was consumed exactly. */
-ward_err ser_finish(const ser_reader *r);
+ward_err ward_ser_finish(const ward_ser_reader *r);
 
 #endif

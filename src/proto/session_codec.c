@@ -16,52 +16,52 @@
 #define SESSION_MAGIC "WSS"
 #define SESSION_FORMAT 1
 
-static void put_state(ser_writer *w, const ward_state *st)
+static void put_state(ward_ser_writer *w, const ward_state *st)
 {
-    ser_u8(w, WARD_PROTO_VERSION);
-    ser_bytes(w, st->local_identity, 32);
-    ser_bytes(w, st->remote_identity, 32);
-    ser_u32(w, st->local_registration_id);
-    ser_u32(w, st->remote_registration_id);
-    ser_bytes(w, st->root, 32);
-    ser_u8(w, (uint8_t)st->has_sender);
-    ser_bytes(w, st->sender_ratchet.priv, 32);
-    ser_bytes(w, st->sender_ratchet.pub, 32);
-    ser_bytes(w, st->sender_key, 32);
-    ser_u32(w, st->sender_index);
-    ser_u32(w, st->previous_counter);
-    ser_u8(w, (uint8_t)st->has_pending);
-    ser_u8(w, (uint8_t)st->pending_has_prekey);
-    ser_u32(w, st->pending_prekey_id);
-    ser_u32(w, st->pending_signed_id);
-    ser_bytes(w, st->pending_base, 32);
-    ser_u8(w, (uint8_t)st->has_alice_base);
-    ser_bytes(w, st->alice_base, 32);
-    ser_u8(w, (uint8_t)st->n_recv);
+    ward_ser_u8(w, WARD_PROTO_VERSION);
+    ward_ser_bytes(w, st->local_identity, 32);
+    ward_ser_bytes(w, st->remote_identity, 32);
+    ward_ser_u32(w, st->local_registration_id);
+    ward_ser_u32(w, st->remote_registration_id);
+    ward_ser_bytes(w, st->root, 32);
+    ward_ser_u8(w, (uint8_t)st->has_sender);
+    ward_ser_bytes(w, st->sender_ratchet.priv, 32);
+    ward_ser_bytes(w, st->sender_ratchet.pub, 32);
+    ward_ser_bytes(w, st->sender_key, 32);
+    ward_ser_u32(w, st->sender_index);
+    ward_ser_u32(w, st->previous_counter);
+    ward_ser_u8(w, (uint8_t)st->has_pending);
+    ward_ser_u8(w, (uint8_t)st->pending_has_prekey);
+    ward_ser_u32(w, st->pending_prekey_id);
+    ward_ser_u32(w, st->pending_signed_id);
+    ward_ser_bytes(w, st->pending_base, 32);
+    ward_ser_u8(w, (uint8_t)st->has_alice_base);
+    ward_ser_bytes(w, st->alice_base, 32);
+    ward_ser_u8(w, (uint8_t)st->n_recv);
     for (uint32_t i = 0; i < st->n_recv; i++) {
         const ward_chain *c = &st->recv[i];
-        ser_bytes(w, c->ratchet, 32);
-        ser_bytes(w, c->key, 32);
-        ser_u32(w, c->index);
-        ser_u32(w, c->n_skipped);
+        ward_ser_bytes(w, c->ratchet, 32);
+        ward_ser_bytes(w, c->key, 32);
+        ward_ser_u32(w, c->index);
+        ward_ser_u32(w, c->n_skipped);
         for (uint32_t k = 0; k < c->n_skipped; k++) {
-            ser_u32(w, c->skipped[k].counter);
-            ser_bytes(w, c->skipped[k].seed, 32);
+            ward_ser_u32(w, c->skipped[k].counter);
+            ward_ser_bytes(w, c->skipped[k].seed, 32);
         }
     }
 }
 
 ward_err ward_session_serialize(const ward_session *s, ward_buf *out)
 {
-    ser_writer w = {out, WARD_OK};
+    ward_ser_writer w = {out, WARD_OK};
     size_t start = out->len;
-    ser_magic(&w, SESSION_MAGIC, SESSION_FORMAT);
-    ser_u8(&w, (uint8_t)s->has_trusted);
-    ser_bytes(&w, s->trusted, 32);
-    ser_u8(&w, s->current != NULL);
+    ward_ser_magic(&w, SESSION_MAGIC, SESSION_FORMAT);
+    ward_ser_u8(&w, (uint8_t)s->has_trusted);
+    ward_ser_bytes(&w, s->trusted, 32);
+    ward_ser_u8(&w, s->current != NULL);
     if (s->current)
         put_state(&w, s->current);
-    ser_u8(&w, (uint8_t)s->n_archived);
+    ward_ser_u8(&w, (uint8_t)s->n_archived);
     for (uint32_t i = 0; i < s->n_archived; i++)
         put_state(&w, s->archived[i]);
     if (w.err && out->len > start) {
@@ -71,13 +71,13 @@ ward_err ward_session_serialize(const ward_session *s, ward_buf *out)
     return w.err;
 }
 
-static ward_err get_chain(ser_reader *r, ward_chain *c)
+static ward_err get_chain(ward_ser_reader *r, ward_chain *c)
 {
     uint32_t n = 0;
-    ser_read_bytes(r, c->ratchet, 32);
-    ser_read_bytes(r, c->key, 32);
-    ser_read_u32(r, &c->index);
-    ser_read_u32(r, &n);
+    ward_ser_read_bytes(r, c->ratchet, 32);
+    ward_ser_read_bytes(r, c->key, 32);
+    ward_ser_read_u32(r, &c->index);
+    ward_ser_read_u32(r, &n);
     if (r->bad || n > WARD_MAX_SKIP || (size_t)n * 36 > r->n)
         return WARD_ERR_BAD_STATE;
     if (n) {
@@ -87,41 +87,41 @@ static ward_err get_chain(ser_reader *r, ward_chain *c)
     }
     c->n_skipped = n;
     for (uint32_t k = 0; k < n; k++) {
-        ser_read_u32(r, &c->skipped[k].counter);
-        ser_read_bytes(r, c->skipped[k].seed, 32);
+        ward_ser_read_u32(r, &c->skipped[k].counter);
+        ward_ser_read_bytes(r, c->skipped[k].seed, 32);
         /* Skipped keys always lie behind the chain's position. */
         if (c->skipped[k].counter >= c->index)
-            ser_fail(r);
+            ward_ser_fail(r);
     }
     return r->bad ? WARD_ERR_BAD_STATE : WARD_OK;
 }
 
-static ward_err get_state(ser_reader *r, ward_state **out)
+static ward_err get_state(ward_ser_reader *r, ward_state **out)
 {
     uint8_t version = 0, n_recv = 0;
     ward_state *st = ward_state_new();
     if (!st)
         return WARD_ERR_NOMEM;
-    ser_read_u8(r, &version);
-    ser_read_bytes(r, st->local_identity, 32);
-    ser_read_bytes(r, st->remote_identity, 32);
-    ser_read_u32(r, &st->local_registration_id);
-    ser_read_u32(r, &st->remote_registration_id);
-    ser_read_bytes(r, st->root, 32);
-    ser_read_flag(r, &st->has_sender);
-    ser_read_bytes(r, st->sender_ratchet.priv, 32);
-    ser_read_bytes(r, st->sender_ratchet.pub, 32);
-    ser_read_bytes(r, st->sender_key, 32);
-    ser_read_u32(r, &st->sender_index);
-    ser_read_u32(r, &st->previous_counter);
-    ser_read_flag(r, &st->has_pending);
-    ser_read_flag(r, &st->pending_has_prekey);
-    ser_read_u32(r, &st->pending_prekey_id);
-    ser_read_u32(r, &st->pending_signed_id);
-    ser_read_bytes(r, st->pending_base, 32);
-    ser_read_flag(r, &st->has_alice_base);
-    ser_read_bytes(r, st->alice_base, 32);
-    ser_read_u8(r, &n_recv);
+    ward_ser_read_u8(r, &version);
+    ward_ser_read_bytes(r, st->local_identity, 32);
+    ward_ser_read_bytes(r, st->remote_identity, 32);
+    ward_ser_read_u32(r, &st->local_registration_id);
+    ward_ser_read_u32(r, &st->remote_registration_id);
+    ward_ser_read_bytes(r, st->root, 32);
+    ward_ser_read_flag(r, &st->has_sender);
+    ward_ser_read_bytes(r, st->sender_ratchet.priv, 32);
+    ward_ser_read_bytes(r, st->sender_ratchet.pub, 32);
+    ward_ser_read_bytes(r, st->sender_key, 32);
+    ward_ser_read_u32(r, &st->sender_index);
+    ward_ser_read_u32(r, &st->previous_counter);
+    ward_ser_read_flag(r, &st->has_pending);
+    ward_ser_read_flag(r, &st->pending_has_prekey);
+    ward_ser_read_u32(r, &st->pending_prekey_id);
+    ward_ser_read_u32(r, &st->pending_signed_id);
+    ward_ser_read_bytes(r, st->pending_base, 32);
+    ward_ser_read_flag(r, &st->has_alice_base);
+    ward_ser_read_bytes(r, st->alice_base, 32);
+    ward_ser_read_u8(r, &n_recv);
     ward_err e = WARD_ERR_BAD_STATE;
     if (r->bad || version != WARD_PROTO_VERSION ||
         n_recv > WARD_MAX_RECEIVER_CHAINS)
@@ -141,23 +141,23 @@ fail:
 ward_err ward_session_deserialize(ward_session **out, const uint8_t *p,
                                   size_t n)
 {
-    ser_reader r = {p, n, 0};
+    ward_ser_reader r = {p, n, 0};
     ward_session *s = NULL;
     int has_current = 0;
     uint8_t n_archived = 0;
     ward_err e = ward_session_new(&s);
     if (e)
         return e;
-    ser_expect_magic(&r, SESSION_MAGIC, SESSION_FORMAT);
-    ser_read_flag(&r, &s->has_trusted);
-    ser_read_bytes(&r, s->trusted, 32);
-    ser_read_flag(&r, &has_current);
+    ward_ser_expect_magic(&r, SESSION_MAGIC, SESSION_FORMAT);
+    ward_ser_read_flag(&r, &s->has_trusted);
+    ward_ser_read_bytes(&r, s->trusted, 32);
+    ward_ser_read_flag(&r, &has_current);
     e = WARD_ERR_BAD_STATE;
     if (r.bad)
         goto fail;
     if (has_current && (e = get_state(&r, &s->current)))
         goto fail;
-    ser_read_u8(&r, &n_archived);
+    ward_ser_read_u8(&r, &n_archived);
     if (r.bad || n_archived > WARD_MAX_ARCHIVED_STATES) {
         e = WARD_ERR_BAD_STATE;
         goto fail;
@@ -165,7 +165,7 @@ ward_err ward_session_deserialize(ward_session **out, const uint8_t *p,
     for (s->n_archived = 0; s->n_archived < n_archived; s->n_archived++)
         if ((e = get_state(&r, &s->archived[s->n_archived])))
             goto fail;
-    if ((e = ser_finish(&r)))
+    if ((e = ward_ser_finish(&r)))
         goto fail;
     *out = s;
     return WARD_OK;

@@ -24,7 +24,7 @@ void ward_key_encode(uint8_t out[WARD_PUBKEY_LEN], const uint8_t key[32])
     memcpy(out + 1, key, 32);
 }
 
-static int get_u32(const pb_field *f, uint32_t *out)
+static int get_u32(const ward_pb_field *f, uint32_t *out)
 {
     if (f->type != PB_VARINT || f->varint > UINT32_MAX)
         return -1;
@@ -44,10 +44,10 @@ ward_err ward_signal_msg_parse(ward_signal_msg *out, const uint8_t *p,
         return e;
     m.version = p[0];
 
-    pb_reader r = {p + 1, n - 1 - WARD_MAC_LEN};
-    pb_field f;
+    ward_pb_reader r = {p + 1, n - 1 - WARD_MAC_LEN};
+    ward_pb_field f;
     int rc, has_key = 0, has_counter = 0, has_ct = 0;
-    while ((rc = pb_next(&r, &f)) == 1) {
+    while ((rc = ward_pb_next(&r, &f)) == 1) {
         switch (f.number) {
         case 1:
             if (f.type != PB_LEN ||
@@ -95,12 +95,12 @@ ward_err ward_prekey_msg_parse(ward_prekey_msg *out, const uint8_t *p,
         return e;
     m.version = p[0];
 
-    pb_reader r = {p + 1, n - 1};
-    pb_field f;
+    ward_pb_reader r = {p + 1, n - 1};
+    ward_pb_field f;
     int rc, has_signed = 0, has_base = 0, has_identity = 0;
     const uint8_t *inner = NULL;
     size_t inner_len = 0;
-    while ((rc = pb_next(&r, &f)) == 1) {
+    while ((rc = ward_pb_next(&r, &f)) == 1) {
         switch (f.number) {
         case 1:
             if (get_u32(&f, &m.prekey_id))
@@ -158,15 +158,15 @@ ward_err ward_signal_msg_encode_head(ward_buf *out,
     if (!e)
         e = ward_buf_push(out, WARD_VERSION_BYTE);
     if (!e)
-        e = pb_put_bytes(out, 1, key, sizeof key);
+        e = ward_pb_put_bytes(out, 1, key, sizeof key);
     if (!e)
-        e = pb_put_varint(out, 2, counter);
+        e = ward_pb_put_varint(out, 2, counter);
     if (!e)
-        e = pb_put_varint(out, 3, previous_counter);
+        e = ward_pb_put_varint(out, 3, previous_counter);
     if (!e)
-        e = pb_put_raw_varint(out, (4 << 3) | PB_LEN);
+        e = ward_pb_put_raw_varint(out, (4 << 3) | PB_LEN);
     if (!e)
-        e = pb_put_raw_varint(out, ct_len);
+        e = ward_pb_put_raw_varint(out, ct_len);
     return e;
 }
 
@@ -185,16 +185,16 @@ ward_err ward_prekey_msg_encode(ward_buf *out, uint32_t registration_id,
     if (!e)
         e = ward_buf_push(out, WARD_VERSION_BYTE);
     if (!e && has_prekey_id)
-        e = pb_put_varint(out, 1, prekey_id);
+        e = ward_pb_put_varint(out, 1, prekey_id);
     if (!e)
-        e = pb_put_bytes(out, 2, base, sizeof base);
+        e = ward_pb_put_bytes(out, 2, base, sizeof base);
     if (!e)
-        e = pb_put_bytes(out, 3, ident, sizeof ident);
+        e = ward_pb_put_bytes(out, 3, ident, sizeof ident);
     if (!e)
-        e = pb_put_bytes(out, 4, inner, inner_len);
+        e = ward_pb_put_bytes(out, 4, inner, inner_len);
     if (!e)
-        e = pb_put_varint(out, 5, registration_id);
+        e = ward_pb_put_varint(out, 5, registration_id);
     if (!e)
-        e = pb_put_varint(out, 6, signed_prekey_id);
+        e = ward_pb_put_varint(out, 6, signed_prekey_id);
     return e;
 }

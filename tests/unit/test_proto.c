@@ -3127,6 +3127,37 @@ static void test_content_empty_body_null(void)
     ward_content_release(&c);
 }
 
+/* Loading refuses two one-time prekeys with one id (format 1: "WPK" 1,
+ * u32 n signed (0 here), u32 n one-time, then (u32 id, 32 private, 32
+ * public) each); imported private keys are stored clamped. */
+static void test_prekeys_import_rules(void)
+{
+    ward_prekeys *pk = NULL, *back = NULL;
+    ward_buf b;
+    uint8_t raw[32];
+    REQUIRE(ward_prekeys_new(&pk) == WARD_OK);
+    memset(raw, 0xff, sizeof raw); /* unclamped: low bits and top bit set */
+    CHECK_EQ_INT(ward_prekeys_add_onetime(pk, 5, raw), WARD_OK);
+    raw[0] = 0x07;
+    CHECK_EQ_INT(ward_prekeys_add_onetime(pk, 6, raw), WARD_OK);
+    ward_buf_init(&b, 0);
+    REQUIRE(ward_prekeys_serialize(pk, &b) == WARD_OK);
+    REQUIRE(b.len == 4 + 4 + 4 + 2 * (4 + 32 + 32));
+    const uint8_t *first = b.data + 12 + 4; /* first private key */
+    CHECK_EQ_INT(first[0], 0xf8);  /* 0xff & 248 */
+    CHECK_EQ_INT(first[31], 0x7f); /* (0xff & 127) | 64 */
+    CHECK_EQ_INT(ward_prekeys_deserialize(&back, b.data, b.len), WARD_OK);
+    ward_prekeys_free(back);
+    back = NULL;
+    /* Give the second key the first one's id. */
+    memcpy(b.data + 12 + 68, b.data + 12, 4);
+    CHECK_EQ_INT(ward_prekeys_deserialize(&back, b.data, b.len),
+                 WARD_ERR_BAD_STATE);
+    CHECK(back == NULL);
+    ward_buf_release(&b);
+    ward_prekeys_free(pk);
+}
+
 int main(void)
 {
     REQUIRE(ward_crypto_init() == WARD_OK);
@@ -3146,6 +3177,7 @@ int main(void)
     test_rekey();
     test_state_formats();
     test_prekeys_store();
+    test_prekeys_import_rules();
     test_content();
     test_strerror();
     test_content_empty_body_null();
