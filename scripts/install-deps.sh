@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config git
   clang libclang-rt-14-dev      # libFuzzer and the sanitizer runtimes
   libsodium-dev libssl-dev      # crypto primitives
+  libsqlite3-dev                # the embedded store
   libsignal-protocol-c-dev      # interoperability tests and benchmarks
   valgrind                      # callgrind instruction counts in bench/
 )

@@ -32,8 +32,15 @@ typedef enum ward_err {
     WARD_ERR_UNTRUSTED_IDENTITY = -204, /* the peer's identity key changed */
     WARD_ERR_NO_SESSION = -205,         /* no usable session state */
     WARD_ERR_NO_PREKEY = -206,          /* unknown signed or one-time prekey id */
-    WARD_ERR_BAD_STATE = -207           /* stored state bytes are corrupt or of
+    WARD_ERR_BAD_STATE = -207,          /* stored state bytes are corrupt or of
                                            an unknown format version */
+
+    /* store */
+    WARD_ERR_NOT_FOUND = -300,  /* no such account, token, message, blob */
+    WARD_ERR_EXISTS = -301,     /* the name or id is already taken */
+    WARD_ERR_STORE = -302,      /* the database failed (details logged) */
+    WARD_ERR_LIMIT = -303       /* a per-account limit (queue length,
+                                   prekey count) would be passed */
 } ward_err;
 
 /* A static, lowercase description of |err|; never NULL. */

@@ -20,6 +20,10 @@ const char *ward_strerror(ward_err err)
     case WARD_ERR_NO_SESSION: return "no session";
     case WARD_ERR_NO_PREKEY: return "unknown prekey";
     case WARD_ERR_BAD_STATE: return "corrupt or unknown state format";
+    case WARD_ERR_NOT_FOUND: return "not found";
+    case WARD_ERR_EXISTS: return "already exists";
+    case WARD_ERR_STORE: return "storage failure";
+    case WARD_ERR_LIMIT: return "limit reached";
     }
     return "unknown error";
 }

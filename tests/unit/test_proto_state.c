@@ -832,6 +832,10 @@ static void test_strerror(void)
         WARD_ERR_NO_SESSION,
         WARD_ERR_NO_PREKEY,
         WARD_ERR_BAD_STATE,
+        WARD_ERR_NOT_FOUND,
+        WARD_ERR_EXISTS,
+        WARD_ERR_STORE,
+        WARD_ERR_LIMIT,
     };
     const size_t n = sizeof all / sizeof all[0];
     const char *unknown = ward_strerror((ward_err)-12345);
@@ -857,6 +861,7 @@ static void test_strerror(void)
     /* The persisted numbering (err.h: never renumber). */
     CHECK_EQ_INT(WARD_ERR_MALFORMED, -200);
     CHECK_EQ_INT(WARD_ERR_BAD_STATE, -207);
+    CHECK_EQ_INT(WARD_ERR_NOT_FOUND, -300);
 }
 
 /* An empty body passed as (NULL, 0), as ward_session_encrypt accepts it.

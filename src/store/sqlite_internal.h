@@ -1,0 +1,49 @@
+/* Private to the SQLite backend. */
+#ifndef WARD_SQLITE_INTERNAL_H
+#define WARD_SQLITE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "ward/store.h"
+
+/* Every statement the backend runs, prepared once and reused. */
+typedef enum stmt_id {
+    S_BEGIN, S_COMMIT, S_ROLLBACK,
+    S_ACCOUNT_INSERT, S_ACCOUNT_BY_NAME, S_ACCOUNT_BY_ID, S_ACCOUNT_DELETE,
+    S_TOKEN_INSERT, S_TOKEN_CHECK, S_TOKEN_DELETE, S_TOKEN_PURGE,
+    S_IDENTITY_UPSERT, S_SIGNED_UPSERT, S_PREKEY_UPSERT, S_PREKEY_COUNT,
+    S_KEYS_GET, S_PREKEY_FIRST, S_PREKEY_DELETE,
+    S_QUEUE_RESERVE, S_QUEUE_INSERT, S_QUEUE_LIST, S_QUEUE_DELETE,
+    S_QUEUE_RELEASE, S_QUEUE_DEPTH,
+    S_BLOB_INSERT, S_BLOB_GET, S_BLOB_DELETE, S_BLOB_EXPIRED,
+    S_BLOB_PURGE,
+    S_COUNT
+} stmt_id;
+
+struct ward_store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[S_COUNT];
+    char error[256];
+};
+
+/* The statement |id|, reset and with bindings cleared; NULL on failure
+ * (the error is recorded). */
+sqlite3_stmt *ward_sql_stmt(ward_store *st, stmt_id id);
+
+/* Records the database's error message and returns WARD_ERR_STORE. */
+ward_err ward_sql_fail(ward_store *st, const char *what);
+
+/* Steps a statement that returns no rows; WARD_ERR_EXISTS for a
+ * uniqueness violation. */
+ward_err ward_sql_exec(ward_store *st, sqlite3_stmt *s, const char *what);
+
+ward_err ward_sql_begin(ward_store *st);
+ward_err ward_sql_commit(ward_store *st);
+void ward_sql_rollback(ward_store *st);
+
+/* Copies a text column into |dst| (of |cap| bytes, NUL-terminated). */
+void ward_sql_text(sqlite3_stmt *s, int col, char *dst, size_t cap);
+/* Copies a blob column of exactly |n| bytes; -1 if its size differs. */
+int ward_sql_blob(sqlite3_stmt *s, int col, uint8_t *dst, size_t n);
+
+#endif

@@ -1,0 +1,287 @@
+/* Opening the database, its schema, and the statement cache. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sqlite_internal.h"
+
+/* Schema versions, applied in order; PRAGMA user_version records the last
+ * one applied. Append only. */
+static const char *const migrations[] = {
+    /* 1 */
+    "CREATE TABLE accounts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  username TEXT NOT NULL UNIQUE,"
+    "  pwhash TEXT NOT NULL,"
+    "  age_band INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  queued INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE tokens ("
+    "  hash BLOB PRIMARY KEY,"
+    "  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX tokens_account ON tokens(account);"
+    "CREATE TABLE identity_keys ("
+    "  account INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  identity BLOB NOT NULL,"
+    "  registration_id INTEGER NOT NULL,"
+    "  signed_id INTEGER,"
+    "  signed_pub BLOB,"
+    "  signed_sig BLOB);"
+    "CREATE TABLE prekeys ("
+    "  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  key_id INTEGER NOT NULL,"
+    "  pub BLOB NOT NULL,"
+    "  PRIMARY KEY (account, key_id)) WITHOUT ROWID;"
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  recipient INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  sender INTEGER NOT NULL,"
+    "  sender_name TEXT NOT NULL,"
+    "  type INTEGER NOT NULL,"
+    "  server_time INTEGER NOT NULL,"
+    "  commitment BLOB,"
+    "  body BLOB NOT NULL);"
+    "CREATE INDEX messages_recipient ON messages(recipient, id);"
+    "CREATE TABLE blobs ("
+    "  id TEXT PRIMARY KEY,"
+    "  owner INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX blobs_expiry ON blobs(expires_at);",
+};
+#define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
+
+static const char *const sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_ACCOUNT_INSERT] = "INSERT INTO accounts(username, pwhash, age_band, "
+                         "created_at) VALUES (?, ?, ?, ?)",
+    [S_ACCOUNT_BY_NAME] = "SELECT id, username, age_band, created_at, pwhash "
+                          "FROM accounts WHERE username = ?",
+    [S_ACCOUNT_BY_ID] = "SELECT id, username, age_band, created_at, pwhash "
+                        "FROM accounts WHERE id = ?",
+    [S_ACCOUNT_DELETE] = "DELETE FROM accounts WHERE id = ?",
+    [S_TOKEN_INSERT] = "INSERT INTO tokens(hash, account, expires_at) "
+                       "VALUES (?, ?, ?)",
+    [S_TOKEN_CHECK] = "SELECT account FROM tokens WHERE hash = ? "
+                      "AND expires_at > ?",
+    [S_TOKEN_DELETE] = "DELETE FROM tokens WHERE hash = ?",
+    [S_TOKEN_PURGE] = "DELETE FROM tokens WHERE expires_at <= ?",
+    [S_IDENTITY_UPSERT] =
+        "INSERT INTO identity_keys(account, identity, registration_id) "
+        "VALUES (?, ?, ?) ON CONFLICT(account) DO UPDATE SET "
+        "identity = excluded.identity, "
+        "registration_id = excluded.registration_id",
+    [S_SIGNED_UPSERT] = "UPDATE identity_keys SET signed_id = ?, "
+                        "signed_pub = ?, signed_sig = ? WHERE account = ?",
+    [S_PREKEY_UPSERT] = "INSERT OR REPLACE INTO prekeys(account, key_id, pub) "
+                        "VALUES (?, ?, ?)",
+    [S_PREKEY_COUNT] = "SELECT count(*) FROM prekeys WHERE account = ?",
+    [S_KEYS_GET] = "SELECT identity, registration_id, signed_id, signed_pub, "
+                   "signed_sig FROM identity_keys WHERE account = ?",
+    [S_PREKEY_FIRST] = "SELECT key_id, pub FROM prekeys WHERE account = ? "
+                       "ORDER BY key_id LIMIT 1",
+    [S_PREKEY_DELETE] = "DELETE FROM prekeys WHERE account = ? AND key_id = ?",
+    [S_QUEUE_RESERVE] = "UPDATE accounts SET queued = queued + 1 "
+                        "WHERE id = ? AND queued < ?",
+    [S_QUEUE_INSERT] = "INSERT INTO messages(recipient, sender, sender_name, "
+                       "type, server_time, commitment, body) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [S_QUEUE_LIST] = "SELECT id, sender, sender_name, type, server_time, "
+                     "commitment, body FROM messages "
+                     "WHERE recipient = ? AND id > ? ORDER BY id LIMIT ?",
+    [S_QUEUE_DELETE] = "DELETE FROM messages WHERE id = ? AND recipient = ?",
+    [S_QUEUE_RELEASE] = "UPDATE accounts SET queued = queued - 1 "
+                        "WHERE id = ? AND queued > 0",
+    [S_QUEUE_DEPTH] = "SELECT queued FROM accounts WHERE id = ?",
+    [S_BLOB_INSERT] = "INSERT INTO blobs(id, owner, size, created_at, "
+                      "expires_at) VALUES (?, ?, ?, ?, ?)",
+    [S_BLOB_GET] = "SELECT id, owner, size, created_at, expires_at "
+                   "FROM blobs WHERE id = ?",
+    [S_BLOB_DELETE] = "DELETE FROM blobs WHERE id = ?",
+    [S_BLOB_EXPIRED] = "SELECT id, owner, size, created_at, expires_at "
+                       "FROM blobs WHERE expires_at <= ?",
+    [S_BLOB_PURGE] = "DELETE FROM blobs WHERE expires_at <= ?",
+};
+
+ward_err ward_sql_fail(ward_store *st, const char *what)
+{
+    snprintf(st->error, sizeof st->error, "%s: %s", what,
+             sqlite3_errmsg(st->db));
+    return WARD_ERR_STORE;
+}
+
+const char *ward_store_last_error(const ward_store *st)
+{
+    return st->error;
+}
+
+sqlite3_stmt *ward_sql_stmt(ward_store *st, stmt_id id)
+{
+    sqlite3_stmt *s = st->stmt[id];
+    if (!s) {
+        if (sqlite3_prepare_v3(st->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                               &s, NULL) != SQLITE_OK) {
+            ward_sql_fail(st, "prepare");
+            return NULL;
+        }
+        st->stmt[id] = s;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+}
+
+ward_err ward_sql_exec(ward_store *st, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    ward_err e = WARD_OK;
+    if (rc == SQLITE_CONSTRAINT &&
+        sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE)
+        e = WARD_ERR_EXISTS;
+    else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        e = ward_sql_fail(st, what);
+    sqlite3_reset(s);
+    return e;
+}
+
+ward_err ward_sql_begin(ward_store *st)
+{
+    sqlite3_stmt *s = ward_sql_stmt(st, S_BEGIN);
+    return s ? ward_sql_exec(st, s, "begin") : WARD_ERR_STORE;
+}
+
+ward_err ward_sql_commit(ward_store *st)
+{
+    sqlite3_stmt *s = ward_sql_stmt(st, S_COMMIT);
+    ward_err e = s ? ward_sql_exec(st, s, "commit") : WARD_ERR_STORE;
+    if (e)
+        ward_sql_rollback(st);
+    return e;
+}
+
+void ward_sql_rollback(ward_store *st)
+{
+    if (sqlite3_get_autocommit(st->db))
+        return; /* no transaction open (SQLite may have rolled back) */
+    sqlite3_stmt *s = ward_sql_stmt(st, S_ROLLBACK);
+    if (s)
+        (void)ward_sql_exec(st, s, "rollback");
+}
+
+void ward_sql_text(sqlite3_stmt *s, int col, char *dst, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+    size_t n = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        memcpy(dst, t, n);
+    dst[n] = 0;
+}
+
+int ward_sql_blob(sqlite3_stmt *s, int col, uint8_t *dst, size_t n)
+{
+    const void *p = sqlite3_column_blob(s, col);
+    if (!p || (size_t)sqlite3_column_bytes(s, col) != n)
+        return -1;
+    memcpy(dst, p, n);
+    return 0;
+}
+
+static ward_err exec_script(ward_store *st, const char *script)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, script, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(st->error, sizeof st->error, "%s", msg ? msg : "exec");
+        sqlite3_free(msg);
+        return WARD_ERR_STORE;
+    }
+    return WARD_OK;
+}
+
+static ward_err migrate(ward_store *st)
+{
+    sqlite3_stmt *s;
+    int version = 0;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
+        SQLITE_OK)
+        return ward_sql_fail(st, "user_version");
+    if (sqlite3_step(s) == SQLITE_ROW)
+        version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (version > N_MIGRATIONS) {
+        snprintf(st->error, sizeof st->error,
+                 "database schema %d is newer than this ward (%d)", version,
+                 N_MIGRATIONS);
+        return WARD_ERR_STORE;
+    }
+    for (int v = version; v < N_MIGRATIONS; v++) {
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version = %d;", v + 1);
+        ward_err e = exec_script(st, "BEGIN IMMEDIATE;");
+        if (!e)
+            e = exec_script(st, migrations[v]);
+        if (!e)
+            e = exec_script(st, bump);
+        if (!e)
+            e = exec_script(st, "COMMIT;");
+        if (e) {
+            (void)exec_script(st, "ROLLBACK;");
+            return e;
+        }
+    }
+    return WARD_OK;
+}
+
+ward_err ward_store_open_sqlite(ward_store **out, const char *path)
+{
+    /* Create the file 0600 ourselves: it holds password hashes. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return WARD_ERR_IO;
+    close(fd);
+
+    ward_store *st = calloc(1, sizeof *st);
+    if (!st)
+        return WARD_ERR_NOMEM;
+    ward_err e = WARD_ERR_STORE;
+    if (sqlite3_open_v2(path, &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, 5000);
+    /* WAL for concurrent readers; FULL so that a commit survives power
+     * loss, not only a crash: acknowledged means durable. */
+    e = exec_script(st, "PRAGMA journal_mode = WAL;"
+                        "PRAGMA synchronous = FULL;"
+                        "PRAGMA foreign_keys = ON;");
+    if (!e)
+        e = migrate(st);
+    if (e)
+        goto fail;
+    *out = st;
+    return WARD_OK;
+fail:
+    if (st->db && !st->error[0])
+        ward_sql_fail(st, "open");
+    ward_store_close(st);
+    return e;
+}
+
+void ward_store_close(ward_store *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(st->stmt[i]);
+    sqlite3_close(st->db);
+    free(st);
+}

@@ -1,0 +1,152 @@
+/* Message queues: batched durable writes, listing, acknowledgement. */
+#include <string.h>
+
+#include "sqlite_internal.h"
+
+/* One message inside the open transaction. */
+static ward_err put_one(ward_store *st, ward_store_msg *m, size_t max_queue)
+{
+    sqlite3_stmt *s = ward_sql_stmt(st, S_QUEUE_RESERVE);
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, m->recipient);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)max_queue);
+    ward_err e = ward_sql_exec(st, s, "queue reserve");
+    if (e)
+        return e;
+    if (sqlite3_changes(st->db) == 0) {
+        /* Either the queue is full or there is no such recipient. */
+        ward_account a;
+        e = ward_store_account_by_id(st, m->recipient, &a);
+        return e == WARD_OK ? WARD_ERR_LIMIT : e;
+    }
+    s = ward_sql_stmt(st, S_QUEUE_INSERT);
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, m->recipient);
+    sqlite3_bind_int64(s, 2, m->sender);
+    sqlite3_bind_text(s, 3, m->sender_name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 4, m->type);
+    sqlite3_bind_int64(s, 5, m->server_time);
+    if (m->has_commitment)
+        sqlite3_bind_blob(s, 6, m->commitment, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 7, m->body ? (const void *)m->body : "",
+                      (int)m->body_len, SQLITE_STATIC);
+    e = ward_sql_exec(st, s, "queue insert");
+    if (!e)
+        m->id = sqlite3_last_insert_rowid(st->db);
+    return e;
+}
+
+ward_err ward_store_queue_put(ward_store *st, ward_store_msg *msgs, size_t n,
+                              size_t max_queue, ward_err *result)
+{
+    for (size_t i = 0; i < n; i++)
+        if (msgs[i].body_len > (size_t)INT32_MAX)
+            return WARD_ERR_TOO_BIG;
+    ward_err e = ward_sql_begin(st);
+    if (e)
+        return e;
+    for (size_t i = 0; i < n; i++) {
+        result[i] = put_one(st, &msgs[i], max_queue);
+        if (result[i] == WARD_ERR_STORE) {
+            /* The database itself failed: store nothing. */
+            ward_sql_rollback(st);
+            for (size_t k = 0; k < n; k++)
+                result[k] = WARD_ERR_STORE;
+            return WARD_ERR_STORE;
+        }
+    }
+    e = ward_sql_commit(st);
+    if (e) {
+        for (size_t k = 0; k < n; k++)
+            result[k] = e;
+        return e;
+    }
+    return WARD_OK;
+}
+
+ward_err ward_store_queue_list(ward_store *st, int64_t recipient,
+                               int64_t after, size_t limit,
+                               int (*fn)(void *ctx, const ward_store_msg *m),
+                               void *ctx)
+{
+    sqlite3_stmt *s = ward_sql_stmt(st, S_QUEUE_LIST);
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, recipient);
+    sqlite3_bind_int64(s, 2, after);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
+    int rc;
+    ward_err e = WARD_OK;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        ward_store_msg m;
+        memset(&m, 0, sizeof m);
+        m.recipient = recipient;
+        m.id = sqlite3_column_int64(s, 0);
+        m.sender = sqlite3_column_int64(s, 1);
+        ward_sql_text(s, 2, m.sender_name, sizeof m.sender_name);
+        m.type = sqlite3_column_int(s, 3);
+        m.server_time = sqlite3_column_int64(s, 4);
+        m.has_commitment = ward_sql_blob(s, 5, m.commitment, 32) == 0;
+        m.body = sqlite3_column_blob(s, 6);
+        m.body_len = (size_t)sqlite3_column_bytes(s, 6);
+        if (fn(ctx, &m))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        e = ward_sql_fail(st, "queue list");
+    sqlite3_reset(s);
+    return e;
+}
+
+ward_err ward_store_queue_ack(ward_store *st, int64_t recipient, int64_t id)
+{
+    ward_err e = ward_sql_begin(st);
+    if (e)
+        return e;
+    sqlite3_stmt *s = ward_sql_stmt(st, S_QUEUE_DELETE);
+    if (!s) {
+        e = WARD_ERR_STORE;
+        goto fail;
+    }
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, recipient);
+    if ((e = ward_sql_exec(st, s, "ack")))
+        goto fail;
+    if (sqlite3_changes(st->db) == 0) {
+        e = WARD_ERR_NOT_FOUND;
+        goto fail;
+    }
+    s = ward_sql_stmt(st, S_QUEUE_RELEASE);
+    if (!s) {
+        e = WARD_ERR_STORE;
+        goto fail;
+    }
+    sqlite3_bind_int64(s, 1, recipient);
+    if ((e = ward_sql_exec(st, s, "queue release")))
+        goto fail;
+    return ward_sql_commit(st);
+fail:
+    ward_sql_rollback(st);
+    return e;
+}
+
+ward_err ward_store_queue_depth(ward_store *st, int64_t recipient,
+                                size_t *depth)
+{
+    sqlite3_stmt *s = ward_sql_stmt(st, S_QUEUE_DEPTH);
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, recipient);
+    int rc = sqlite3_step(s);
+    ward_err e = WARD_ERR_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        *depth = (size_t)sqlite3_column_int64(s, 0);
+        e = WARD_OK;
+    } else if (rc != SQLITE_DONE) {
+        e = ward_sql_fail(st, "queue depth");
+    }
+    sqlite3_reset(s);
+    return e;
+}
