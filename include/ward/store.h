@@ -19,8 +19,11 @@
 typedef struct ward_store ward_store;
 
 /* Opens (creating if needed) the SQLite database at |path|, mode 0600,
- * and brings its schema up to date. */
-ward_err ward_store_open_sqlite(ward_store **out, const char *path);
+ * and brings its schema up to date. On failure, |err| (|errlen| bytes; may
+ * be NULL) says why: a file that is not a ward database, a schema newer
+ * than this program, a truncated file. */
+ward_err ward_store_open_sqlite(ward_store **out, const char *path,
+                                char *err, size_t errlen);
 void ward_store_close(ward_store *st);
 
 /* The last database error's text, for logs ("" if none). */
@@ -70,7 +73,9 @@ typedef struct ward_store_prekey {
     uint8_t pub[WARD_PUBKEY_LEN];
 } ward_store_prekey;
 
-/* Replaces the account's identity key and registration id. */
+/* Replaces the account's identity key and registration id. A different
+ * identity key also drops the signed prekey and the one-time prekeys,
+ * which belonged to the old key. */
 ward_err ward_store_set_identity(ward_store *st, int64_t account,
                                  const uint8_t identity[WARD_PUBKEY_LEN],
                                  uint32_t registration_id);
@@ -136,7 +141,7 @@ ward_err ward_store_queue_depth(ward_store *st, int64_t recipient,
 
 /* ---- attachments (the blob bytes are files; this is their record) ---- */
 
-#define WARD_BLOB_ID_LEN 32 /* hex characters */
+#define WARD_BLOB_ID_LEN 32 /* lowercase hex characters */
 
 typedef struct ward_blob {
     char id[WARD_BLOB_ID_LEN + 1];

@@ -5,8 +5,13 @@
 
 ward_err ward_store_blob_put(ward_store *st, const ward_blob *b)
 {
+    /* The id names a file: lowercase hex only, so never a path. */
     if (strlen(b->id) != WARD_BLOB_ID_LEN || b->size > INT64_MAX)
         return WARD_ERR_INVALID_ARG;
+    for (size_t i = 0; i < WARD_BLOB_ID_LEN; i++)
+        if (!((b->id[i] >= '0' && b->id[i] <= '9') ||
+              (b->id[i] >= 'a' && b->id[i] <= 'f')))
+            return WARD_ERR_INVALID_ARG;
     sqlite3_stmt *s = ward_sql_stmt(st, S_BLOB_INSERT);
     if (!s)
         return WARD_ERR_STORE;

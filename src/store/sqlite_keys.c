@@ -7,16 +7,35 @@ ward_err ward_store_set_identity(ward_store *st, int64_t account,
                                  const uint8_t identity[WARD_PUBKEY_LEN],
                                  uint32_t registration_id)
 {
-    sqlite3_stmt *s = ward_sql_stmt(st, S_IDENTITY_UPSERT);
-    if (!s)
-        return WARD_ERR_STORE;
+    ward_err e = ward_sql_begin(st);
+    if (e)
+        return e;
+    sqlite3_stmt *s = ward_sql_stmt(st, S_PREKEY_CLEAR_IF_NEW_IDENTITY);
+    if (!s) {
+        e = WARD_ERR_STORE;
+        goto fail;
+    }
+    sqlite3_bind_int64(s, 1, account);
+    sqlite3_bind_blob(s, 2, identity, WARD_PUBKEY_LEN, SQLITE_STATIC);
+    if ((e = ward_sql_exec(st, s, "prekey clear")))
+        goto fail;
+    s = ward_sql_stmt(st, S_IDENTITY_UPSERT);
+    if (!s) {
+        e = WARD_ERR_STORE;
+        goto fail;
+    }
     sqlite3_bind_int64(s, 1, account);
     sqlite3_bind_blob(s, 2, identity, WARD_PUBKEY_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, registration_id);
-    ward_err e = ward_sql_exec(st, s, "identity");
+    e = ward_sql_exec(st, s, "identity");
     /* A foreign-key failure means there is no such account. */
     if (e && sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
         e = WARD_ERR_NOT_FOUND;
+    if (e)
+        goto fail;
+    return ward_sql_commit(st);
+fail:
+    ward_sql_rollback(st);
     return e;
 }
 

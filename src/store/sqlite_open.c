@@ -1,4 +1,5 @@
 /* Opening the database, its schema, and the statement cache. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 static const char *const migrations[] = {
     /* 1 */
     "CREATE TABLE accounts ("
-    "  id INTEGER PRIMARY KEY,"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  username TEXT NOT NULL UNIQUE,"
     "  pwhash TEXT NOT NULL,"
     "  age_band INTEGER NOT NULL,"
@@ -73,9 +74,20 @@ static const char *const sql[S_COUNT] = {
                       "AND expires_at > ?",
     [S_TOKEN_DELETE] = "DELETE FROM tokens WHERE hash = ?",
     [S_TOKEN_PURGE] = "DELETE FROM tokens WHERE expires_at <= ?",
+    /* A new identity key invalidates the signed prekey (signed by the old
+     * key) and the one-time prekeys (held by the old device). */
+    [S_PREKEY_CLEAR_IF_NEW_IDENTITY] =
+        "DELETE FROM prekeys WHERE account = ?1 AND EXISTS (SELECT 1 FROM "
+        "identity_keys WHERE account = ?1 AND identity != ?2)",
     [S_IDENTITY_UPSERT] =
         "INSERT INTO identity_keys(account, identity, registration_id) "
         "VALUES (?, ?, ?) ON CONFLICT(account) DO UPDATE SET "
+        "signed_id = CASE WHEN identity = excluded.identity "
+        "THEN signed_id END, "
+        "signed_pub = CASE WHEN identity = excluded.identity "
+        "THEN signed_pub END, "
+        "signed_sig = CASE WHEN identity = excluded.identity "
+        "THEN signed_sig END, "
         "identity = excluded.identity, "
         "registration_id = excluded.registration_id",
     [S_SIGNED_UPSERT] = "UPDATE identity_keys SET signed_id = ?, "
@@ -142,8 +154,9 @@ ward_err ward_sql_exec(ward_store *st, sqlite3_stmt *s, const char *what)
 {
     int rc = sqlite3_step(s);
     ward_err e = WARD_OK;
-    if (rc == SQLITE_CONSTRAINT &&
-        sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE)
+    /* Extended result codes are on: compare the primary code's byte. */
+    if ((rc & 0xff) == SQLITE_CONSTRAINT &&
+        (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY))
         e = WARD_ERR_EXISTS;
     else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         e = ward_sql_fail(st, what);
@@ -240,12 +253,44 @@ static ward_err migrate(ward_store *st)
     return WARD_OK;
 }
 
-ward_err ward_store_open_sqlite(ward_store **out, const char *path)
+/* SQLite reads a file cut inside its last page as if the rest were zeros;
+ * a size that is not a whole number of pages is refused instead. */
+static ward_err check_whole_pages(ward_store *st, const char *path)
 {
+    struct stat sb;
+    sqlite3_stmt *s;
+    long long page = 0;
+    if (stat(path, &sb) != 0)
+        return WARD_ERR_IO;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &s, NULL) !=
+        SQLITE_OK)
+        return ward_sql_fail(st, "page_size");
+    if (sqlite3_step(s) == SQLITE_ROW)
+        page = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    if (page <= 0 || sb.st_size % page != 0) {
+        snprintf(st->error, sizeof st->error,
+                 "database file is truncated (%lld bytes is not a whole "
+                 "number of %lld-byte pages)",
+                 (long long)sb.st_size, page);
+        return WARD_ERR_STORE;
+    }
+    return WARD_OK;
+}
+
+ward_err ward_store_open_sqlite(ward_store **out, const char *path,
+                                char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = 0;
     /* Create the file 0600 ourselves: it holds password hashes. */
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
+    if (fd < 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "cannot open '%s': %s", path,
+                     strerror(errno));
         return WARD_ERR_IO;
+    }
     close(fd);
 
     ward_store *st = calloc(1, sizeof *st);
@@ -260,9 +305,11 @@ ward_err ward_store_open_sqlite(ward_store **out, const char *path)
     sqlite3_busy_timeout(st->db, 5000);
     /* WAL for concurrent readers; FULL so that a commit survives power
      * loss, not only a crash: acknowledged means durable. */
-    e = exec_script(st, "PRAGMA journal_mode = WAL;"
-                        "PRAGMA synchronous = FULL;"
-                        "PRAGMA foreign_keys = ON;");
+    e = check_whole_pages(st, path);
+    if (!e)
+        e = exec_script(st, "PRAGMA journal_mode = WAL;"
+                            "PRAGMA synchronous = FULL;"
+                            "PRAGMA foreign_keys = ON;");
     if (!e)
         e = migrate(st);
     if (e)
@@ -272,6 +319,8 @@ ward_err ward_store_open_sqlite(ward_store **out, const char *path)
 fail:
     if (st->db && !st->error[0])
         ward_sql_fail(st, "open");
+    if (err && errlen)
+        snprintf(err, errlen, "%s: %s", path, st->error);
     ward_store_close(st);
     return e;
 }
