@@ -8,6 +8,7 @@ packages=(
   clang libclang-rt-14-dev      # libFuzzer and the sanitizer runtimes
   libsodium-dev libssl-dev      # crypto primitives
   libsqlite3-dev                # the embedded store
+  libjansson-dev                # JSON for the HTTP API
   libsignal-protocol-c-dev      # interoperability tests and benchmarks
   valgrind                      # callgrind instruction counts in bench/
 )

@@ -1,0 +1,225 @@
+/* The API's set-up, routing and shared checks. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api_internal.h"
+#include "ward/crypto.h"
+
+void ward_api_config_defaults(ward_api_config *c)
+{
+    c->max_body = 256 * 1024;
+    c->max_message = 64 * 1024;
+    c->max_queue = 10000;
+    c->max_prekeys = 1000;
+    c->prekeys_low = 10;
+    c->token_ttl_ms = 30LL * 24 * 3600 * 1000;
+    c->pwhash = ward_pwhash_cost_default();
+    c->login_burst = 10;
+    c->login_per_minute = 5;
+}
+
+static int64_t wall_clock(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t ward_api_now(ward_api *api)
+{
+    return api->hooks.now ? api->hooks.now(api->hooks.ctx)
+                          : wall_clock(NULL);
+}
+
+ward_err ward_api_new(ward_api **out, ward_store *st,
+                      const ward_api_config *cfg, const ward_api_hooks *hooks)
+{
+    ward_api *api = calloc(1, sizeof *api);
+    if (!api)
+        return WARD_ERR_NOMEM;
+    api->st = st;
+    api->cfg = *cfg;
+    if (hooks)
+        api->hooks = *hooks;
+    /* Unknown usernames are checked against a real hash, so a login's
+     * timing does not tell whether the account exists. */
+    ward_err e = ward_auth_password_hash("not-a-real-password", 19,
+                                         cfg->pwhash, api->dummy_hash);
+    if (!e)
+        e = ward_ratelimit_new(&api->login_by_name, 65536, cfg->login_burst,
+                               cfg->login_per_minute);
+    if (!e)
+        e = ward_ratelimit_new(&api->login_by_addr, 65536,
+                               cfg->login_burst * 5,
+                               cfg->login_per_minute * 5);
+    if (!e)
+        e = ward_ratelimit_new(&api->register_by_addr, 65536, 20, 10);
+    if (!e)
+        e = ward_ratelimit_new(&api->send_by_account, 65536, 1000, 60000);
+    if (e) {
+        ward_api_free(api);
+        return e;
+    }
+    *out = api;
+    return WARD_OK;
+}
+
+void ward_api_free(ward_api *api)
+{
+    if (!api)
+        return;
+    for (size_t i = 0; i < api->n_pending; i++)
+        ward_buf_release(&api->pending[i].body);
+    free(api->pending);
+    ward_ratelimit_free(api->login_by_name);
+    ward_ratelimit_free(api->login_by_addr);
+    ward_ratelimit_free(api->register_by_addr);
+    ward_ratelimit_free(api->send_by_account);
+    free(api);
+}
+
+void ward_api_stats_get(const ward_api *api, ward_api_stats *out)
+{
+    *out = api->stats;
+}
+
+ward_err ward_api_authenticate(ward_api *api, const char *authorization,
+                               int64_t *account)
+{
+    static const char prefix[] = "Bearer ";
+    uint8_t hash[32];
+    if (!authorization ||
+        strncmp(authorization, prefix, sizeof prefix - 1) != 0)
+        return WARD_ERR_AUTH;
+    const char *tok = authorization + sizeof prefix - 1;
+    if (ward_auth_token_hash(tok, strlen(tok), hash) != WARD_OK)
+        return WARD_ERR_AUTH;
+    ward_err e = ward_store_token_check(api->st, hash, ward_api_now(api),
+                                        account);
+    return e == WARD_ERR_NOT_FOUND ? WARD_ERR_AUTH : e;
+}
+
+int ward_api_require_account(ward_api *api, const ward_http_req *req,
+                             ward_http_resp *resp, ward_account *acct)
+{
+    int64_t id;
+    ward_err e = ward_api_authenticate(api, req->authorization, &id);
+    if (e == WARD_ERR_AUTH) {
+        ward_resp_error(resp, 401, "unauthorized",
+                        "a valid bearer token is required");
+        return -1;
+    }
+    if (!e)
+        e = ward_store_account_by_id(api->st, id, acct);
+    if (e) {
+        ward_api_store_error(api, resp, e);
+        return -1;
+    }
+    return 0;
+}
+
+json_t *ward_api_body(const ward_http_req *req, ward_http_resp *resp,
+                      const char *const *allowed)
+{
+    json_t *obj = ward_json_object(req->body, req->body_len);
+    if (!obj) {
+        ward_resp_error(resp, 400, "bad_json",
+                        "the body must be one JSON object");
+        return NULL;
+    }
+    const char *unknown = ward_json_unknown_key(obj, allowed);
+    if (unknown) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "unknown field '%.100s'", unknown);
+        ward_resp_error(resp, 400, "unknown_field", msg);
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+void ward_api_store_error(ward_api *api, ward_http_resp *resp, ward_err e)
+{
+    (void)api;
+    switch (e) {
+    case WARD_ERR_NOT_FOUND:
+        ward_resp_error(resp, 404, "not_found", "no such thing");
+        break;
+    case WARD_ERR_EXISTS:
+        ward_resp_error(resp, 409, "exists", "already exists");
+        break;
+    case WARD_ERR_LIMIT:
+        ward_resp_error(resp, 429, "limit", "a limit was reached");
+        break;
+    default:
+        ward_resp_error(resp, 500, "internal", "the server failed");
+        break;
+    }
+}
+
+static int route(ward_api *api, const ward_http_req *req,
+                 ward_http_resp *resp)
+{
+    const char *m = req->method, *p = req->path;
+    int get = strcmp(m, "GET") == 0, post = strcmp(m, "POST") == 0;
+    int put = strcmp(m, "PUT") == 0, del = strcmp(m, "DELETE") == 0;
+
+    if (strcmp(p, "/healthz") == 0 && get) {
+        ward_resp_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+        return WARD_API_DONE;
+    }
+    if (strcmp(p, "/v1/accounts") == 0 && post)
+        return ward_api_register(api, req, resp);
+    if (strcmp(p, "/v1/accounts/me") == 0 && del)
+        return ward_api_delete_account(api, req, resp);
+    if (strcmp(p, "/v1/sessions") == 0 && post)
+        return ward_api_login(api, req, resp);
+    if (strcmp(p, "/v1/sessions") == 0 && del)
+        return ward_api_logout(api, req, resp);
+    if (strcmp(p, "/v1/keys") == 0 && put)
+        return ward_api_put_keys(api, req, resp);
+    if (strcmp(p, "/v1/keys") == 0 && get)
+        return ward_api_get_own_keys(api, req, resp);
+    if (strncmp(p, "/v1/keys/", 9) == 0 && get && p[9])
+        return ward_api_get_bundle(api, req, resp, p + 9);
+    if (strcmp(p, "/v1/messages") == 0 && post)
+        return ward_api_send(api, req, resp);
+    if (strcmp(p, "/v1/messages") == 0 && get)
+        return ward_api_list(api, req, resp);
+    if (strncmp(p, "/v1/messages/", 13) == 0 && del && p[13])
+        return ward_api_ack(api, req, resp, p + 13);
+
+    /* The path exists with another method? */
+    static const char *const known[] = {"/healthz", "/v1/accounts",
+                                        "/v1/accounts/me", "/v1/sessions",
+                                        "/v1/keys", "/v1/messages", NULL};
+    for (size_t i = 0; known[i]; i++)
+        if (strcmp(p, known[i]) == 0) {
+            ward_resp_error(resp, 405, "method_not_allowed",
+                            "that method is not allowed here");
+            return WARD_API_DONE;
+        }
+    ward_resp_error(resp, 404, "no_route", "no such endpoint");
+    return WARD_API_DONE;
+}
+
+int ward_api_handle(ward_api *api, const ward_http_req *req,
+                    ward_http_resp *resp)
+{
+    api->stats.requests++;
+    if (req->body_len > api->cfg.max_body) {
+        ward_resp_error(resp, 413, "too_large", "the body is too large");
+        api->stats.errors_4xx++;
+        return WARD_API_DONE;
+    }
+    int r = route(api, req, resp);
+    if (r == WARD_API_DONE) {
+        if (resp->status >= 500)
+            api->stats.errors_5xx++;
+        else if (resp->status >= 400)
+            api->stats.errors_4xx++;
+    }
+    return r;
+}

@@ -1,0 +1,92 @@
+/*
+ * The HTTP API of `ward serve`, independent of the transport: a request
+ * (method, path, a few headers, the whole body) goes in, a status and a
+ * JSON body come out. libwebsockets (serve.c) only moves bytes.
+ *
+ * Sends are deferred: ward_api_handle queues them and returns
+ * WARD_API_DEFERRED; ward_api_flush writes every queued message in one
+ * transaction (one disk sync for the batch), then completes each request
+ * through the |done| callback and hands each stored message to |deliver|,
+ * so a message is acknowledged only once it is durable.
+ */
+#ifndef WARD_SERVER_API_H
+#define WARD_SERVER_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "ward/buf.h"
+#include "ward/store.h"
+
+typedef struct ward_api_config {
+    size_t max_body;         /* JSON request body (bytes) */
+    size_t max_message;      /* ciphertext bytes of one message */
+    size_t max_queue;        /* queued messages per recipient */
+    size_t max_prekeys;      /* one-time prekeys stored per account */
+    size_t prekeys_low;      /* below this, tell the owner to upload more */
+    int64_t token_ttl_ms;
+    ward_pwhash_cost pwhash;
+    double login_burst, login_per_minute;
+} ward_api_config;
+
+void ward_api_config_defaults(ward_api_config *c);
+
+typedef struct ward_http_req {
+    const char *method;        /* "GET", "POST", ... */
+    const char *path;          /* without the query */
+    const char *query;         /* after '?', or NULL */
+    const char *authorization; /* the header's value, or NULL */
+    const char *remote;        /* peer address, for rate limits */
+    const uint8_t *body;
+    size_t body_len;
+    void *opaque;              /* the transport's, returned in |done| */
+} ward_http_req;
+
+typedef struct ward_http_resp {
+    int status;
+    ward_buf body; /* JSON; empty for 204 */
+} ward_http_resp;
+
+enum { WARD_API_DONE = 0, WARD_API_DEFERRED = 1 };
+
+typedef struct ward_api ward_api;
+
+typedef struct ward_api_hooks {
+    /* A deferred request is complete: send |resp| for |opaque|. */
+    void (*done)(void *ctx, void *opaque, const ward_http_resp *resp);
+    /* A message is durably queued for |m->recipient|: push it if the
+     * recipient is connected (the body pointer is valid during the call). */
+    void (*deliver)(void *ctx, const ward_store_msg *m);
+    /* Milliseconds since the epoch (tests move the clock). */
+    int64_t (*now)(void *ctx);
+    void *ctx;
+} ward_api_hooks;
+
+ward_err ward_api_new(ward_api **out, ward_store *st,
+                      const ward_api_config *cfg, const ward_api_hooks *hooks);
+void ward_api_free(ward_api *api);
+
+/* Handles one request. WARD_API_DONE: |resp| is filled (the caller
+ * initialises and releases it). WARD_API_DEFERRED: the answer comes
+ * through hooks->done during a later ward_api_flush. */
+int ward_api_handle(ward_api *api, const ward_http_req *req,
+                    ward_http_resp *resp);
+
+/* Commits the deferred sends, then completes and delivers them. Returns
+ * how many requests it completed. */
+size_t ward_api_flush(ward_api *api);
+
+/* The account a bearer token belongs to, for the WebSocket upgrade;
+ * WARD_ERR_AUTH if the header is missing, malformed, unknown or expired. */
+ward_err ward_api_authenticate(ward_api *api, const char *authorization,
+                               int64_t *account);
+
+/* Counters for /metrics. */
+typedef struct ward_api_stats {
+    uint64_t requests, messages_in, messages_out, errors_4xx, errors_5xx;
+    uint64_t login_refused, rate_limited;
+} ward_api_stats;
+void ward_api_stats_get(const ward_api *api, ward_api_stats *out);
+
+#endif

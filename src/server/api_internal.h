@@ -1,0 +1,66 @@
+/* Private to the API layer. */
+#ifndef WARD_SERVER_API_INTERNAL_H
+#define WARD_SERVER_API_INTERNAL_H
+
+#include "api.h"
+#include "json.h"
+
+/* A send waiting for the next group commit. */
+typedef struct pending_send {
+    ward_store_msg msg;
+    ward_buf body;
+    void *opaque;
+} pending_send;
+
+struct ward_api {
+    ward_store *st;
+    ward_api_config cfg;
+    ward_api_hooks hooks;
+    ward_ratelimit *login_by_name, *login_by_addr, *register_by_addr;
+    ward_ratelimit *send_by_account;
+    pending_send *pending;
+    size_t n_pending, cap_pending;
+    char dummy_hash[WARD_PWHASH_STR_LEN]; /* for unknown usernames */
+    ward_api_stats stats;
+};
+
+int64_t ward_api_now(ward_api *api);
+
+/* Resolves the request's bearer token; on failure writes the 401. */
+int ward_api_require_account(ward_api *api, const ward_http_req *req,
+                             ward_http_resp *resp, ward_account *acct);
+
+/* Parses the body as a JSON object with only |allowed| keys; on failure
+ * writes the 400 and returns NULL. */
+json_t *ward_api_body(const ward_http_req *req, ward_http_resp *resp,
+                      const char *const *allowed);
+
+/* Writes the response for a store error. */
+void ward_api_store_error(ward_api *api, ward_http_resp *resp, ward_err e);
+
+/* Handlers (api_accounts.c, api_keys.c, api_messages.c). */
+int ward_api_register(ward_api *api, const ward_http_req *req,
+                      ward_http_resp *resp);
+int ward_api_login(ward_api *api, const ward_http_req *req,
+                   ward_http_resp *resp);
+int ward_api_logout(ward_api *api, const ward_http_req *req,
+                    ward_http_resp *resp);
+int ward_api_delete_account(ward_api *api, const ward_http_req *req,
+                            ward_http_resp *resp);
+int ward_api_put_keys(ward_api *api, const ward_http_req *req,
+                      ward_http_resp *resp);
+int ward_api_get_own_keys(ward_api *api, const ward_http_req *req,
+                          ward_http_resp *resp);
+int ward_api_get_bundle(ward_api *api, const ward_http_req *req,
+                        ward_http_resp *resp, const char *username);
+int ward_api_send(ward_api *api, const ward_http_req *req,
+                  ward_http_resp *resp);
+int ward_api_list(ward_api *api, const ward_http_req *req,
+                  ward_http_resp *resp);
+int ward_api_ack(ward_api *api, const ward_http_req *req,
+                 ward_http_resp *resp, const char *id);
+
+/* JSON for a queued message, as both listing and push use it. */
+json_t *ward_api_message_json(const ward_store_msg *m);
+
+#endif

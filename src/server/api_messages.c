@@ -1,0 +1,257 @@
+/* Sending (deferred to a group commit), listing and acknowledging. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+
+json_t *ward_api_message_json(const ward_store_msg *m)
+{
+    json_t *o = json_pack("{s:I,s:s,s:i,s:I,s:o}", "id", (json_int_t)m->id,
+                          "from", m->sender_name, "type", m->type,
+                          "server_time", (json_int_t)m->server_time, "body",
+                          ward_json_b64_string(m->body, m->body_len));
+    if (o && m->has_commitment)
+        json_object_set_new(o, "commitment",
+                            ward_json_b64_string(m->commitment, 32));
+    return o;
+}
+
+int ward_api_send(ward_api *api, const ward_http_req *req,
+                  ward_http_resp *resp)
+{
+    static const char *const allowed[] = {"to", "type", "body", "commitment",
+                                          NULL};
+    ward_account me, them;
+    const char *to;
+    uint64_t type = 0;
+    int has_commitment = 0;
+    int64_t now = ward_api_now(api);
+    if (ward_api_require_account(api, req, resp, &me))
+        return WARD_API_DONE;
+    json_t *body = ward_api_body(req, resp, allowed);
+    if (!body)
+        return WARD_API_DONE;
+
+    pending_send p;
+    memset(&p, 0, sizeof p);
+    ward_buf_init(&p.body, api->cfg.max_message);
+    if (ward_json_str(body, "to", 1, WARD_USERNAME_MAX, &to) ||
+        ward_json_uint(body, "type", 1, 255, &type) ||
+        (type != WARD_MSG_SIGNAL && type != WARD_MSG_PREKEY) ||
+        ward_json_b64_exact(body, "commitment", 0, p.msg.commitment, 32,
+                            &has_commitment)) {
+        ward_resp_error(resp, 400, "invalid_message",
+                        "to (a username), type (2 or 3), body (base64) and "
+                        "an optional 32-byte commitment (base64)");
+        goto fail;
+    }
+    if (ward_json_b64(body, "body", api->cfg.max_message, &p.body) ||
+        p.body.len == 0) {
+        int big = json_is_string(json_object_get(body, "body"));
+        ward_resp_error(resp, big ? 413 : 400,
+                        big ? "message_too_large" : "invalid_message",
+                        big ? "the message is larger than the server allows"
+                            : "body must be non-empty base64");
+        goto fail;
+    }
+    if (!ward_auth_username_valid(to) ||
+        ward_store_account_by_name(api->st, to, &them) != WARD_OK) {
+        ward_resp_error(resp, 404, "no_such_user", "no such user");
+        goto fail;
+    }
+    if (!ward_ratelimit_take(api->send_by_account, me.username, now)) {
+        api->stats.rate_limited++;
+        ward_resp_error(resp, 429, "rate_limited",
+                        "sending too fast; slow down");
+        goto fail;
+    }
+    if (api->n_pending == api->cap_pending) {
+        size_t cap = api->cap_pending ? api->cap_pending * 2 : 64;
+        pending_send *np = realloc(api->pending, cap * sizeof *np);
+        if (!np) {
+            ward_resp_error(resp, 500, "internal", "out of memory");
+            goto fail;
+        }
+        api->pending = np;
+        api->cap_pending = cap;
+    }
+    p.msg.recipient = them.id;
+    p.msg.sender = me.id;
+    memcpy(p.msg.sender_name, me.username, sizeof me.username);
+    p.msg.type = (int)type;
+    p.msg.server_time = now;
+    p.msg.has_commitment = has_commitment;
+    p.opaque = req->opaque;
+    api->pending[api->n_pending++] = p;
+    api->stats.messages_in++;
+    json_decref(body);
+    return WARD_API_DEFERRED;
+fail:
+    ward_buf_release(&p.body);
+    json_decref(body);
+    return WARD_API_DONE;
+}
+
+size_t ward_api_flush(ward_api *api)
+{
+    size_t n = api->n_pending;
+    if (n == 0)
+        return 0;
+    ward_store_msg *msgs = calloc(n, sizeof *msgs);
+    ward_err *res = calloc(n, sizeof *res);
+    if (!msgs || !res) {
+        free(msgs);
+        free(res);
+        return 0; /* try again on the next flush */
+    }
+    for (size_t i = 0; i < n; i++) {
+        msgs[i] = api->pending[i].msg;
+        msgs[i].body = api->pending[i].body.data;
+        msgs[i].body_len = api->pending[i].body.len;
+    }
+    ward_err e = ward_store_queue_put(api->st, msgs, n, api->cfg.max_queue,
+                                      res);
+    for (size_t i = 0; i < n; i++) {
+        ward_http_resp r;
+        r.status = 0;
+        ward_buf_init(&r.body, 0);
+        ward_err ri = e ? e : res[i];
+        if (ri == WARD_OK) {
+            ward_resp_json(&r, 201,
+                           json_pack("{s:I,s:I}", "id", (json_int_t)msgs[i].id,
+                                     "server_time",
+                                     (json_int_t)msgs[i].server_time));
+        } else if (ri == WARD_ERR_LIMIT) {
+            ward_resp_error(&r, 429, "queue_full",
+                            "the recipient's queue is full; try later");
+        } else if (ri == WARD_ERR_NOT_FOUND) {
+            ward_resp_error(&r, 404, "no_such_user", "no such user");
+        } else {
+            ward_resp_error(&r, 503, "store_failed",
+                            "the message was not stored; send it again");
+        }
+        if (r.status >= 500)
+            api->stats.errors_5xx++;
+        else if (r.status >= 400)
+            api->stats.errors_4xx++;
+        if (api->hooks.done)
+            api->hooks.done(api->hooks.ctx, api->pending[i].opaque, &r);
+        ward_buf_release(&r.body);
+    }
+    /* Acknowledged first, then pushed: a recipient never sees a message
+     * its sender was told failed. */
+    for (size_t i = 0; i < n; i++) {
+        if (!e && res[i] == WARD_OK && api->hooks.deliver)
+            api->hooks.deliver(api->hooks.ctx, &msgs[i]);
+        ward_buf_release(&api->pending[i].body);
+    }
+    api->n_pending = 0;
+    free(msgs);
+    free(res);
+    return n;
+}
+
+typedef struct list_ctx {
+    json_t *arr;
+    int oom;
+} list_ctx;
+
+static int add_message(void *ctx, const ward_store_msg *m)
+{
+    list_ctx *c = ctx;
+    json_t *o = ward_api_message_json(m);
+    if (!o || json_array_append_new(c->arr, o) != 0) {
+        c->oom = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_i64(const char *s, size_t len, int64_t *out)
+{
+    int64_t v = 0;
+    if (len == 0 || len > 18)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Reads "after" and "limit" from a query string; -1 for anything else. */
+static int parse_query(const char *q, int64_t *after, int64_t *limit)
+{
+    while (q && *q) {
+        const char *amp = strchr(q, '&');
+        size_t len = amp ? (size_t)(amp - q) : strlen(q);
+        const char *eq = memchr(q, '=', len);
+        if (!eq)
+            return -1;
+        size_t klen = (size_t)(eq - q), vlen = len - klen - 1;
+        if (klen == 5 && memcmp(q, "after", 5) == 0) {
+            if (parse_i64(eq + 1, vlen, after))
+                return -1;
+        } else if (klen == 5 && memcmp(q, "limit", 5) == 0) {
+            if (parse_i64(eq + 1, vlen, limit))
+                return -1;
+        } else {
+            return -1;
+        }
+        q = amp ? amp + 1 : NULL;
+    }
+    return 0;
+}
+
+int ward_api_list(ward_api *api, const ward_http_req *req,
+                  ward_http_resp *resp)
+{
+    ward_account me;
+    int64_t after = 0, limit = 100;
+    if (ward_api_require_account(api, req, resp, &me))
+        return WARD_API_DONE;
+    if (parse_query(req->query, &after, &limit) || limit < 1 || limit > 500) {
+        ward_resp_error(resp, 400, "invalid_query",
+                        "after (a message id) and limit (1-500) only");
+        return WARD_API_DONE;
+    }
+    list_ctx c = {json_array(), 0};
+    ward_err e = c.arr ? ward_store_queue_list(api->st, me.id, after,
+                                               (size_t)limit, add_message, &c)
+                       : WARD_ERR_NOMEM;
+    if (e || c.oom) {
+        json_decref(c.arr);
+        ward_api_store_error(api, resp, e ? e : WARD_ERR_NOMEM);
+        return WARD_API_DONE;
+    }
+    api->stats.messages_out += json_array_size(c.arr);
+    ward_resp_json(resp, 200, json_pack("{s:o}", "messages", c.arr));
+    return WARD_API_DONE;
+}
+
+int ward_api_ack(ward_api *api, const ward_http_req *req,
+                 ward_http_resp *resp, const char *id)
+{
+    ward_account me;
+    int64_t mid;
+    if (ward_api_require_account(api, req, resp, &me))
+        return WARD_API_DONE;
+    if (parse_i64(id, strlen(id), &mid)) {
+        ward_resp_error(resp, 400, "invalid_id", "a message id is a number");
+        return WARD_API_DONE;
+    }
+    ward_err e = ward_store_queue_ack(api->st, me.id, mid);
+    if (e == WARD_ERR_NOT_FOUND) {
+        /* Not queued for this account: someone else's, or already gone. */
+        ward_resp_error(resp, 404, "not_found", "no such message for you");
+        return WARD_API_DONE;
+    }
+    if (e) {
+        ward_api_store_error(api, resp, e);
+        return WARD_API_DONE;
+    }
+    resp->status = 204;
+    return WARD_API_DONE;
+}
