@@ -91,6 +91,22 @@ ward_err ward_store_add_prekeys(ward_store *st, int64_t account,
                                 size_t max_total);
 ward_err ward_store_prekey_count(ward_store *st, int64_t account,
                                  size_t *count);
+
+/* Identity, signed prekey and one-time prekeys in one transaction: all
+ * are stored or none (WARD_ERR_LIMIT past |max_total| prekeys, or any
+ * other error, leaves the account's keys as they were). NULL pointers
+ * leave that part unchanged. */
+typedef struct ward_store_keys {
+    const uint8_t *identity; /* WARD_PUBKEY_LEN bytes, or NULL */
+    uint32_t registration_id;
+    const uint8_t *signed_pub; /* WARD_PUBKEY_LEN bytes, or NULL */
+    const uint8_t *signed_sig; /* WARD_SIGNATURE_LEN bytes */
+    uint32_t signed_id;
+    const ward_store_prekey *prekeys;
+    size_t n_prekeys;
+} ward_store_keys;
+ward_err ward_store_publish_keys(ward_store *st, int64_t account,
+                                 const ward_store_keys *k, size_t max_total);
 /*
  * The account's bundle for someone starting a session, atomically taking
  * one one-time prekey (the lowest id) if any is left; without one the

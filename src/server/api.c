@@ -195,8 +195,10 @@ static int route(ward_api *api, const ward_http_req *req,
     static const char *const known[] = {"/healthz", "/v1/accounts",
                                         "/v1/accounts/me", "/v1/sessions",
                                         "/v1/keys", "/v1/messages", NULL};
-    for (size_t i = 0; known[i]; i++)
-        if (strcmp(p, known[i]) == 0) {
+    int param = (strncmp(p, "/v1/keys/", 9) == 0 && p[9]) ||
+                (strncmp(p, "/v1/messages/", 13) == 0 && p[13]);
+    for (size_t i = 0; known[i] || param; i++)
+        if (param || strcmp(p, known[i]) == 0) {
             ward_resp_error(resp, 405, "method_not_allowed",
                             "that method is not allowed here");
             return WARD_API_DONE;

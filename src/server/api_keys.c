@@ -109,14 +109,12 @@ int ward_api_put_keys(ward_api *api, const ward_http_req *req,
                         "signed_prekey's signature does not verify");
         goto done;
     }
-    ward_err e = WARD_OK;
-    if (has_ik)
-        e = ward_store_set_identity(api->st, acct.id, ik, (uint32_t)reg);
-    if (!e && sv)
-        e = ward_store_set_signed_prekey(api->st, acct.id, spk_id, spk, sig);
-    if (!e && n_pre)
-        e = ward_store_add_prekeys(api->st, acct.id, pre, n_pre,
-                                   api->cfg.max_prekeys);
+    ward_store_keys keys = {
+        .identity = has_ik ? ik : NULL, .registration_id = (uint32_t)reg,
+        .signed_pub = sv ? spk : NULL, .signed_sig = sig, .signed_id = spk_id,
+        .prekeys = pre, .n_prekeys = n_pre};
+    ward_err e = ward_store_publish_keys(api->st, acct.id, &keys,
+                                         api->cfg.max_prekeys);
     if (e == WARD_ERR_LIMIT) {
         ward_resp_error(resp, 409, "too_many_prekeys",
                         "the server holds enough one-time prekeys");

@@ -45,13 +45,15 @@ int ward_api_send(ward_api *api, const ward_http_req *req,
                         "an optional 32-byte commitment (base64)");
         goto fail;
     }
-    if (ward_json_b64(body, "body", api->cfg.max_message, &p.body) ||
-        p.body.len == 0) {
-        int big = json_is_string(json_object_get(body, "body"));
-        ward_resp_error(resp, big ? 413 : 400,
-                        big ? "message_too_large" : "invalid_message",
-                        big ? "the message is larger than the server allows"
-                            : "body must be non-empty base64");
+    int b64 = ward_json_b64(body, "body", api->cfg.max_message, &p.body);
+    if (b64 == WARD_B64_TOO_BIG) {
+        ward_resp_error(resp, 413, "message_too_large",
+                        "the message is larger than the server allows");
+        goto fail;
+    }
+    if (b64 || p.body.len == 0) {
+        ward_resp_error(resp, 400, "invalid_message",
+                        "body must be non-empty base64");
         goto fail;
     }
     if (!ward_auth_username_valid(to) ||
@@ -83,7 +85,6 @@ int ward_api_send(ward_api *api, const ward_http_req *req,
     p.msg.has_commitment = has_commitment;
     p.opaque = req->opaque;
     api->pending[api->n_pending++] = p;
-    api->stats.messages_in++;
     json_decref(body);
     return WARD_API_DEFERRED;
 fail:
@@ -117,6 +118,7 @@ size_t ward_api_flush(ward_api *api)
         ward_buf_init(&r.body, 0);
         ward_err ri = e ? e : res[i];
         if (ri == WARD_OK) {
+            api->stats.messages_in++;
             ward_resp_json(&r, 201,
                            json_pack("{s:I,s:I}", "id", (json_int_t)msgs[i].id,
                                      "server_time",

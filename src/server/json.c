@@ -91,18 +91,25 @@ int ward_json_b64(json_t *obj, const char *key, size_t max, ward_buf *out)
 {
     json_t *v = json_object_get(obj, key);
     if (!v || !json_is_string(v))
-        return -1;
+        return WARD_B64_BAD;
     size_t len = json_string_length(v);
-    /* Bound the work by the text before decoding: 4 chars per 3 bytes. */
-    if (len / 4 * 3 > max + 2)
-        return -1;
-    if (ward_buf_reserve(out, len / 4 * 3 + 3) != WARD_OK)
-        return -1;
+    /* Padded base64 decodes to at most len / 4 * 3 bytes, and to more than
+     * max only if its text is longer than this: judge size first. */
+    size_t most = len / 4 * 3;
+    if (len % 4 == 0 && len >= 4) {
+        const char *s = json_string_value(v);
+        most -= (s[len - 1] == '=') + (s[len - 2] == '=');
+    }
+    if (most > max)
+        return WARD_B64_TOO_BIG;
+    if (len == 0 || len % 4 != 0)
+        return WARD_B64_BAD;
+    if (ward_buf_reserve(out, most) != WARD_OK)
+        return WARD_B64_TOO_BIG;
     size_t n = 0;
-    if (b64_decode(json_string_value(v), len, out->data + out->len,
-                   out->cap - out->len, &n) != 0 ||
-        n > max)
-        return -1;
+    if (b64_decode(json_string_value(v), len, out->data + out->len, most,
+                   &n) != 0)
+        return WARD_B64_BAD;
     out->len += n;
     return 0;
 }

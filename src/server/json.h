@@ -24,7 +24,10 @@ int ward_json_uint(json_t *obj, const char *key, int required, uint64_t max,
 /* Standard base64 decoding into exactly |n| bytes. */
 int ward_json_b64_exact(json_t *obj, const char *key, int required,
                         uint8_t *dst, size_t n, int *present);
-/* Standard base64 of at most |max| decoded bytes, into |out|. */
+/* Standard (padded) base64 of 1 to |max| decoded bytes, appended to |out|:
+ * 0, WARD_B64_BAD (missing, not a string, empty or malformed) or
+ * WARD_B64_TOO_BIG (decodes to more than |max|). */
+enum { WARD_B64_BAD = -1, WARD_B64_TOO_BIG = -2 };
 int ward_json_b64(json_t *obj, const char *key, size_t max, ward_buf *out);
 
 /* Base64 text of |n| bytes as a new jansson string. */

@@ -3,27 +3,22 @@
 
 #include "sqlite_internal.h"
 
-ward_err ward_store_set_identity(ward_store *st, int64_t account,
-                                 const uint8_t identity[WARD_PUBKEY_LEN],
-                                 uint32_t registration_id)
+/* The parts below run inside a transaction the caller opened. */
+static ward_err identity_tx(ward_store *st, int64_t account,
+                            const uint8_t identity[WARD_PUBKEY_LEN],
+                            uint32_t registration_id)
 {
-    ward_err e = ward_sql_begin(st);
-    if (e)
-        return e;
     sqlite3_stmt *s = ward_sql_stmt(st, S_PREKEY_CLEAR_IF_NEW_IDENTITY);
-    if (!s) {
-        e = WARD_ERR_STORE;
-        goto fail;
-    }
+    if (!s)
+        return WARD_ERR_STORE;
     sqlite3_bind_int64(s, 1, account);
     sqlite3_bind_blob(s, 2, identity, WARD_PUBKEY_LEN, SQLITE_STATIC);
-    if ((e = ward_sql_exec(st, s, "prekey clear")))
-        goto fail;
+    ward_err e = ward_sql_exec(st, s, "prekey clear");
+    if (e)
+        return e;
     s = ward_sql_stmt(st, S_IDENTITY_UPSERT);
-    if (!s) {
-        e = WARD_ERR_STORE;
-        goto fail;
-    }
+    if (!s)
+        return WARD_ERR_STORE;
     sqlite3_bind_int64(s, 1, account);
     sqlite3_bind_blob(s, 2, identity, WARD_PUBKEY_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, registration_id);
@@ -31,18 +26,12 @@ ward_err ward_store_set_identity(ward_store *st, int64_t account,
     /* A foreign-key failure means there is no such account. */
     if (e && sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
         e = WARD_ERR_NOT_FOUND;
-    if (e)
-        goto fail;
-    return ward_sql_commit(st);
-fail:
-    ward_sql_rollback(st);
     return e;
 }
 
-ward_err ward_store_set_signed_prekey(ward_store *st, int64_t account,
-                                      uint32_t id,
-                                      const uint8_t pub[WARD_PUBKEY_LEN],
-                                      const uint8_t sig[WARD_SIGNATURE_LEN])
+static ward_err signed_tx(ward_store *st, int64_t account, uint32_t id,
+                          const uint8_t pub[WARD_PUBKEY_LEN],
+                          const uint8_t sig[WARD_SIGNATURE_LEN])
 {
     sqlite3_stmt *s = ward_sql_stmt(st, S_SIGNED_UPSERT);
     if (!s)
@@ -56,6 +45,76 @@ ward_err ward_store_set_signed_prekey(ward_store *st, int64_t account,
     if (!e && sqlite3_changes(st->db) == 0)
         e = WARD_ERR_NOT_FOUND;
     return e;
+}
+
+static ward_err count_prekeys(ward_store *st, int64_t account, size_t *count);
+
+static ward_err prekeys_tx(ward_store *st, int64_t account,
+                           const ward_store_prekey *keys, size_t n,
+                           size_t max_total)
+{
+    ward_err e = WARD_OK;
+    size_t have = 0;
+    for (size_t i = 0; !e && i < n; i++) {
+        sqlite3_stmt *s = ward_sql_stmt(st, S_PREKEY_UPSERT);
+        if (!s)
+            return WARD_ERR_STORE;
+        sqlite3_bind_int64(s, 1, account);
+        sqlite3_bind_int64(s, 2, keys[i].id);
+        sqlite3_bind_blob(s, 3, keys[i].pub, WARD_PUBKEY_LEN, SQLITE_STATIC);
+        e = ward_sql_exec(st, s, "prekey insert");
+        if (e && sqlite3_extended_errcode(st->db) ==
+                     SQLITE_CONSTRAINT_FOREIGNKEY)
+            e = WARD_ERR_NOT_FOUND;
+    }
+    /* Counted after the inserts, so replaced ids are not counted twice. */
+    if (!e)
+        e = count_prekeys(st, account, &have);
+    if (!e && have > max_total)
+        e = WARD_ERR_LIMIT;
+    return e;
+}
+
+static ward_err finish(ward_store *st, ward_err e)
+{
+    if (e) {
+        ward_sql_rollback(st);
+        return e;
+    }
+    return ward_sql_commit(st);
+}
+
+ward_err ward_store_set_identity(ward_store *st, int64_t account,
+                                 const uint8_t identity[WARD_PUBKEY_LEN],
+                                 uint32_t registration_id)
+{
+    ward_err e = ward_sql_begin(st);
+    return e ? e : finish(st, identity_tx(st, account, identity,
+                                          registration_id));
+}
+
+ward_err ward_store_publish_keys(ward_store *st, int64_t account,
+                                 const ward_store_keys *k, size_t max_total)
+{
+    ward_err e = ward_sql_begin(st);
+    if (e)
+        return e;
+    if (k->identity)
+        e = identity_tx(st, account, k->identity, k->registration_id);
+    if (!e && k->signed_pub)
+        e = signed_tx(st, account, k->signed_id, k->signed_pub, k->signed_sig);
+    if (!e && k->n_prekeys)
+        e = prekeys_tx(st, account, k->prekeys, k->n_prekeys, max_total);
+    return finish(st, e);
+}
+
+ward_err ward_store_set_signed_prekey(ward_store *st, int64_t account,
+                                      uint32_t id,
+                                      const uint8_t pub[WARD_PUBKEY_LEN],
+                                      const uint8_t sig[WARD_SIGNATURE_LEN])
+{
+    ward_err e = ward_sql_begin(st);
+    return e ? e : finish(st, signed_tx(st, account, id, pub, sig));
 }
 
 static ward_err count_prekeys(ward_store *st, int64_t account, size_t *count)
@@ -83,34 +142,8 @@ ward_err ward_store_add_prekeys(ward_store *st, int64_t account,
                                 const ward_store_prekey *keys, size_t n,
                                 size_t max_total)
 {
-    size_t have = 0;
     ward_err e = ward_sql_begin(st);
-    if (e)
-        return e;
-    for (size_t i = 0; !e && i < n; i++) {
-        sqlite3_stmt *s = ward_sql_stmt(st, S_PREKEY_UPSERT);
-        if (!s) {
-            e = WARD_ERR_STORE;
-            break;
-        }
-        sqlite3_bind_int64(s, 1, account);
-        sqlite3_bind_int64(s, 2, keys[i].id);
-        sqlite3_bind_blob(s, 3, keys[i].pub, WARD_PUBKEY_LEN, SQLITE_STATIC);
-        e = ward_sql_exec(st, s, "prekey insert");
-        if (e && sqlite3_extended_errcode(st->db) ==
-                     SQLITE_CONSTRAINT_FOREIGNKEY)
-            e = WARD_ERR_NOT_FOUND;
-    }
-    /* Counted after the inserts, so replaced ids are not counted twice. */
-    if (!e)
-        e = count_prekeys(st, account, &have);
-    if (!e && have > max_total)
-        e = WARD_ERR_LIMIT;
-    if (e) {
-        ward_sql_rollback(st);
-        return e;
-    }
-    return ward_sql_commit(st);
+    return e ? e : finish(st, prekeys_tx(st, account, keys, n, max_total));
 }
 
 static ward_err read_keys(ward_store *st, int64_t account, ward_bundle *b)
