@@ -23,13 +23,6 @@ static const char schema[] =
     "  record BLOB NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS seen (id INTEGER PRIMARY KEY);";
 
-static void set_err(char *err, size_t errlen, const char *fmt,
-                    const char *a, const char *b)
-{
-    if (err && errlen)
-        snprintf(err, errlen, fmt, a, b);
-}
-
 ward_err ward_client_state_open(ward_client_state **out, const char *path,
                                 char *err, size_t errlen)
 {
@@ -37,7 +30,9 @@ ward_err ward_client_state_open(ward_client_state **out, const char *path,
         err[0] = 0;
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        set_err(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+        if (err && errlen)
+            snprintf(err, errlen, "cannot open '%s': %s", path,
+                     strerror(errno));
         return WARD_ERR_IO;
     }
     close(fd);
@@ -54,8 +49,9 @@ ward_err ward_client_state_open(ward_client_state **out, const char *path,
                      "PRAGMA secure_delete = ON;",
                      NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(cs->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        set_err(err, errlen, "'%s': %s", path,
-                msg ? msg : sqlite3_errmsg(cs->db));
+        if (err && errlen)
+            snprintf(err, errlen, "'%s': %s", path,
+                     msg ? msg : sqlite3_errmsg(cs->db));
         sqlite3_free(msg);
         ward_client_state_close(cs);
         return WARD_ERR_STORE;
