@@ -63,4 +63,65 @@ ward_err ward_client_state_mark_seen(ward_client_state *cs, int64_t id);
 ward_err ward_client_state_was_seen(ward_client_state *cs, int64_t id,
                                     int *seen);
 
+/* ---- talking to a server ---- */
+
+/*
+ * A client for one account on one server. Errors come with a sentence for
+ * the user in |err| (server refusals carry the server's message).
+ */
+typedef struct ward_client ward_client;
+
+/* Opens the account's state (at |state_path|, or the default location if
+ * NULL) for |username| on |server_url|. */
+ward_err ward_client_new(ward_client **out, const char *server_url,
+                         const char *username, const char *state_path,
+                         char *err, size_t errlen);
+void ward_client_free(ward_client *c);
+
+/* Creates the account, logs in, and publishes fresh keys. */
+ward_err ward_client_register(ward_client *c, const char *password,
+                              const char *birth_date, char *err,
+                              size_t errlen);
+/* Logs in (keeping the token in the state) and tops up one-time prekeys
+ * when the server says they run low. */
+ward_err ward_client_login(ward_client *c, const char *password, char *err,
+                           size_t errlen);
+ward_err ward_client_logout(ward_client *c, char *err, size_t errlen);
+/* Deletes the account on the server (password required) and forgets the
+ * token; the local state file stays for the user to remove. */
+ward_err ward_client_delete_account(ward_client *c, const char *password,
+                                    char *err, size_t errlen);
+
+/* Sends |text| to |to|, starting a session from their bundle if needed.
+ * WARD_ERR_UNTRUSTED_IDENTITY if their identity key changed (the user
+ * must confirm with ward_client_trust first). */
+ward_err ward_client_send_text(ward_client *c, const char *to,
+                               const char *text, int64_t *id, char *err,
+                               size_t errlen);
+
+typedef struct ward_client_msg {
+    int64_t id;
+    const char *from;
+    int64_t server_time;
+    int64_t sent_at;
+    const char *text; /* NULL for a message without a body */
+    size_t text_len;
+    ward_err problem; /* WARD_OK, or why the message could not be read:
+                         UNTRUSTED_IDENTITY (kept until trusted), AUTH
+                         (undecryptable or a bad commitment: dropped) */
+} ward_client_msg;
+
+/* Fetches, decrypts and acknowledges queued messages, calling |fn| once
+ * per message (redeliveries of one already shown are acknowledged without
+ * calling it). |*count| (may be NULL) gets the number shown. */
+ward_err ward_client_receive(ward_client *c,
+                             void (*fn)(void *ctx, const ward_client_msg *m),
+                             void *ctx, size_t *count, char *err,
+                             size_t errlen);
+
+/* Accepts |peer|'s new identity key, as last seen in a refused message or
+ * bundle. */
+ward_err ward_client_trust(ward_client *c, const char *peer, char *err,
+                           size_t errlen);
+
 #endif

@@ -1,0 +1,33 @@
+/* Private to the client: one HTTP exchange with the server (libcurl). */
+#ifndef WARD_CLIENT_HTTP_H
+#define WARD_CLIENT_HTTP_H
+
+#include <jansson.h>
+
+#include "ward/buf.h"
+#include "ward/err.h"
+
+typedef struct ward_http ward_http;
+
+ward_err ward_http_new(ward_http **out, const char *base_url);
+void ward_http_free(ward_http *h);
+
+/* Sets the bearer token (NULL: none). */
+void ward_http_set_token(ward_http *h, const char *token);
+
+/*
+ * Sends |method| |path| with |body| (a JSON object, not stolen; NULL for
+ * none) and parses the reply. |*status| gets the HTTP status and |*reply|
+ * (may be NULL) the parsed JSON (NULL for an empty body); the caller
+ * decrefs it. WARD_ERR_IO if the server cannot be reached, with |err|
+ * saying why; a 4xx/5xx is not an error here.
+ */
+ward_err ward_http_call(ward_http *h, const char *method, const char *path,
+                        json_t *body, int *status, json_t **reply, char *err,
+                        size_t errlen);
+
+/* The "message" of a JSON error reply, or a generic text. */
+const char *ward_http_error_text(json_t *reply);
+const char *ward_http_error_code(json_t *reply);
+
+#endif

@@ -1,0 +1,408 @@
+/* Sending and receiving end-to-end encrypted messages. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client_internal.h"
+#include "ward/crypto.h"
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Remembers a peer's new identity key until the user accepts it. */
+static void note_new_identity(ward_client *c, const char *peer,
+                              const uint8_t pub[WARD_PUBKEY_LEN])
+{
+    char key[96];
+    json_t *v = ward_client_b64(pub, WARD_PUBKEY_LEN);
+    snprintf(key, sizeof key, "pending_identity:%s", peer);
+    if (v)
+        (void)ward_client_state_set(c->state, key, json_string_value(v));
+    json_decref(v);
+}
+
+static ward_err load_session(ward_client *c, const char *peer,
+                             ward_session **out)
+{
+    ward_err e = ward_client_state_get_session(c->state, peer, out);
+    return e == WARD_ERR_NOT_FOUND ? ward_session_new(out) : e;
+}
+
+static int bundle_from_json(json_t *r, ward_bundle *b)
+{
+    json_t *spk = json_object_get(r, "signed_prekey");
+    json_t *pre = json_object_get(r, "prekey");
+    json_t *reg = json_object_get(r, "registration_id");
+    json_t *sid = json_object_get(spk, "id");
+    memset(b, 0, sizeof *b);
+    if (!json_is_integer(reg) || !json_is_integer(sid) ||
+        ward_client_unb64(json_object_get(r, "identity_key"), b->identity,
+                          WARD_PUBKEY_LEN) ||
+        ward_client_unb64(json_object_get(spk, "key"), b->signed_prekey,
+                          WARD_PUBKEY_LEN) ||
+        ward_client_unb64(json_object_get(spk, "signature"),
+                          b->signed_prekey_sig, WARD_SIGNATURE_LEN))
+        return -1;
+    b->registration_id = (uint32_t)json_integer_value(reg);
+    b->device_id = 1;
+    b->signed_prekey_id = (uint32_t)json_integer_value(sid);
+    if (pre) {
+        json_t *pid = json_object_get(pre, "id");
+        if (!json_is_integer(pid) ||
+            ward_client_unb64(json_object_get(pre, "key"), b->prekey,
+                              WARD_PUBKEY_LEN))
+            return -1;
+        b->has_prekey = 1;
+        b->prekey_id = (uint32_t)json_integer_value(pid);
+    }
+    return 0;
+}
+
+/* Starts a session with |to| from their published bundle. */
+static ward_err start_session(ward_client *c, ward_session *s,
+                              const ward_identity *id, const char *to,
+                              char *err, size_t errlen)
+{
+    char path[128];
+    int status = 0;
+    json_t *reply = NULL;
+    ward_bundle b;
+    snprintf(path, sizeof path, "/v1/keys/%s", to);
+    ward_err e = ward_http_call(c->http, "GET", path, NULL, &status, &reply,
+                                err, errlen);
+    if (e)
+        return e;
+    if (status != 200) {
+        ward_client_server_error(reply, status, err, errlen);
+        json_decref(reply);
+        return status == 404 ? WARD_ERR_NOT_FOUND : WARD_ERR_IO;
+    }
+    if (bundle_from_json(reply, &b)) {
+        json_decref(reply);
+        if (err && errlen)
+            snprintf(err, errlen, "the server sent a malformed bundle");
+        return WARD_ERR_MALFORMED;
+    }
+    json_decref(reply);
+    e = ward_session_init_from_bundle(s, id, &b);
+    if (e == WARD_ERR_UNTRUSTED_IDENTITY) {
+        note_new_identity(c, to, b.identity);
+        if (err && errlen)
+            snprintf(err, errlen,
+                     "%s's identity key has changed (a new phone, or someone "
+                     "else): check with them, then run 'ward trust %s'",
+                     to, to);
+    } else if (e && err && errlen) {
+        snprintf(err, errlen, "%s's keys are not valid: %s", to,
+                 ward_strerror(e));
+    }
+    return e;
+}
+
+ward_err ward_client_send_text(ward_client *c, const char *to,
+                               const char *text, int64_t *id_out, char *err,
+                               size_t errlen)
+{
+    ward_identity *id = NULL;
+    ward_session *s = NULL;
+    ward_content content;
+    ward_buf plain, msg;
+    json_t *body = NULL, *reply = NULL;
+    uint8_t commitment[32];
+    int type = 0, status = 0;
+    ward_content_init(&content);
+    ward_buf_init(&plain, 0);
+    ward_buf_init(&msg, 0);
+
+    ward_err e = ward_client_use_token(c, err, errlen);
+    if (!e && (e = ward_client_state_get_identity(c->state, &id)) &&
+        err && errlen)
+        snprintf(err, errlen, "this device has no keys: log in first");
+    if (!e)
+        e = load_session(c, to, &s);
+    if (!e && !ward_session_is_ready(s))
+        e = start_session(c, s, id, to, err, errlen);
+    if (e)
+        goto done;
+
+    /* Content, with a fresh franking key committed to beside it, so the
+     * recipient can later prove to the operator what was sent. */
+    e = ward_content_set_body(&content, text, strlen(text));
+    if (e) {
+        if (err && errlen)
+            snprintf(err, errlen, "the text is not valid UTF-8 or too long");
+        goto done;
+    }
+    content.has_franking_key = 1;
+    ward_random(content.franking_key, sizeof content.franking_key);
+    content.sent_at = (uint64_t)now_ms();
+    if ((e = ward_content_encode(&content, &plain)))
+        goto done;
+    ward_hmac_sha256(commitment, content.franking_key,
+                     sizeof content.franking_key, plain.data, plain.len);
+    if ((e = ward_session_encrypt(s, plain.data, plain.len, &msg, &type)))
+        goto done;
+    /* The advanced session is saved before sending: a crash afterwards can
+     * lose this message, never reuse its key. */
+    if ((e = ward_client_state_put_session(c->state, to, s))) {
+        if (err && errlen)
+            snprintf(err, errlen, "cannot save the session");
+        goto done;
+    }
+    body = json_pack("{s:s,s:i,s:o,s:o}", "to", to, "type", type, "body",
+                     ward_client_b64(msg.data, msg.len), "commitment",
+                     ward_client_b64(commitment, sizeof commitment));
+    if (!body) {
+        e = WARD_ERR_NOMEM;
+        goto done;
+    }
+    if ((e = ward_http_call(c->http, "POST", "/v1/messages", body, &status,
+                            &reply, err, errlen)))
+        goto done;
+    if (status != 201) {
+        ward_client_server_error(reply, status, err, errlen);
+        e = status == 404 ? WARD_ERR_NOT_FOUND : WARD_ERR_IO;
+        goto done;
+    }
+    if (id_out)
+        *id_out = json_integer_value(json_object_get(reply, "id"));
+done:
+    json_decref(body);
+    json_decref(reply);
+    ward_buf_release(&plain);
+    ward_buf_release(&msg);
+    ward_content_release(&content);
+    ward_session_free(s);
+    ward_identity_free(id);
+    return e;
+}
+
+static ward_err ack(ward_client *c, int64_t id, char *err, size_t errlen)
+{
+    char path[64];
+    int status = 0;
+    json_t *reply = NULL;
+    snprintf(path, sizeof path, "/v1/messages/%lld", (long long)id);
+    ward_err e = ward_http_call(c->http, "DELETE", path, NULL, &status, &reply,
+                                err, errlen);
+    /* 404: already acknowledged (a redelivery): fine. */
+    if (!e && status != 204 && status != 404) {
+        ward_client_server_error(reply, status, err, errlen);
+        e = WARD_ERR_IO;
+    }
+    json_decref(reply);
+    return e;
+}
+
+typedef struct one_msg {
+    int64_t id, server_time;
+    const char *from;
+    int type;
+    ward_buf body;
+    int has_commitment;
+    uint8_t commitment[32];
+} one_msg;
+
+/* Decrypts one message and commits the session change; |shown| tells the
+ * caller whether to ack (and |m| what to show). */
+static ward_err open_one(ward_client *c, const ward_identity *id,
+                         ward_prekeys *pk, one_msg *in, ward_client_msg *m,
+                         ward_content *content, int *keep)
+{
+    ward_session *s = NULL;
+    ward_buf pt;
+    ward_buf_init(&pt, 0);
+    *keep = 0;
+    ward_err e = load_session(c, in->from, &s);
+    if (e)
+        return e;
+    if ((e = ward_client_state_begin(c->state)))
+        goto done;
+    ward_err d = ward_session_decrypt(s, id, pk, in->type, in->body.data,
+                                      in->body.len, &pt);
+    if (d == WARD_ERR_UNTRUSTED_IDENTITY) {
+        ward_prekey_msg pm;
+        if (ward_prekey_msg_parse(&pm, in->body.data, in->body.len) == 0) {
+            uint8_t pub[WARD_PUBKEY_LEN];
+            pub[0] = WARD_KEY_TYPE_DJB;
+            memcpy(pub + 1, pm.identity_key, 32);
+            note_new_identity(c, in->from, pub);
+        }
+        m->problem = d;
+        *keep = 1; /* stays queued until the user trusts the new key */
+        e = ward_client_state_commit(c->state);
+        goto done;
+    }
+    if (d) {
+        m->problem = WARD_ERR_AUTH;
+        e = ward_client_state_mark_seen(c->state, in->id);
+        e = e ? (ward_client_state_rollback(c->state), e)
+              : ward_client_state_commit(c->state);
+        goto done;
+    }
+    /* Decrypted: the session moved on whatever the content turns out to
+     * be. A commitment that does not match means the sender made a
+     * message it could deny having sent: drop it. */
+    uint8_t expect[32];
+    if (ward_content_decode(content, pt.data, pt.len) != WARD_OK ||
+        !content->has_franking_key || !in->has_commitment) {
+        m->problem = WARD_ERR_AUTH;
+    } else {
+        ward_hmac_sha256(expect, content->franking_key,
+                         sizeof content->franking_key, pt.data, pt.len);
+        if (!ward_ct_equal(expect, in->commitment, 32))
+            m->problem = WARD_ERR_AUTH;
+    }
+    if (m->problem == WARD_OK) {
+        m->text = content->body;
+        m->text_len = content->body_len;
+        m->sent_at = (int64_t)content->sent_at;
+    }
+    e = ward_client_state_put_session(c->state, in->from, s);
+    if (!e && in->type == WARD_MSG_PREKEY)
+        e = ward_client_state_put_prekeys(c->state, pk);
+    if (!e)
+        e = ward_client_state_mark_seen(c->state, in->id);
+    e = e ? (ward_client_state_rollback(c->state), e)
+          : ward_client_state_commit(c->state);
+done:
+    ward_buf_release(&pt);
+    ward_session_free(s);
+    return e;
+}
+
+ward_err ward_client_receive(ward_client *c,
+                             void (*fn)(void *ctx, const ward_client_msg *m),
+                             void *ctx, size_t *count, char *err,
+                             size_t errlen)
+{
+    ward_identity *id = NULL;
+    ward_prekeys *pk = NULL;
+    json_t *reply = NULL;
+    int64_t after = 0;
+    size_t shown = 0;
+    ward_err e = ward_client_use_token(c, err, errlen);
+    if (!e)
+        e = ward_client_state_get_identity(c->state, &id);
+    if (!e)
+        e = ward_client_state_get_prekeys(c->state, &pk);
+    if (e)
+        goto done;
+    for (;;) {
+        char path[96];
+        int status = 0;
+        snprintf(path, sizeof path, "/v1/messages?after=%lld&limit=100",
+                 (long long)after);
+        json_decref(reply);
+        reply = NULL;
+        if ((e = ward_http_call(c->http, "GET", path, NULL, &status, &reply,
+                                err, errlen)))
+            goto done;
+        if (status != 200) {
+            ward_client_server_error(reply, status, err, errlen);
+            e = WARD_ERR_IO;
+            goto done;
+        }
+        json_t *arr = json_object_get(reply, "messages"), *v;
+        size_t i;
+        if (!json_is_array(arr) || json_array_size(arr) == 0)
+            break;
+        json_array_foreach(arr, i, v) {
+            one_msg in;
+            memset(&in, 0, sizeof in);
+            ward_buf_init(&in.body, 0);
+            in.id = json_integer_value(json_object_get(v, "id"));
+            in.server_time =
+                json_integer_value(json_object_get(v, "server_time"));
+            in.type = (int)json_integer_value(json_object_get(v, "type"));
+            in.from = json_string_value(json_object_get(v, "from"));
+            after = in.id > after ? in.id : after;
+            json_t *b = json_object_get(v, "body");
+            int seen = 0;
+            if (!in.from || !json_is_string(b) ||
+                (e = ward_client_state_was_seen(c->state, in.id, &seen))) {
+                ward_buf_release(&in.body);
+                continue;
+            }
+            if (seen) {
+                (void)ack(c, in.id, NULL, 0);
+                ward_buf_release(&in.body);
+                continue;
+            }
+            size_t len = json_string_length(b);
+            if (ward_buf_reserve(&in.body, len) == WARD_OK) {
+                size_t n = 0;
+                const char *end = NULL;
+                if (sodium_base642bin(in.body.data, in.body.cap,
+                                      json_string_value(b), len, NULL, &n,
+                                      &end, sodium_base64_VARIANT_ORIGINAL) ==
+                    0)
+                    in.body.len = n;
+            }
+            in.has_commitment =
+                ward_client_unb64(json_object_get(v, "commitment"),
+                                  in.commitment, 32) == 0;
+            ward_client_msg m = {.id = in.id, .from = in.from,
+                                 .server_time = in.server_time};
+            ward_content content;
+            int keep = 0;
+            ward_content_init(&content);
+            e = open_one(c, id, pk, &in, &m, &content, &keep);
+            if (!e) {
+                if (fn)
+                    fn(ctx, &m);
+                shown++;
+                if (!keep)
+                    e = ack(c, in.id, err, errlen);
+            }
+            ward_content_release(&content);
+            ward_buf_release(&in.body);
+            if (e)
+                goto done;
+        }
+    }
+done:
+    if (count)
+        *count = shown;
+    json_decref(reply);
+    ward_prekeys_free(pk);
+    ward_identity_free(id);
+    return e;
+}
+
+ward_err ward_client_trust(ward_client *c, const char *peer, char *err,
+                           size_t errlen)
+{
+    char key[96], b64[128];
+    uint8_t pub[WARD_PUBKEY_LEN];
+    ward_session *s = NULL;
+    snprintf(key, sizeof key, "pending_identity:%s", peer);
+    ward_err e = ward_client_state_get(c->state, key, b64, sizeof b64);
+    if (e) {
+        if (err && errlen)
+            snprintf(err, errlen, "no changed identity key from %s to trust",
+                     peer);
+        return e;
+    }
+    json_t *v = json_string(b64);
+    if (!v || ward_client_unb64(v, pub, sizeof pub)) {
+        json_decref(v);
+        return WARD_ERR_BAD_STATE;
+    }
+    json_decref(v);
+    e = load_session(c, peer, &s);
+    if (!e)
+        e = ward_session_trust(s, pub);
+    if (!e)
+        e = ward_client_state_put_session(c->state, peer, s);
+    if (!e)
+        e = ward_client_state_unset(c->state, key);
+    ward_session_free(s);
+    return e;
+}
