@@ -15,6 +15,10 @@ typedef struct cli_command {
 } cli_command;
 
 int cli_demo(int argc, char **argv);
+int cli_account(int argc, char **argv);
+int cli_send(int argc, char **argv);
+int cli_recv(int argc, char **argv);
+int cli_trust(int argc, char **argv);
 
 /* Prints an error in git's style: "ward: <message>". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -24,6 +24,40 @@ static const cli_command commands[] = {
      "\n"
      "  --messages N   messages to exchange, alternating direction (default 6)\n",
      cli_demo},
+    {"account", "register, log in, log out or delete an account",
+     "usage: ward account register NAME --birth-date YYYY-MM-DD\n"
+     "       ward account login|logout|delete NAME\n"
+     "\n"
+     "  --birth-date D     your birth date; the server keeps only the age\n"
+     "                     band (13-17 or 18+), and refuses under 13\n"
+     "  --password-stdin   read the password from standard input (one line)\n"
+     "                     instead of asking on the terminal\n"
+     "  --server URL       the server (default $WARD_SERVER, else\n"
+     "                     http://127.0.0.1:8080)\n"
+     "\n"
+     "Registering logs in and publishes this device's new keys. The keys and\n"
+     "the login token live in $XDG_DATA_HOME/ward/SERVER/NAME/state.db (0600).\n",
+     cli_account},
+    {"send", "send an end-to-end encrypted message",
+     "usage: ward send USER TEXT [--user NAME] [--server URL]\n"
+     "\n"
+     "Encrypts TEXT for USER (starting a session from their published keys\n"
+     "the first time) and hands the ciphertext to the server. --user, or\n"
+     "$WARD_USER, names your own account.\n",
+     cli_send},
+    {"recv", "receive, decrypt and show queued messages",
+     "usage: ward recv [--user NAME] [--server URL]\n"
+     "\n"
+     "Fetches the messages queued for you, decrypts each, checks its franking\n"
+     "commitment, shows it once, and tells the server to delete it. A message\n"
+     "from someone whose identity key changed is kept until you trust it.\n",
+     cli_recv},
+    {"trust", "accept a contact's changed identity key",
+     "usage: ward trust USER [--user NAME]\n"
+     "\n"
+     "After USER's identity key changed (a new phone, or someone pretending to\n"
+     "be them), check with them by another channel, then accept the new key.\n",
+     cli_trust},
     {"help", "show help for ward or one of its commands",
      "usage: ward help [COMMAND]\n", cmd_help},
     {"version", "print ward's version", "usage: ward version\n", cmd_version},

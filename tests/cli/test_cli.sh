@@ -23,11 +23,19 @@ check "unknown command" 2 "$ward" frobnicate
 check "version" 0 "$ward" version
 check_out "version prints a version" "^ward [0-9]" "$ward" version
 check "help for an unknown command" 2 "$ward" help frobnicate
-for cmd in demo help version; do
+for cmd in demo account send recv trust help version; do
   check "help $cmd" 0 "$ward" help "$cmd"
   check_out "help $cmd shows usage" "usage: ward $cmd" "$ward" help "$cmd"
   check_out "--help lists $cmd" "$cmd" "$ward" --help
 done
+check "send without arguments" 2 "$ward" send
+check "account without a verb" 2 "$ward" account
+check "account with an unknown verb" 2 "$ward" account frob --user x
+check "register without a birth date" 2 "$ward" account register alice
+# No server listens on this port: a clear failure (1), not a crash.
+tmp=$(mktemp -d)
+check "send with no server" 1 env XDG_DATA_HOME="$tmp" "$ward" send bob hi --user alice --server http://127.0.0.1:1
+rm -rf "$tmp"
 check "demo runs" 0 "$ward" demo --messages 12
 check "demo bad option" 2 "$ward" demo --bogus
 check "demo bad count" 2 "$ward" demo --messages 0

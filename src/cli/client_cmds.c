@@ -1,0 +1,235 @@
+/* ward account | send | recv | trust: the client commands. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ward/client.h"
+#include "ward/crypto.h"
+
+#define DEFAULT_SERVER "http://127.0.0.1:8080"
+
+typedef struct common {
+    const char *server;
+    const char *user;
+    int password_stdin;
+} common;
+
+/* Takes --server URL, --user NAME and --password-stdin out of argv;
+ * returns the remaining count (positional arguments kept in order). */
+static int take_common(int argc, char **argv, common *o)
+{
+    int n = 0;
+    o->server = getenv("WARD_SERVER");
+    o->user = getenv("WARD_USER");
+    o->password_stdin = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--server") == 0 && i + 1 < argc)
+            o->server = argv[++i];
+        else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
+            o->user = argv[++i];
+        else if (strcmp(argv[i], "--password-stdin") == 0)
+            o->password_stdin = 1;
+        else
+            argv[n++] = argv[i];
+    }
+    if (!o->server || !*o->server)
+        o->server = DEFAULT_SERVER;
+    return n;
+}
+
+/* Reads a password from stdin (one line) or, on a terminal, without
+ * echoing it. */
+static int read_password(const char *prompt, int from_stdin, char *out,
+                         size_t cap)
+{
+    struct termios old, quiet;
+    int tty = !from_stdin && isatty(STDIN_FILENO);
+    if (tty) {
+        fputs(prompt, stderr);
+        tcgetattr(STDIN_FILENO, &old);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    int ok = fgets(out, (int)cap, stdin) != NULL;
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &old);
+        fputc('\n', stderr);
+    }
+    if (!ok)
+        return -1;
+    out[strcspn(out, "\r\n")] = 0;
+    return 0;
+}
+
+static ward_client *open_client(const common *o, char *err, size_t errlen)
+{
+    ward_client *c = NULL;
+    if (!o->user) {
+        cli_error("no user: pass --user NAME or set WARD_USER");
+        return NULL;
+    }
+    if (ward_client_new(&c, o->server, o->user, NULL, err, errlen)) {
+        cli_error("%s", err);
+        return NULL;
+    }
+    return c;
+}
+
+int cli_account(int argc, char **argv)
+{
+    common o;
+    char err[512] = "", pw[1100], birth[32] = "";
+    argc = take_common(argc, argv, &o);
+    if (argc < 2) {
+        cli_error("usage: ward account register|login|logout|delete "
+                  "[--user NAME] [--server URL]");
+        return CLI_USAGE;
+    }
+    const char *verb = argv[1];
+    const char *birth_arg = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--birth-date") == 0 && i + 1 < argc) {
+            birth_arg = argv[++i];
+        } else if (!o.user && argv[i][0] != '-') {
+            o.user = argv[i]; /* "ward account register alice" */
+        } else {
+            cli_error("unknown option '%s'; see 'ward help account'",
+                      argv[i]);
+            return CLI_USAGE;
+        }
+    }
+    int reg = strcmp(verb, "register") == 0;
+    int login = strcmp(verb, "login") == 0;
+    int logout = strcmp(verb, "logout") == 0;
+    int del = strcmp(verb, "delete") == 0;
+    if (!reg && !login && !logout && !del) {
+        cli_error("'%s' is not an account command; see 'ward help account'",
+                  verb);
+        return CLI_USAGE;
+    }
+    if (reg && !birth_arg) {
+        cli_error("register needs --birth-date YYYY-MM-DD (only the age "
+                  "band is kept)");
+        return CLI_USAGE;
+    }
+    ward_client *c = open_client(&o, err, sizeof err);
+    if (!c)
+        return CLI_FAIL;
+    ward_err e = WARD_OK;
+    if (!logout && read_password("password: ", o.password_stdin, pw,
+                                 sizeof pw)) {
+        cli_error("no password given");
+        ward_client_free(c);
+        return CLI_FAIL;
+    }
+    if (reg) {
+        snprintf(birth, sizeof birth, "%s", birth_arg);
+        e = ward_client_register(c, pw, birth, err, sizeof err);
+    } else if (login) {
+        e = ward_client_login(c, pw, err, sizeof err);
+    } else if (logout) {
+        e = ward_client_logout(c, err, sizeof err);
+    } else {
+        e = ward_client_delete_account(c, pw, err, sizeof err);
+    }
+    ward_memzero(pw, sizeof pw);
+    ward_client_free(c);
+    if (e) {
+        cli_error("%s", err[0] ? err : ward_strerror(e));
+        return CLI_FAIL;
+    }
+    printf("%s: %s\n", o.user,
+           reg ? "registered and logged in"
+               : login ? "logged in" : logout ? "logged out" : "deleted");
+    return CLI_OK;
+}
+
+int cli_send(int argc, char **argv)
+{
+    common o;
+    char err[512] = "";
+    argc = take_common(argc, argv, &o);
+    if (argc != 3 || argv[1][0] == '-') {
+        cli_error("usage: ward send USER TEXT [--user NAME] [--server URL]");
+        return CLI_USAGE;
+    }
+    ward_client *c = open_client(&o, err, sizeof err);
+    if (!c)
+        return CLI_FAIL;
+    int64_t id = 0;
+    ward_err e = ward_client_send_text(c, argv[1], argv[2], &id, err,
+                                       sizeof err);
+    ward_client_free(c);
+    if (e) {
+        cli_error("%s", err[0] ? err : ward_strerror(e));
+        return CLI_FAIL;
+    }
+    printf("sent to %s (message %lld)\n", argv[1], (long long)id);
+    return CLI_OK;
+}
+
+static void show(void *ctx, const ward_client_msg *m)
+{
+    (void)ctx;
+    if (m->problem == WARD_ERR_UNTRUSTED_IDENTITY)
+        printf("[%lld] %s: (not shown: %s's identity key changed; check with "
+               "them, then run 'ward trust %s')\n",
+               (long long)m->id, m->from, m->from, m->from);
+    else if (m->problem)
+        printf("[%lld] %s: (a malformed message was dropped)\n",
+               (long long)m->id, m->from);
+    else
+        printf("[%lld] %s: %.*s\n", (long long)m->id, m->from,
+               (int)m->text_len, m->text ? m->text : "");
+    fflush(stdout);
+}
+
+int cli_recv(int argc, char **argv)
+{
+    common o;
+    char err[512] = "";
+    argc = take_common(argc, argv, &o);
+    if (argc != 1) {
+        cli_error("usage: ward recv [--user NAME] [--server URL]");
+        return CLI_USAGE;
+    }
+    ward_client *c = open_client(&o, err, sizeof err);
+    if (!c)
+        return CLI_FAIL;
+    size_t n = 0;
+    ward_err e = ward_client_receive(c, show, NULL, &n, err, sizeof err);
+    ward_client_free(c);
+    if (e) {
+        cli_error("%s", err[0] ? err : ward_strerror(e));
+        return CLI_FAIL;
+    }
+    if (n == 0)
+        fprintf(stderr, "no new messages\n");
+    return CLI_OK;
+}
+
+int cli_trust(int argc, char **argv)
+{
+    common o;
+    char err[512] = "";
+    argc = take_common(argc, argv, &o);
+    if (argc != 2 || argv[1][0] == '-') {
+        cli_error("usage: ward trust USER [--user NAME]");
+        return CLI_USAGE;
+    }
+    ward_client *c = open_client(&o, err, sizeof err);
+    if (!c)
+        return CLI_FAIL;
+    ward_err e = ward_client_trust(c, argv[1], err, sizeof err);
+    ward_client_free(c);
+    if (e) {
+        cli_error("%s", err[0] ? err : ward_strerror(e));
+        return CLI_FAIL;
+    }
+    printf("now trusting %s's new identity key\n", argv[1]);
+    return CLI_OK;
+}
