@@ -13,14 +13,15 @@ work=$(mktemp -d)
 export XDG_DATA_HOME="$work/clients"
 server_pid=""
 cleanup() {
-  [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null
+  [ -n "$server_pid" ] && { kill -9 "$server_pid"; wait "$server_pid"; } 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-start_server() {
+start_server() { # [PORT]: the same port again after a restart, since
+                 # client state is kept per server URL
   rm -f "$work/port"
-  "$ward" serve --listen 127.0.0.1:0 --port-file "$work/port" \
+  "$ward" serve --listen "127.0.0.1:${1:-0}" --port-file "$work/port" \
     --data "$work/server" 2>>"$work/server.log" &
   server_pid=$!
   for _ in $(seq 1 100); do
@@ -86,7 +87,7 @@ sleep 0.3
 kill -9 "$server_pid"; wait "$server_pid" 2>/dev/null
 server_pid=""
 wait "$burst"
-start_server
+start_server "${WARD_SERVER##*:}"
 "$ward" recv --user bob >"$work/burst.out" 2>>"$work/err"
 missing=0
 while read -r i; do
