@@ -9,6 +9,8 @@ packages=(
   libsodium-dev libssl-dev      # crypto primitives
   libsqlite3-dev                # the embedded store
   libjansson-dev                # JSON for the HTTP API
+  libwebsockets-dev             # HTTP and WebSocket transport of ward serve
+  curl                          # the server's integration tests
   libcurl4-openssl-dev          # the client's HTTP
   libsignal-protocol-c-dev      # interoperability tests and benchmarks
   valgrind                      # callgrind instruction counts in bench/

@@ -15,6 +15,7 @@ typedef struct cli_command {
 } cli_command;
 
 int cli_demo(int argc, char **argv);
+int cli_serve(int argc, char **argv);
 int cli_account(int argc, char **argv);
 int cli_send(int argc, char **argv);
 int cli_recv(int argc, char **argv);

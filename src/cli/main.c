@@ -58,6 +58,29 @@ static const cli_command commands[] = {
      "After USER's identity key changed (a new phone, or someone pretending to\n"
      "be them), check with them by another channel, then accept the new key.\n",
      cli_trust},
+    {"serve", "run the server: HTTP API, WebSocket delivery, metrics",
+     "usage: ward serve [--config FILE] [--data DIR] [--listen ADDR:PORT]\n"
+     "                  [--tls-cert FILE --tls-key FILE] [--port-file FILE]\n"
+     "\n"
+     "Serves the HTTP/1.1 JSON API, WebSocket delivery (subprotocol ward.v1\n"
+     "on /v1/ws), GET /healthz and GET /metrics (Prometheus text). Messages\n"
+     "are kept in SQLite (WAL) at DIR/ward.db until their recipient\n"
+     "acknowledges them. Logs are JSON lines on stderr. SIGTERM or SIGINT\n"
+     "stops accepting, finishes the requests in flight, closes WebSocket\n"
+     "sessions (1001) and exits 0.\n"
+     "\n"
+     "  --config FILE      read options from FILE: 'key = value' lines, keys\n"
+     "                     data, listen, tls-cert, tls-key, port-file; '#'\n"
+     "                     starts a comment; the command line wins\n"
+     "  --data DIR         data directory, created 0700 (default ./ward-data)\n"
+     "  --listen ADDR:PORT IPv4 address and port (default 127.0.0.1:8080;\n"
+     "                     port 0 picks a free one)\n"
+     "  --tls-cert FILE    PEM certificate (chain); with --tls-key, serve\n"
+     "  --tls-key FILE     HTTPS and wss:// instead of plain HTTP\n"
+     "  --port-file FILE   write the port there once listening\n"
+     "\n"
+     "Exit codes: 0 after a clean stop, 1 if it cannot start, 2 usage.\n",
+     cli_serve},
     {"help", "show help for ward or one of its commands",
      "usage: ward help [COMMAND]\n", cmd_help},
     {"version", "print ward's version", "usage: ward version\n", cmd_version},

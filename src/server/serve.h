@@ -1,0 +1,50 @@
+/*
+ * `ward serve`: the network transport of the API (api.h) on libwebsockets.
+ *
+ * HTTP/1.1 (TLS when a certificate and key are configured) carries the
+ * JSON API, GET /metrics (Prometheus text) and the WebSocket protocol
+ * "ward.v1" on /v1/ws, which pushes each account's messages to every
+ * session it has open. One thread runs everything; sends that arrive in
+ * one pass of the event loop are committed together (ward_api_flush).
+ * Logs are JSON lines on stderr.
+ */
+#ifndef WARD_SERVER_SERVE_H
+#define WARD_SERVER_SERVE_H
+
+#include "api.h"
+#include "ward/err.h"
+
+typedef struct ward_serve_config {
+    const char *listen_addr; /* IPv4 address or host name; "127.0.0.1" */
+    int port;                /* 0: the kernel picks a free one */
+    const char *data_dir;    /* created 0700 if missing; holds ward.db */
+    const char *tls_cert;    /* PEM files; both or neither (NULL) */
+    const char *tls_key;
+    const char *port_file;   /* if set, the bound port is written there
+                                once the server listens (for tests) */
+    int shutdown_grace_ms;   /* SIGTERM: how long to drain before closing
+                                whatever is left */
+    ward_api_config api;
+} ward_serve_config;
+
+/* 127.0.0.1:8080, ./ward-data, no TLS, 3 s grace, the API's defaults. */
+void ward_serve_config_defaults(ward_serve_config *c);
+
+/*
+ * Runs the server until SIGTERM or SIGINT, then stops accepting, finishes
+ * the responses in flight and the pending group commit, closes WebSocket
+ * sessions with 1001 and returns WARD_OK. A second signal, or the grace
+ * period running out, closes what is left at once.
+ *
+ * Fails before serving with WARD_ERR_INVALID_ARG (a bad address, port or
+ * half a TLS pair), WARD_ERR_IO (the data directory, the listen socket or
+ * the port file), a store error from opening DIR/ward.db, or
+ * WARD_ERR_INTERNAL (libwebsockets refused its set-up, e.g. unreadable
+ * TLS files). The reason is logged on stderr as a JSON line.
+ *
+ * SIGTERM and SIGINT are blocked in the calling thread while it runs (they
+ * arrive through a signalfd) and unblocked again on return.
+ */
+ward_err ward_serve_run(const ward_serve_config *cfg);
+
+#endif

@@ -1,0 +1,391 @@
+/*
+ * `ward serve`'s WebSocket protocol "ward.v1" on /v1/ws.
+ *
+ * Server to client, one JSON object per text frame:
+ *   {"type":"message","message":{...as in GET /v1/messages...}}
+ *   {"type":"synced"}             everything stored before is now sent
+ *   {"type":"acked","id":N}
+ *   {"type":"error","error":{"code":...,"message":...}[,"id":N]}
+ * Client to server:
+ *   {"type":"ack","id":N}         deletes message N from the queue
+ * Anything that is not a JSON object with a string "type" closes the
+ * session with 1007, a binary frame with 1003.
+ *
+ * A session first streams the account's stored queue a page at a time
+ * (so a long queue never sits in memory), then each message as it is
+ * committed. Delivery is at least once: the client drops duplicates by id.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h" /* ward_api_message_json */
+#include "serve_internal.h"
+#include "ward/crypto.h"
+
+static lws_dll2_owner_t *bucket_of(ward_serve *s, int64_t account)
+{
+    return &s->by_account[(uint64_t)account % SERVE_BUCKETS];
+}
+
+int ward_serve_ws_auth(ward_serve *s, struct lws *wsi, int64_t *account)
+{
+    char auth[SERVE_AUTH_MAX + 1];
+    int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    if (n <= 0 || n > SERVE_AUTH_MAX ||
+        lws_hdr_copy(wsi, auth, (int)sizeof auth,
+                     WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
+        return WARD_ERR_AUTH;
+    ward_err e = ward_api_authenticate(s->api, auth, account);
+    ward_memzero(auth, sizeof auth);
+    return e;
+}
+
+static void ws_close(serve_ws *w, int code, const char *reason)
+{
+    if (w->close_code)
+        return;
+    w->close_code = code;
+    snprintf(w->close_reason, sizeof w->close_reason, "%s", reason);
+    lws_callback_on_writable(w->wsi);
+}
+
+/* Queues one text frame; -1 if it was not queued. */
+static int ws_enqueue(ward_serve *s, serve_ws *w, const char *p, size_t len,
+                      int is_message)
+{
+    if (w->close_code)
+        return -1;
+    if (w->q_bytes + len > SERVE_WS_QUEUE_MAX) {
+        /* Too slow to keep up: its messages stay queued in the store
+         * and come again when it reconnects. */
+        s->m.errors[SERR_WS_OVERFLOW]++;
+        ward_serve_log("warn", "ws_overflow",
+                       json_pack("{s:I,s:I}", "session", (json_int_t)w->sid,
+                                 "queued_bytes", (json_int_t)w->q_bytes));
+        ws_close(w, LWS_CLOSE_STATUS_POLICY_VIOLATION, "send queue overflow");
+        return -1;
+    }
+    serve_out *o = malloc(sizeof *o + LWS_PRE + len);
+    if (!o) {
+        ws_close(w, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+        return -1;
+    }
+    o->next = NULL;
+    o->len = len;
+    o->is_message = is_message;
+    memcpy(o->buf + LWS_PRE, p, len);
+    if (w->q_tail)
+        w->q_tail->next = o;
+    else
+        w->q_head = o;
+    w->q_tail = o;
+    w->q_bytes += len;
+    lws_callback_on_writable(w->wsi);
+    return 0;
+}
+
+/* Queues |o| (stolen) as a text frame. */
+static int ws_send_json(ward_serve *s, serve_ws *w, json_t *o, int is_message)
+{
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!text) {
+        ws_close(w, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+        return -1;
+    }
+    int r = ws_enqueue(s, w, text, strlen(text), is_message);
+    free(text);
+    return r;
+}
+
+static json_t *message_frame(const ward_store_msg *m)
+{
+    json_t *msg = ward_api_message_json(m);
+    return msg ? json_pack("{s:s,s:o}", "type", "message", "message", msg)
+               : NULL;
+}
+
+static void send_error(ward_serve *s, serve_ws *w, const char *code,
+                       const char *message, int64_t id)
+{
+    json_t *o = json_pack("{s:s,s:{s:s,s:s}}", "type", "error", "error",
+                          "code", code, "message", message);
+    if (o && id >= 0)
+        json_object_set_new(o, "id", json_integer(id));
+    ws_send_json(s, w, o, 0);
+}
+
+typedef struct backlog_ctx {
+    ward_serve *s;
+    serve_ws *w;
+    size_t n;
+    int stop;
+} backlog_ctx;
+
+static int backlog_one(void *ctx, const ward_store_msg *m)
+{
+    backlog_ctx *c = ctx;
+    c->n++;
+    c->w->backlog_after = m->id;
+    if (ws_send_json(c->s, c->w, message_frame(m), 1)) {
+        c->stop = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Sends the next pages of the stored queue while the session's own
+ * queue is short. */
+static void backlog_refill(ward_serve *s, serve_ws *w)
+{
+    while (w->backlog && !w->close_code &&
+           w->q_bytes < SERVE_WS_BACKLOG_LOW) {
+        backlog_ctx c = {s, w, 0, 0};
+        ward_err e = ward_store_queue_list(s->st, w->account,
+                                           w->backlog_after,
+                                           SERVE_WS_BACKLOG_PAGE,
+                                           backlog_one, &c);
+        if (e) {
+            ward_serve_log("error", "ws_backlog",
+                           json_pack("{s:I,s:s}", "session",
+                                     (json_int_t)w->sid, "msg",
+                                     ward_strerror(e)));
+            ws_close(w, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+                     "store failed");
+            return;
+        }
+        if (c.stop)
+            return;
+        if (c.n < SERVE_WS_BACKLOG_PAGE) {
+            w->backlog = 0;
+            ws_send_json(s, w, json_pack("{s:s}", "type", "synced"), 0);
+        }
+    }
+}
+
+void ward_serve_deliver(void *ctx, const ward_store_msg *m)
+{
+    ward_serve *s = ctx;
+    char *text = NULL;
+    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
+                               lws_dll2_get_head(bucket_of(s, m->recipient))) {
+        serve_ws *w = lws_container_of(d, serve_ws, bucket);
+        /* A session still sending its backlog reaches this message
+         * there: it is stored, with an id above the backlog's cursor. */
+        if (w->account == m->recipient && !w->backlog && !w->close_code) {
+            if (!text) {
+                json_t *o = message_frame(m);
+                text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+                json_decref(o);
+                if (!text)
+                    break; /* stored: sent on the next connect */
+            }
+            ws_enqueue(s, w, text, strlen(text), 1);
+        }
+    } lws_end_foreach_dll_safe(d, d1);
+    free(text);
+}
+
+void ward_serve_ws_close_all(ward_serve *s)
+{
+    lws_start_foreach_dll(struct lws_dll2 *, d,
+                          lws_dll2_get_head(&s->sessions)) {
+        ws_close(lws_container_of(d, serve_ws, all),
+                 LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+    } lws_end_foreach_dll(d);
+}
+
+/* One complete client message. Returns -1 to close the session. */
+static int ws_handle(ward_serve *s, serve_ws *w, struct lws *wsi,
+                     const uint8_t *p, size_t n)
+{
+    static const char *const ack_keys[] = {"type", "id", NULL};
+    const char *type;
+    uint64_t id;
+    json_t *o = ward_json_object(p, n);
+    if (!o || ward_json_str(o, "type", 1, 32, &type)) {
+        json_decref(o);
+        s->m.errors[SERR_WS_BAD_FRAME]++;
+        ward_serve_log("warn", "ws_bad_frame",
+                       json_pack("{s:I,s:s}", "session", (json_int_t)w->sid,
+                                 "why", "not a JSON object with a type"));
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+                         (unsigned char *)"invalid json", 12);
+        return -1;
+    }
+    if (strcmp(type, "ack") != 0) {
+        send_error(s, w, "unknown_type", "the only client frame is ack", -1);
+    } else if (ward_json_unknown_key(o, ack_keys) ||
+               ward_json_uint(o, "id", 1, INT64_MAX, &id)) {
+        send_error(s, w, "invalid_ack",
+                   "an ack is {\"type\":\"ack\",\"id\":N}", -1);
+    } else {
+        ward_err e = ward_store_queue_ack(s->st, w->account, (int64_t)id);
+        if (e == WARD_OK) {
+            s->m.ws_acks++;
+            ws_send_json(s, w,
+                         json_pack("{s:s,s:I}", "type", "acked", "id",
+                                   (json_int_t)id),
+                         0);
+        } else if (e == WARD_ERR_NOT_FOUND) {
+            send_error(s, w, "not_found", "no such message for you",
+                       (int64_t)id);
+        } else {
+            ward_serve_log("error", "ws_ack",
+                           json_pack("{s:I,s:s}", "session",
+                                     (json_int_t)w->sid, "msg",
+                                     ward_strerror(e)));
+            send_error(s, w, "store_failed", "try the ack again",
+                       (int64_t)id);
+        }
+    }
+    json_decref(o);
+    return 0;
+}
+
+static int ws_receive(ward_serve *s, serve_ws *w, struct lws *wsi,
+                      const void *in, size_t len)
+{
+    if (lws_frame_is_binary(wsi)) {
+        s->m.errors[SERR_WS_BAD_FRAME]++;
+        ward_serve_log("warn", "ws_bad_frame",
+                       json_pack("{s:I,s:s}", "session", (json_int_t)w->sid,
+                                 "why", "binary frame"));
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+                         (unsigned char *)"text frames only", 16);
+        return -1;
+    }
+    if (w->rx_len + len > SERVE_WS_RX_MAX) {
+        s->m.errors[SERR_WS_BAD_FRAME]++;
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                         (unsigned char *)"frame too large", 15);
+        return -1;
+    }
+    if (w->rx_len + len > w->rx_cap) {
+        size_t cap = w->rx_cap ? w->rx_cap : 512;
+        while (cap < w->rx_len + len)
+            cap *= 2;
+        uint8_t *p = realloc(w->rx, cap);
+        if (!p)
+            return -1;
+        w->rx = p;
+        w->rx_cap = cap;
+    }
+    memcpy(w->rx + w->rx_len, in, len);
+    w->rx_len += len;
+    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+        return 0;
+    int r = ws_handle(s, w, wsi, w->rx, w->rx_len);
+    w->rx_len = 0;
+    return r;
+}
+
+static int ws_writeable(ward_serve *s, serve_ws *w, struct lws *wsi)
+{
+    if (w->q_head) {
+        serve_out *o = w->q_head;
+        if (lws_write(wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_TEXT) <
+            (int)o->len)
+            return -1;
+        if (o->is_message)
+            s->m.ws_messages_out++;
+        w->q_head = o->next;
+        if (!w->q_head)
+            w->q_tail = NULL;
+        w->q_bytes -= o->len;
+        free(o);
+        if (w->backlog)
+            backlog_refill(s, w);
+        if (w->q_head || w->close_code)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (w->close_code) {
+        lws_close_reason(wsi, (enum lws_close_status)w->close_code,
+                         (unsigned char *)w->close_reason,
+                         strlen(w->close_reason));
+        return -1;
+    }
+    return 0;
+}
+
+static void ws_closed(ward_serve *s, serve_ws *w)
+{
+    if (w->established) {
+        lws_dll2_remove(&w->all);
+        lws_dll2_remove(&w->bucket);
+        w->established = 0;
+        ward_serve_log("info", "ws_close",
+                       json_pack("{s:I,s:I}", "session", (json_int_t)w->sid,
+                                 "sessions", (json_int_t)s->sessions.count));
+    }
+    while (w->q_head) {
+        serve_out *o = w->q_head;
+        w->q_head = o->next;
+        free(o);
+    }
+    w->q_tail = NULL;
+    w->q_bytes = 0;
+    free(w->rx);
+    w->rx = NULL;
+    w->rx_len = w->rx_cap = 0;
+}
+
+int ward_serve_cb_ws(struct lws *wsi, enum lws_callback_reasons reason,
+                     void *user, void *in, size_t len)
+{
+    serve_ws *w = user;
+    ward_serve *s = serve_of(wsi);
+
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        /* Checked with a real 401 in the http protocol already; again
+         * here for the account (a token may expire in between). */
+        char path[16];
+        if (s->shutting_down ||
+            lws_hdr_copy(wsi, path, (int)sizeof path, WSI_TOKEN_GET_URI) < 0 ||
+            strcmp(path, "/v1/ws") != 0 ||
+            ward_serve_ws_auth(s, wsi, &w->account) != WARD_OK)
+            return 1;
+        return 0;
+    }
+
+    case LWS_CALLBACK_ESTABLISHED:
+        w->wsi = wsi;
+        w->sid = ++s->next_sid;
+        w->established = 1;
+        lws_dll2_add_tail(&w->all, &s->sessions);
+        lws_dll2_add_tail(&w->bucket, bucket_of(s, w->account));
+        s->m.ws_opened++;
+        ward_serve_log("info", "ws_open",
+                       json_pack("{s:I,s:I}", "session", (json_int_t)w->sid,
+                                 "sessions", (json_int_t)s->sessions.count));
+        if (s->shutting_down) {
+            ws_close(w, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+            break;
+        }
+        w->backlog = 1;
+        w->backlog_after = 0;
+        backlog_refill(s, w);
+        break;
+
+    case LWS_CALLBACK_RECEIVE:
+        if (!w->established)
+            return -1;
+        return ws_receive(s, w, wsi, in, len);
+
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (!w->established)
+            return 0;
+        return ws_writeable(s, w, wsi);
+
+    case LWS_CALLBACK_CLOSED:
+        ws_closed(s, w);
+        break;
+
+    default:
+        break;
+    }
+    return 0;
+}
