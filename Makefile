@@ -4,7 +4,7 @@
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build asan fuzz-build run test test-dev test-asan test-fuzz fuzz bench clean
+.PHONY: all deps build asan fuzz-build run demo test test-dev test-asan test-fuzz fuzz bench clean
 
 all: build
 
@@ -23,8 +23,17 @@ fuzz-build: deps
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz -j $(JOBS)
 
-# The main job. Until `ward serve` exists (issue 3) it runs the demo.
+# The main job: the server, with its embedded SQLite store in ./ward-data.
 run: build
+	@echo "ward serve on http://127.0.0.1:8080 (data in ./ward-data). In two other terminals:"
+	@echo "  alice\$$ ./build/dev/ward account register alice --birth-date 1990-01-01"
+	@echo "  bob\$$   ./build/dev/ward account register bob --birth-date 1992-02-02"
+	@echo "  alice\$$ ./build/dev/ward send bob 'hi bob' --user alice"
+	@echo "  bob\$$   ./build/dev/ward recv --user bob"
+	@echo "(./build/dev/ward demo shows the protocol without a server.) Ctrl-C stops the server."
+	./build/dev/ward serve --data ./ward-data
+
+demo: build
 	./build/dev/ward demo
 
 test: build asan fuzz-build
