@@ -6,7 +6,9 @@
  * "ward.v1" on /v1/ws, which pushes each account's messages to every
  * session it has open. One thread runs everything; sends that arrive in
  * one pass of the event loop are committed together (ward_api_flush).
- * Logs are JSON lines on stderr.
+ * Each HTTP connection carries one request (Connection: close: lws 4.1.6
+ * cannot be trusted with pipelined requests, see serve_http.c). Logs are
+ * JSON lines on stderr.
  */
 #ifndef WARD_SERVER_SERVE_H
 #define WARD_SERVER_SERVE_H

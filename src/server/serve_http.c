@@ -4,6 +4,14 @@
  * Sends are parked until the group commit that a zero-delay timer runs
  * after the current pass of the event loop; its done hook finds each
  * parked request by id, since the connection may have closed meanwhile.
+ *
+ * One request per connection: every answer says Connection: close. In
+ * libwebsockets 4.1.6 a request that a client pipelines behind another
+ * is read from lws's buffer with its own headers handed over as its
+ * body, and when more bytes follow it lws_http_action loops forever
+ * (closing the connection from inside that loop frees the wsi under
+ * lws's feet instead). Without keep-alive lws never parses a second
+ * request on a connection.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -64,7 +72,7 @@ static void req_end(ward_serve *s, serve_http *h, int aborted)
     ward_buf_release(&h->body);
     ward_buf_release(&h->resp);
     h->resp_off = 0;
-    h->hdrs_sent = h->close_after = 0;
+    h->hdrs_sent = 0;
     h->state = REQ_IDLE;
     if (h->active) {
         h->active = 0;
@@ -106,16 +114,14 @@ static void answer(ward_serve *s, serve_http *h, ward_http_resp *r)
     lws_callback_on_writable(h->wsi);
 }
 
-/* A transport-level error; |close|: the body was not read, so the
- * connection cannot carry another request. */
+/* A transport-level error (the body, if any, is left unread). */
 static void answer_error(ward_serve *s, serve_http *h, int status,
-                         const char *code, const char *msg, int close)
+                         const char *code, const char *msg)
 {
     ward_http_resp r;
     r.status = 0;
     ward_buf_init(&r.body, 0);
     ward_resp_error(&r, status, code, msg);
-    h->close_after |= close;
     answer(s, h, &r);
 }
 
@@ -164,19 +170,6 @@ static void dispatch(ward_serve *s, serve_http *h)
             r.status = 200;
             ward_serve_metrics_text(s, &r.body);
         }
-        answer(s, h, &r);
-        return;
-    }
-    /* lws 4.1.6 hands a request pipelined behind another the bytes of
-     * its own request line and headers as its body. No JSON body starts
-     * with "POST /", so this is never a real body. */
-    size_t ml = strlen(h->method);
-    if (h->body.len > ml + 1 && memcmp(h->body.data, h->method, ml) == 0 &&
-        h->body.data[ml] == ' ' && h->body.data[ml + 1] == '/') {
-        h->close_after = 1;
-        ward_resp_error(&r, 400, "pipelining_unsupported",
-                        "send a request with a body only after the answer "
-                        "to the one before (no HTTP pipelining)");
         answer(s, h, &r);
         return;
     }
@@ -245,7 +238,7 @@ void ward_serve_done(void *ctx, void *opaque, const ward_http_resp *resp)
 }
 
 /* The status line and headers of the staged answer. */
-static int write_headers(ward_serve *s, serve_http *h, struct lws *wsi)
+static int write_headers(serve_http *h, struct lws *wsi)
 {
     unsigned char *start = out_buf + LWS_PRE, *p = start,
                   *end = out_buf + sizeof out_buf - 1;
@@ -254,8 +247,6 @@ static int write_headers(ward_serve *s, serve_http *h, struct lws *wsi)
     const char *ctype = is_metrics(h) && h->status == 200
                             ? "text/plain; version=0.0.4"
                             : "application/json";
-    if (s->shutting_down)
-        h->close_after = 1;
     if (h->status == 204) {
         /* No Content-Length in a 204 (RFC 9110 8.6). */
         if (lws_add_http_header_status(wsi, 204, &p, end))
@@ -276,8 +267,8 @@ static int write_headers(ward_serve *s, serve_http *h, struct lws *wsi)
                                      (const unsigned char *)"Bearer", 6, &p,
                                      end))
         return -1;
-    if (h->close_after &&
-        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+    /* One request per connection: see the top of this file. */
+    if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
                                      (const unsigned char *)"close", 5, &p,
                                      end))
         return -1;
@@ -295,7 +286,7 @@ static int http_writeable(ward_serve *s, serve_http *h, struct lws *wsi)
     if (h->state != REQ_ANSWERING)
         return 0;
     if (!h->hdrs_sent) {
-        if (write_headers(s, h, wsi))
+        if (write_headers(h, wsi))
             return -1;
         if (h->resp.len) {
             lws_callback_on_writable(wsi);
@@ -318,11 +309,13 @@ static int http_writeable(ward_serve *s, serve_http *h, struct lws *wsi)
     }
     log_request(s, h->method, h->path, h->remote, h->req_id, h->status,
                 h->t0_us);
-    int close = h->close_after;
     req_end(s, h, 0);
-    if (close)
-        return -1;
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
+    if (h->linger) {
+        /* Closed when the body has all arrived, or at the timeout. */
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, SERVE_LINGER_SECS);
+        return 0;
+    }
+    return -1; /* lws sends what it still holds, then closes */
 }
 
 /* The query string, its arguments joined with '&' again. */
@@ -378,6 +371,13 @@ static int on_request(ward_serve *s, serve_http *h, struct lws *wsi,
     req_end(s, h, 1);
     h->wsi = wsi;
     h->req_id = ++s->next_req_id;
+    /* Until the body is read, an answer leaves it unread. */
+    char cl0[4];
+    h->linger = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 ||
+                (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+                 !(lws_hdr_copy(wsi, cl0, (int)sizeof cl0,
+                                WSI_TOKEN_HTTP_CONTENT_LENGTH) == 1 &&
+                   cl0[0] == '0'));
     h->t0_us = lws_now_usecs();
     h->active = 1;
     s->inflight_http++;
@@ -392,12 +392,12 @@ static int on_request(ward_serve *s, serve_http *h, struct lws *wsi,
     size_t plen = path ? strlen(path) : 0;
     if (plen > SERVE_PATH_MAX) {
         copy_printable(h->path, path, 64);
-        answer_error(s, h, 414, "uri_too_long", "the path is too long", 1);
+        answer_error(s, h, 414, "uri_too_long", "the path is too long");
         return 0;
     }
     copy_printable(h->path, path ? path : "", plen);
     if (copy_query(wsi, h)) {
-        answer_error(s, h, 414, "uri_too_long", "the query is too long", 1);
+        answer_error(s, h, 414, "uri_too_long", "the query is too long");
         return 0;
     }
     int alen = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
@@ -409,19 +409,19 @@ static int on_request(ward_serve *s, serve_http *h, struct lws *wsi,
 
     if (s->shutting_down) {
         answer_error(s, h, 503, "shutting_down",
-                     "the server is shutting down; try again", 1);
+                     "the server is shutting down; try again");
         return 0;
     }
     if (meth < 0 || meth == LWSHUMETH_HEAD || meth == LWSHUMETH_CONNECT ||
         meth == LWSHUMETH_COLON_PATH) {
         answer_error(s, h, 405, "method_not_allowed",
-                     "that method is not allowed here", 1);
+                     "that method is not allowed here");
         return 0;
     }
     /* lws 4.1.6 does not decode chunked request bodies: refuse them. */
     if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
         answer_error(s, h, 411, "length_required",
-                     "send the body with a Content-Length, not chunked", 1);
+                     "send the body with a Content-Length, not chunked");
         return 0;
     }
     char cl[32];
@@ -432,16 +432,16 @@ static int on_request(ward_serve *s, serve_http *h, struct lws *wsi,
             parse_length(cl, &h->content_length)) {
             s->m.errors[SERR_BAD_REQUEST]++;
             answer_error(s, h, 400, "bad_request",
-                         "Content-Length is not a number", 1);
+                         "Content-Length is not a number");
             return 0;
         }
         if (h->content_length > s->cfg->api.max_body) {
-            answer_error(s, h, 413, "too_large", "the body is too large", 1);
+            answer_error(s, h, 413, "too_large", "the body is too large");
             return 0;
         }
         if (h->content_length > 0) {
             if (ward_buf_reserve(&h->body, (size_t)h->content_length)) {
-                answer_error(s, h, 503, "busy", "out of memory", 1);
+                answer_error(s, h, 503, "busy", "out of memory");
                 return 0;
             }
             h->state = REQ_BODY;
@@ -450,7 +450,7 @@ static int on_request(ward_serve *s, serve_http *h, struct lws *wsi,
     } else if (meth == LWSHUMETH_POST || meth == LWSHUMETH_PUT ||
                meth == LWSHUMETH_PATCH) {
         answer_error(s, h, 411, "length_required",
-                     "a body needs a Content-Length", 1);
+                     "a body needs a Content-Length");
         return 0;
     }
     dispatch(s, h);
@@ -458,29 +458,35 @@ static int on_request(ward_serve *s, serve_http *h, struct lws *wsi,
 }
 
 /*
- * The body is complete. lws 4.1.6 calls this again, without consuming
- * anything, for every pass over bytes a client pipelined behind the body
- * until the answer is written: through its rxflow list (the loop never
- * sleeps meanwhile) or, for a request that was itself pipelined, in a
- * tight loop inside lws_http_action that never returns. So on a repeat we
- * answer at once (committing a parked send first), say Connection: close
- * and close: the client sends what it pipelined again on a new connection
- * (RFC 9112 9.3.2).
+ * The body is complete. lws 4.1.6 calls this again, consuming nothing,
+ * on every pass of the loop while bytes the client sent after the body
+ * wait in its buffer, until the answer is written; the loop does not
+ * sleep meanwhile. So on a repeat we answer at once (committing a parked
+ * send first) and close; the client sends whatever it pipelined again
+ * on a new connection (RFC 9112 9.3.2). Closing here is safe: this is
+ * lws_read_h1 on the connection's own buffered input.
  */
 static int on_body_completion(ward_serve *s, serve_http *h, struct lws *wsi)
 {
     if (h->state == REQ_BODY) {
+        h->linger = 0;
         dispatch(s, h);
+        return 0;
+    }
+    if (h->linger) {
+        /* The body of a request answered early has all arrived. */
+        if (h->state == REQ_IDLE)
+            return -1; /* the answer is out: close */
+        h->linger = 0; /* close right after the answer */
         return 0;
     }
     if (!h->active)
         return 0;
-    h->close_after = 1;
     if (h->state == REQ_PARKED)
         flush_now(s);
     if (h->state != REQ_ANSWERING)
         return -1;
-    if (!h->hdrs_sent && write_headers(s, h, wsi))
+    if (!h->hdrs_sent && write_headers(h, wsi))
         return -1;
     size_t n = h->resp.len - h->resp_off;
     if (n) {
@@ -497,8 +503,7 @@ static int on_body_completion(ward_serve *s, serve_http *h, struct lws *wsi)
     }
     ward_serve_log("info", "http_pipelined",
                    json_pack("{s:I,s:s}", "id", (json_int_t)h->req_id, "msg",
-                             "answered early and closed: requests were "
-                             "pipelined behind a body"));
+                             "bytes after the body: answered early, closed"));
     log_request(s, h->method, h->path, h->remote, h->req_id, h->status,
                 h->t0_us);
     req_end(s, h, 0);
@@ -595,7 +600,7 @@ int ward_serve_cb_http(struct lws *wsi, enum lws_callback_reasons reason,
             return 0; /* already answering: discard */
         if (h->body.len + len > h->content_length ||
             ward_buf_append(&h->body, in, len) != WARD_OK) {
-            answer_error(s, h, 413, "too_large", "the body is too large", 1);
+            answer_error(s, h, 413, "too_large", "the body is too large");
             return 0;
         }
         return 0;

@@ -18,6 +18,7 @@
 #define SERVE_WS_QUEUE_MAX (8u << 20)     /* queued bytes per session */
 #define SERVE_WS_BACKLOG_LOW (256 * 1024) /* refill the backlog below this */
 #define SERVE_WS_BACKLOG_PAGE 50          /* stored messages per refill */
+#define SERVE_LINGER_SECS 5 /* see serve_http.linger */
 
 /* Errors counted by kind for /metrics. */
 enum serve_err_kind {
@@ -95,7 +96,11 @@ typedef struct serve_http {
     int status;
     ward_buf resp;
     size_t resp_off;
-    int hdrs_sent, close_after;
+    int hdrs_sent;
+    /* Answered before its body was read: after the answer, keep reading
+     * and dropping the body for a while, since closing with unread input
+     * resets the connection and the client may lose the answer. */
+    int linger;
 } serve_http;
 
 /* One frame waiting to go out on a WebSocket session. */
