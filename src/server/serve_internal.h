@@ -67,6 +67,7 @@ typedef struct ward_serve {
     lws_dll2_owner_t sessions; /* every serve_ws */
     lws_dll2_owner_t by_account[SERVE_BUCKETS];
     lws_sorted_usec_list_t sul_flush, sul_deadline, sul_accept, sul_tick;
+    lws_sorted_usec_list_t sul_revalidate;
     int flush_scheduled;
     uint64_t next_req_id, next_sid;
     unsigned inflight_http; /* requests read but not yet answered */
@@ -117,6 +118,8 @@ typedef struct serve_ws {
     struct lws *wsi;
     uint64_t sid;
     int64_t account;
+    uint8_t token_hash[32]; /* re-checked periodically: logout, expiry and
+                               account deletion end the session too */
     int established;
     serve_out *q_head, *q_tail;
     size_t q_bytes;
@@ -151,8 +154,13 @@ int ward_serve_cb_ws(struct lws *wsi, enum lws_callback_reasons reason,
 void ward_serve_deliver(void *ctx, const ward_store_msg *m);
 /* Closes every session with 1001 once its queue is written. */
 void ward_serve_ws_close_all(ward_serve *s);
+/* Closes (1008) every session whose token no longer checks out at |now|. */
+void ward_serve_ws_revalidate(ward_serve *s, int64_t now);
 /* The bearer token's account for an upgrade, checked in the http
  * protocol (401 there) and again when the session binds. */
 int ward_serve_ws_auth(ward_serve *s, struct lws *wsi, int64_t *account);
+/* As ward_serve_ws_auth, also giving the token's stored hash. */
+int ward_serve_ws_auth_hash(ward_serve *s, struct lws *wsi, int64_t *account,
+                            uint8_t hash[32]);
 
 #endif

@@ -27,6 +27,9 @@
 #include "serve_internal.h"
 
 #define TOKEN_PURGE_US (600 * LWS_USEC_PER_SEC)
+/* How soon a logout, an expired token or a deleted account ends the
+ * WebSocket sessions opened with it. */
+#define REVALIDATE_US (15 * LWS_USEC_PER_SEC)
 #define ACCEPT_PAUSE_US (100 * LWS_US_PER_MS)
 
 void ward_serve_config_defaults(ward_serve_config *c)
@@ -254,6 +257,16 @@ static void purge_tokens(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(s->cx, 0, &s->sul_tick, purge_tokens, TOKEN_PURGE_US);
 }
 
+static void revalidate(lws_sorted_usec_list_t *sul)
+{
+    ward_serve *s = lws_container_of(sul, ward_serve, sul_revalidate);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ward_serve_ws_revalidate(s, (int64_t)ts.tv_sec * 1000 +
+                                    ts.tv_nsec / 1000000);
+    lws_sul_schedule(s->cx, 0, &s->sul_revalidate, revalidate, REVALIDATE_US);
+}
+
 /* ---- stopping ---- */
 
 static void deadline_cb(lws_sorted_usec_list_t *sul)
@@ -457,6 +470,8 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
                       (json_int_t)cfg->api.max_body));
         lws_sul_schedule(s->cx, 0, &s->sul_tick, purge_tokens,
                          TOKEN_PURGE_US);
+        lws_sul_schedule(s->cx, 0, &s->sul_revalidate, revalidate,
+                         REVALIDATE_US);
         serve_loop(s);
         ward_serve_log("info", "stopped",
                        json_pack("{s:b,s:I,s:I}", "drained", drained(s),
@@ -467,6 +482,7 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
 
     if (s->cx) {
         lws_sul_cancel(&s->sul_tick);
+        lws_sul_cancel(&s->sul_revalidate);
         lws_sul_cancel(&s->sul_deadline);
         lws_sul_cancel(&s->sul_accept);
         lws_sul_cancel(&s->sul_flush);

@@ -30,6 +30,12 @@ static lws_dll2_owner_t *bucket_of(ward_serve *s, int64_t account)
 
 int ward_serve_ws_auth(ward_serve *s, struct lws *wsi, int64_t *account)
 {
+    return ward_serve_ws_auth_hash(s, wsi, account, NULL);
+}
+
+int ward_serve_ws_auth_hash(ward_serve *s, struct lws *wsi, int64_t *account,
+                            uint8_t hash[32])
+{
     char auth[SERVE_AUTH_MAX + 1];
     int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
     if (n <= 0 || n > SERVE_AUTH_MAX ||
@@ -37,6 +43,8 @@ int ward_serve_ws_auth(ward_serve *s, struct lws *wsi, int64_t *account)
                      WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
         return WARD_ERR_AUTH;
     ward_err e = ward_api_authenticate(s->api, auth, account);
+    if (!e && hash && ward_auth_token_hash(auth + 7, strlen(auth + 7), hash))
+        e = WARD_ERR_AUTH;
     ward_memzero(auth, sizeof auth);
     return e;
 }
@@ -196,6 +204,20 @@ void ward_serve_ws_close_all(ward_serve *s)
     } lws_end_foreach_dll(d);
 }
 
+void ward_serve_ws_revalidate(ward_serve *s, int64_t now)
+{
+    lws_start_foreach_dll(struct lws_dll2 *, d,
+                          lws_dll2_get_head(&s->sessions)) {
+        serve_ws *w = lws_container_of(d, serve_ws, all);
+        int64_t account;
+        if (!w->close_code &&
+            ward_store_token_check(s->st, w->token_hash, now, &account) ==
+                WARD_ERR_NOT_FOUND)
+            ws_close(w, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                     "token revoked or expired");
+    } lws_end_foreach_dll(d);
+}
+
 /* One complete client message. Returns -1 to close the session. */
 static int ws_handle(ward_serve *s, serve_ws *w, struct lws *wsi,
                      const uint8_t *p, size_t n)
@@ -346,7 +368,8 @@ int ward_serve_cb_ws(struct lws *wsi, enum lws_callback_reasons reason,
         if (s->shutting_down ||
             lws_hdr_copy(wsi, path, (int)sizeof path, WSI_TOKEN_GET_URI) < 0 ||
             strcmp(path, "/v1/ws") != 0 ||
-            ward_serve_ws_auth(s, wsi, &w->account) != WARD_OK)
+            ward_serve_ws_auth_hash(s, wsi, &w->account, w->token_hash) !=
+                WARD_OK)
             return 1;
         return 0;
     }

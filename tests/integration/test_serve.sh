@@ -241,6 +241,16 @@ expect_error "upgrade with a wrong token: 401" 401 GET /v1/ws "${upgrade[@]}" -H
 expect_error "upgrade elsewhere: 404" 404 GET /v1/other "${upgrade[@]}" "${B[@]}"
 check "up after the WebSocket tests" healthy
 
+# A logout ends the sessions opened with that token (re-checked every 15 s).
+expect "login bob again" 200 POST /v1/sessions -d '{"username":"bob","password":"bob-password"}'
+tb2=$(json_field token)
+"$wsc" --port "$port" --token "$tb2" --timeout 40 --expect-close 1008 >"$work/ws8" 2>&1 &
+wsrev=$!
+sleep 1
+expect "logout of that token" 204 DELETE /v1/sessions -H "Authorization: Bearer $tb2"
+wait "$wsrev"
+check "the session of a logged-out token is closed (1008)" test $? = 0
+
 # ---- metrics ----
 expect "metrics" 200 GET /metrics
 for m in ward_connections_open ward_websocket_sessions ward_http_requests_total \
