@@ -325,10 +325,19 @@ ward_err ward_client_receive(ward_client *c,
             after = in.id > after ? in.id : after;
             json_t *b = json_object_get(v, "body");
             int seen = 0;
-            if (!in.from || !json_is_string(b) ||
-                (e = ward_client_state_was_seen(c->state, in.id, &seen))) {
+            if (!in.from || !json_is_string(b)) {
+                /* A malformed entry from the server: skip it (it stays
+                 * queued there), the rest still get read. */
                 ward_buf_release(&in.body);
                 continue;
+            }
+            /* Our own state failing is not the message's fault: stop, and
+             * say so, rather than skip it silently. */
+            if ((e = ward_client_state_was_seen(c->state, in.id, &seen))) {
+                ward_buf_release(&in.body);
+                if (err && errlen)
+                    snprintf(err, errlen, "cannot read the local state");
+                goto done;
             }
             if (seen) {
                 (void)ack(c, in.id, NULL, 0);
