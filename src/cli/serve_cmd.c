@@ -8,35 +8,62 @@
 #include "../server/serve.h"
 #include "cli.h"
 
-/* Every option's value, from the config file and then the command line
- * (which wins). Strings are owned here. */
+/* Every setting, on the command line (--name VALUE) or in the config file
+ * (name = VALUE). The values are kept as text until the end, so the
+ * command line can override the file before anything is parsed. */
+enum opt_kind { O_STR, O_SIZE, O_COUNT, O_DURATION, O_RATE, O_PWHASH };
+
+static const struct opt_def {
+    const char *name;
+    enum opt_kind kind;
+} opt_defs[] = {
+    {"data", O_STR},
+    {"listen", O_STR},
+    {"tls-cert", O_STR},
+    {"tls-key", O_STR},
+    {"port-file", O_STR},
+    {"max-body", O_SIZE},
+    {"max-message", O_SIZE},
+    {"max-attachment", O_SIZE},
+    {"max-queue", O_COUNT},
+    {"max-prekeys", O_COUNT},
+    {"prekeys-low", O_COUNT},
+    {"token-ttl", O_DURATION},
+    {"attachment-ttl", O_DURATION},
+    {"shutdown-grace", O_DURATION},
+    {"login-per-minute", O_RATE},
+    {"login-burst", O_RATE},
+    {"register-per-minute", O_RATE},
+    {"register-burst", O_RATE},
+    {"send-per-minute", O_RATE},
+    {"send-burst", O_RATE},
+    {"pwhash", O_PWHASH},
+};
+#define N_OPTS (sizeof opt_defs / sizeof opt_defs[0])
+
 typedef struct serve_opts {
-    char *data, *listen, *tls_cert, *tls_key, *port_file;
+    char *val[N_OPTS];
 } serve_opts;
 
 static void opts_free(serve_opts *o)
 {
-    free(o->data);
-    free(o->listen);
-    free(o->tls_cert);
-    free(o->tls_key);
-    free(o->port_file);
+    for (size_t i = 0; i < N_OPTS; i++)
+        free(o->val[i]);
 }
 
 /* The slot of option |name| (without "--"), or NULL. */
 static char **opt_slot(serve_opts *o, const char *name)
 {
-    if (strcmp(name, "data") == 0)
-        return &o->data;
-    if (strcmp(name, "listen") == 0)
-        return &o->listen;
-    if (strcmp(name, "tls-cert") == 0)
-        return &o->tls_cert;
-    if (strcmp(name, "tls-key") == 0)
-        return &o->tls_key;
-    if (strcmp(name, "port-file") == 0)
-        return &o->port_file;
+    for (size_t i = 0; i < N_OPTS; i++)
+        if (strcmp(name, opt_defs[i].name) == 0)
+            return &o->val[i];
     return NULL;
+}
+
+static const char *opt_get(const serve_opts *o, const char *name)
+{
+    return opt_slot((serve_opts *)o, name) ? *opt_slot((serve_opts *)o, name)
+                                           : NULL;
 }
 
 static int opt_set(char **slot, const char *value)
@@ -48,6 +75,126 @@ static int opt_set(char **slot, const char *value)
     }
     free(*slot);
     *slot = v;
+    return CLI_OK;
+}
+
+/* A whole decimal number with an optional unit from |units| (each a
+ * suffix and its multiplier); "" is the plain number's unit. */
+struct unit {
+    const char *suffix;
+    double mult;
+};
+
+static int parse_scaled(const char *s, const struct unit *units, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || !(v >= 0) || v > 1e15)
+        return -1;
+    while (*end == ' ')
+        end++;
+    for (const struct unit *u = units; u->suffix; u++)
+        if (strcmp(end, u->suffix) == 0) {
+            *out = v * u->mult;
+            return 0;
+        }
+    return -1;
+}
+
+static const struct unit size_units[] = {
+    {"", 1}, {"B", 1}, {"KiB", 1024}, {"MiB", 1048576},
+    {"GiB", 1073741824.0}, {NULL, 0}};
+static const struct unit duration_units[] = {
+    {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+    {"d", 86400000.0}, {NULL, 0}};
+static const struct unit plain_units[] = {{"", 1}, {NULL, 0}};
+
+/* Parses one setting into |cfg|. */
+static int apply_opt(ward_serve_config *cfg, const char *name,
+                     const char *v)
+{
+    const struct opt_def *d = NULL;
+    for (size_t i = 0; i < N_OPTS; i++)
+        if (strcmp(opt_defs[i].name, name) == 0)
+            d = &opt_defs[i];
+    ward_api_config *a = &cfg->api;
+    double x = 0;
+    switch (d->kind) {
+    case O_STR:
+        return CLI_OK; /* handled by the caller */
+    case O_SIZE:
+        if (parse_scaled(v, size_units, &x) || x < 1 || x != (uint64_t)x) {
+            cli_error("--%s '%s': a size in bytes, like 65536 or 64KiB",
+                      name, v);
+            return CLI_USAGE;
+        }
+        break;
+    case O_COUNT:
+        if (parse_scaled(v, plain_units, &x) || x < 1 || x > 1e9 ||
+            x != (uint64_t)x) {
+            cli_error("--%s '%s': a whole number from 1", name, v);
+            return CLI_USAGE;
+        }
+        break;
+    case O_DURATION:
+        if (parse_scaled(v, duration_units, &x) || x < 1 || x > 3.2e12) {
+            cli_error("--%s '%s': a duration with a unit, like 500ms, 90s, "
+                      "12h or 30d",
+                      name, v);
+            return CLI_USAGE;
+        }
+        break;
+    case O_RATE:
+        if (parse_scaled(v, plain_units, &x) || x <= 0) {
+            cli_error("--%s '%s': a positive number", name, v);
+            return CLI_USAGE;
+        }
+        break;
+    case O_PWHASH:
+        if (strcmp(v, "interactive") == 0) {
+            a->pwhash = ward_pwhash_cost_default();
+        } else if (strcmp(v, "moderate") == 0) {
+            a->pwhash = ward_pwhash_cost_moderate();
+        } else if (strcmp(v, "min") == 0) {
+            /* For tests and benchmarks only: the log says so. */
+            a->pwhash = ward_pwhash_cost_min();
+        } else {
+            cli_error("--pwhash '%s': interactive, moderate or min", v);
+            return CLI_USAGE;
+        }
+        return CLI_OK;
+    }
+    if (strcmp(name, "max-body") == 0)
+        a->max_body = (size_t)x;
+    else if (strcmp(name, "max-message") == 0)
+        a->max_message = (size_t)x;
+    else if (strcmp(name, "max-attachment") == 0)
+        a->max_attachment = (uint64_t)x;
+    else if (strcmp(name, "max-queue") == 0)
+        a->max_queue = (size_t)x;
+    else if (strcmp(name, "max-prekeys") == 0)
+        a->max_prekeys = (size_t)x;
+    else if (strcmp(name, "prekeys-low") == 0)
+        a->prekeys_low = (size_t)x;
+    else if (strcmp(name, "token-ttl") == 0)
+        a->token_ttl_ms = (int64_t)x;
+    else if (strcmp(name, "attachment-ttl") == 0)
+        a->attachment_ttl_ms = (int64_t)x;
+    else if (strcmp(name, "shutdown-grace") == 0)
+        cfg->shutdown_grace_ms = x > 600000 ? 600000 : (int)x;
+    else if (strcmp(name, "login-per-minute") == 0)
+        a->login_per_minute = x;
+    else if (strcmp(name, "login-burst") == 0)
+        a->login_burst = x;
+    else if (strcmp(name, "register-per-minute") == 0)
+        a->register_per_minute = x;
+    else if (strcmp(name, "register-burst") == 0)
+        a->register_burst = x;
+    else if (strcmp(name, "send-per-minute") == 0)
+        a->send_per_minute = x;
+    else if (strcmp(name, "send-burst") == 0)
+        a->send_burst = x;
     return CLI_OK;
 }
 
@@ -187,36 +334,45 @@ int cli_serve(int argc, char **argv)
     if (rc == CLI_OK && config)
         rc = read_config(config, &file);
     /* The command line overrides the file. */
-    char **fs[] = {&file.data, &file.listen, &file.tls_cert, &file.tls_key,
-                   &file.port_file};
-    char **cs[] = {&cmd.data, &cmd.listen, &cmd.tls_cert, &cmd.tls_key,
-                   &cmd.port_file};
-    for (size_t i = 0; rc == CLI_OK && i < sizeof fs / sizeof fs[0]; i++)
-        if (*cs[i]) {
-            free(*fs[i]);
-            *fs[i] = *cs[i];
-            *cs[i] = NULL;
+    for (size_t i = 0; rc == CLI_OK && i < N_OPTS; i++)
+        if (cmd.val[i]) {
+            free(file.val[i]);
+            file.val[i] = cmd.val[i];
+            cmd.val[i] = NULL;
         }
 
     ward_serve_config cfg;
     ward_serve_config_defaults(&cfg);
+    for (size_t i = 0; rc == CLI_OK && i < N_OPTS; i++)
+        if (file.val[i])
+            rc = apply_opt(&cfg, opt_defs[i].name, file.val[i]);
     char addr[256];
-    if (rc == CLI_OK && file.listen) {
-        if (parse_listen(file.listen, addr, sizeof addr, &cfg.port))
+    const char *listen = opt_get(&file, "listen");
+    if (rc == CLI_OK && listen) {
+        if (parse_listen(listen, addr, sizeof addr, &cfg.port))
             rc = CLI_USAGE;
         else
             cfg.listen_addr = addr;
     }
-    if (rc == CLI_OK && !file.tls_cert != !file.tls_key) {
+    const char *cert = opt_get(&file, "tls-cert"),
+               *key = opt_get(&file, "tls-key");
+    if (rc == CLI_OK && !cert != !key) {
         cli_error("--tls-cert and --tls-key go together");
         rc = CLI_USAGE;
     }
+    /* A message travels base64 in a JSON body. */
+    if (rc == CLI_OK &&
+        cfg.api.max_message / 3 * 4 + 1024 > cfg.api.max_body) {
+        cli_error("--max-body must hold a base64 message: at least 4/3 of "
+                  "--max-message plus 1KiB");
+        rc = CLI_USAGE;
+    }
     if (rc == CLI_OK) {
-        if (file.data)
-            cfg.data_dir = file.data;
-        cfg.tls_cert = file.tls_cert;
-        cfg.tls_key = file.tls_key;
-        cfg.port_file = file.port_file;
+        if (opt_get(&file, "data"))
+            cfg.data_dir = opt_get(&file, "data");
+        cfg.tls_cert = cert;
+        cfg.tls_key = key;
+        cfg.port_file = opt_get(&file, "port-file");
         ward_err e = ward_serve_run(&cfg);
         if (e) {
             cli_error("serve failed: %s", ward_strerror(e));

@@ -13,10 +13,16 @@ void ward_api_config_defaults(ward_api_config *c)
     c->max_queue = 10000;
     c->max_prekeys = 1000;
     c->prekeys_low = 10;
+    c->max_attachment = 100ULL << 20;
     c->token_ttl_ms = 30LL * 24 * 3600 * 1000;
+    c->attachment_ttl_ms = 30LL * 24 * 3600 * 1000;
     c->pwhash = ward_pwhash_cost_default();
     c->login_burst = 10;
     c->login_per_minute = 5;
+    c->register_burst = 20;
+    c->register_per_minute = 10;
+    c->send_burst = 1000;
+    c->send_per_minute = 60000;
 }
 
 static int64_t wall_clock(void *ctx)
@@ -55,9 +61,12 @@ ward_err ward_api_new(ward_api **out, ward_store *st,
                                cfg->login_burst * 5,
                                cfg->login_per_minute * 5);
     if (!e)
-        e = ward_ratelimit_new(&api->register_by_addr, 65536, 20, 10);
+        e = ward_ratelimit_new(&api->register_by_addr, 65536,
+                               cfg->register_burst,
+                               cfg->register_per_minute);
     if (!e)
-        e = ward_ratelimit_new(&api->send_by_account, 65536, 1000, 60000);
+        e = ward_ratelimit_new(&api->send_by_account, 65536, cfg->send_burst,
+                               cfg->send_per_minute);
     if (e) {
         ward_api_free(api);
         return e;

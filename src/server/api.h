@@ -25,9 +25,15 @@ typedef struct ward_api_config {
     size_t max_queue;        /* queued messages per recipient */
     size_t max_prekeys;      /* one-time prekeys stored per account */
     size_t prekeys_low;      /* below this, tell the owner to upload more */
+    uint64_t max_attachment; /* encrypted attachment bytes */
     int64_t token_ttl_ms;
+    int64_t attachment_ttl_ms;
     ward_pwhash_cost pwhash;
-    double login_burst, login_per_minute;
+    /* token buckets: |burst| at once, refilled at |per_minute| */
+    double login_burst, login_per_minute;       /* per account name; per
+                                                   address five times it */
+    double register_burst, register_per_minute; /* per address */
+    double send_burst, send_per_minute;         /* per sender */
 } ward_api_config;
 
 void ward_api_config_defaults(ward_api_config *c);

@@ -67,6 +67,13 @@ ward_pwhash_cost ward_pwhash_cost_default(void)
     return c;
 }
 
+ward_pwhash_cost ward_pwhash_cost_moderate(void)
+{
+    ward_pwhash_cost c = {crypto_pwhash_OPSLIMIT_MODERATE,
+                          crypto_pwhash_MEMLIMIT_MODERATE};
+    return c;
+}
+
 ward_pwhash_cost ward_pwhash_cost_min(void)
 {
     ward_pwhash_cost c = {crypto_pwhash_OPSLIMIT_MIN,

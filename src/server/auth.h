@@ -26,6 +26,7 @@ typedef struct ward_pwhash_cost {
     size_t mem;
 } ward_pwhash_cost;
 ward_pwhash_cost ward_pwhash_cost_default(void);
+ward_pwhash_cost ward_pwhash_cost_moderate(void);
 ward_pwhash_cost ward_pwhash_cost_min(void);
 
 #define WARD_PASSWORD_MIN 8

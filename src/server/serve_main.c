@@ -464,10 +464,21 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
     if (!e) {
         ward_serve_log(
             "info", "listening",
-            json_pack("{s:s,s:i,s:b,s:s,s:I}", "addr", cfg->listen_addr,
-                      "port", s->port, "tls", cfg->tls_cert != NULL, "data",
-                      cfg->data_dir, "max_body",
-                      (json_int_t)cfg->api.max_body));
+            json_pack("{s:s,s:i,s:b,s:s,s:I,s:I,s:I,s:I,s:I}", "addr",
+                      cfg->listen_addr, "port", s->port, "tls",
+                      cfg->tls_cert != NULL, "data", cfg->data_dir,
+                      "max_body", (json_int_t)cfg->api.max_body,
+                      "max_message", (json_int_t)cfg->api.max_message,
+                      "max_attachment",
+                      (json_int_t)cfg->api.max_attachment, "max_queue",
+                      (json_int_t)cfg->api.max_queue, "pwhash_mem",
+                      (json_int_t)cfg->api.pwhash.mem));
+        if (cfg->api.pwhash.mem < ward_pwhash_cost_default().mem)
+            ward_serve_log("warn", "weak_password_hashing",
+                           json_pack("{s:s}", "msg",
+                                     "pwhash is below the interactive "
+                                     "cost: for tests and benchmarks "
+                                     "only"));
         lws_sul_schedule(s->cx, 0, &s->sul_tick, purge_tokens,
                          TOKEN_PURGE_US);
         lws_sul_schedule(s->cx, 0, &s->sul_revalidate, revalidate,
