@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 #include "auth.h"
 #include "ward/buf.h"
@@ -78,6 +79,12 @@ void ward_api_free(ward_api *api);
  * through hooks->done during a later ward_api_flush. */
 int ward_api_handle(ward_api *api, const ward_http_req *req,
                     ward_http_resp *resp);
+
+/* A send from an authenticated WebSocket session: |body| is the object
+ * POST /v1/messages takes (borrowed), |account| the session's. Returns as
+ * ward_api_handle, completing through hooks->done with |opaque|. */
+int ward_api_send_json(ward_api *api, int64_t account, json_t *body,
+                       void *opaque, ward_http_resp *resp);
 
 /* Commits the deferred sends, then completes and delivers them. Returns
  * how many requests it completed. */

@@ -1,4 +1,5 @@
 /* Sending (deferred to a group commit), listing and acknowledging. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,21 +17,16 @@ json_t *ward_api_message_json(const ward_store_msg *m)
     return o;
 }
 
-int ward_api_send(ward_api *api, const ward_http_req *req,
-                  ward_http_resp *resp)
+/* The checks and the queueing that HTTP and WebSocket sends share;
+ * |body| is borrowed. */
+static int send_checked(ward_api *api, const ward_account *me, json_t *body,
+                        void *opaque, ward_http_resp *resp)
 {
-    static const char *const allowed[] = {"to", "type", "body", "commitment",
-                                          NULL};
-    ward_account me, them;
     const char *to;
     uint64_t type = 0;
     int has_commitment = 0;
+    ward_account them;
     int64_t now = ward_api_now(api);
-    if (ward_api_require_account(api, req, resp, &me))
-        return WARD_API_DONE;
-    json_t *body = ward_api_body(req, resp, allowed);
-    if (!body)
-        return WARD_API_DONE;
 
     pending_send p;
     memset(&p, 0, sizeof p);
@@ -61,7 +57,7 @@ int ward_api_send(ward_api *api, const ward_http_req *req,
         ward_resp_error(resp, 404, "no_such_user", "no such user");
         goto fail;
     }
-    if (!ward_ratelimit_take(api->send_by_account, me.username, now)) {
+    if (!ward_ratelimit_take(api->send_by_account, me->username, now)) {
         api->stats.rate_limited++;
         ward_resp_error(resp, 429, "rate_limited",
                         "sending too fast; slow down");
@@ -78,19 +74,53 @@ int ward_api_send(ward_api *api, const ward_http_req *req,
         api->cap_pending = cap;
     }
     p.msg.recipient = them.id;
-    p.msg.sender = me.id;
-    memcpy(p.msg.sender_name, me.username, sizeof me.username);
+    p.msg.sender = me->id;
+    memcpy(p.msg.sender_name, me->username, sizeof me->username);
     p.msg.type = (int)type;
     p.msg.server_time = now;
     p.msg.has_commitment = has_commitment;
-    p.opaque = req->opaque;
+    p.opaque = opaque;
     api->pending[api->n_pending++] = p;
-    json_decref(body);
     return WARD_API_DEFERRED;
 fail:
     ward_buf_release(&p.body);
-    json_decref(body);
     return WARD_API_DONE;
+}
+
+static const char *const send_keys[] = {"to", "type", "body", "commitment",
+                                        NULL};
+
+int ward_api_send(ward_api *api, const ward_http_req *req,
+                  ward_http_resp *resp)
+{
+    ward_account me;
+    if (ward_api_require_account(api, req, resp, &me))
+        return WARD_API_DONE;
+    json_t *body = ward_api_body(req, resp, send_keys);
+    if (!body)
+        return WARD_API_DONE;
+    int r = send_checked(api, &me, body, req->opaque, resp);
+    json_decref(body);
+    return r;
+}
+
+int ward_api_send_json(ward_api *api, int64_t account, json_t *body,
+                       void *opaque, ward_http_resp *resp)
+{
+    ward_account me;
+    ward_err e = ward_store_account_by_id(api->st, account, &me);
+    if (e) {
+        ward_api_store_error(api, resp, e);
+        return WARD_API_DONE;
+    }
+    const char *unknown = ward_json_unknown_key(body, send_keys);
+    if (unknown) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "unknown field '%.100s'", unknown);
+        ward_resp_error(resp, 400, "unknown_field", msg);
+        return WARD_API_DONE;
+    }
+    return send_checked(api, &me, body, opaque, resp);
 }
 
 size_t ward_api_flush(ward_api *api)

@@ -142,11 +142,16 @@ static void flush_now(ward_serve *s)
     size_t n = ward_api_flush(s->api);
     s->m.flushes++;
     /* ward_api_flush completes nothing when it cannot allocate: retry. */
-    if (n == 0 && s->parked.count) {
+    if (n == 0 && (s->parked.count || s->ws_sends.count)) {
         s->flush_scheduled = 1;
         lws_sul_schedule(s->cx, 0, &s->sul_flush, flush_cb,
                          10 * LWS_US_PER_MS);
     }
+}
+
+void ward_serve_flush(ward_serve *s)
+{
+    flush_now(s);
 }
 
 static void flush_cb(lws_sorted_usec_list_t *sul)
@@ -154,6 +159,16 @@ static void flush_cb(lws_sorted_usec_list_t *sul)
     ward_serve *s = lws_container_of(sul, ward_serve, sul_flush);
     s->flush_scheduled = 0;
     flush_now(s);
+}
+
+void ward_serve_schedule_flush(ward_serve *s)
+{
+    if (!s->flush_scheduled) {
+        /* Zero delay: runs once this pass's events are handled, so every
+         * send read in the pass shares one commit. */
+        s->flush_scheduled = 1;
+        lws_sul_schedule(s->cx, 0, &s->sul_flush, flush_cb, 0);
+    }
 }
 
 static void dispatch(ward_serve *s, serve_http *h)
@@ -190,12 +205,7 @@ static void dispatch(ward_serve *s, serve_http *h)
         ward_buf_release(&h->body);
         h->state = REQ_PARKED;
         lws_dll2_add_tail(&h->parked, &s->parked);
-        if (!s->flush_scheduled) {
-            /* Zero delay: runs once this pass's events are handled, so
-             * every send read in the pass shares one commit. */
-            s->flush_scheduled = 1;
-            lws_sul_schedule(s->cx, 0, &s->sul_flush, flush_cb, 0);
-        }
+        ward_serve_schedule_flush(s);
         return;
     }
     if (r.status == 0) {
@@ -209,6 +219,10 @@ void ward_serve_done(void *ctx, void *opaque, const ward_http_resp *resp)
     ward_serve *s = ctx;
     uint64_t id = (uint64_t)(uintptr_t)opaque;
     serve_http *h = NULL;
+    if (id & SERVE_OPAQUE_WS) {
+        ward_serve_ws_sent(s, id, resp);
+        return;
+    }
     /* Parked in arrival order, which is the API's completion order: the
      * head is nearly always the one. */
     lws_start_foreach_dll(struct lws_dll2 *, d,

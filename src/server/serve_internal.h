@@ -14,7 +14,7 @@
 #define SERVE_PATH_MAX 512   /* longer paths or queries get 414 */
 #define SERVE_AUTH_MAX 256   /* a longer Authorization is invalid */
 #define SERVE_BUCKETS 1024   /* WebSocket sessions hashed by account */
-#define SERVE_WS_RX_MAX (64 * 1024)       /* one client frame, reassembled */
+/* One client frame, reassembled, is at most the API's max_body. */
 #define SERVE_WS_QUEUE_MAX (8u << 20)     /* queued bytes per session */
 #define SERVE_WS_BACKLOG_LOW (256 * 1024) /* refill the backlog below this */
 #define SERVE_WS_BACKLOG_PAGE 50          /* stored messages per refill */
@@ -69,7 +69,8 @@ typedef struct ward_serve {
     lws_sorted_usec_list_t sul_flush, sul_deadline, sul_accept, sul_tick;
     lws_sorted_usec_list_t sul_revalidate;
     int flush_scheduled;
-    uint64_t next_req_id, next_sid;
+    uint64_t next_req_id, next_sid, next_ws_send;
+    lws_dll2_owner_t ws_sends; /* serve_ws_send waiting for the flush */
     unsigned inflight_http; /* requests read but not yet answered */
     int got_signal, shutting_down, force_exit;
     int64_t accept_logged_us;
@@ -112,6 +113,17 @@ typedef struct serve_out {
     unsigned char buf[]; /* LWS_PRE, then the payload */
 } serve_out;
 
+/* A send over a WebSocket, parked until the group commit. Its id goes
+ * to the API as the opaque value, with SERVE_OPAQUE_WS set to tell it
+ * from an HTTP request's id. The session is found again by account and
+ * sid, since it may have closed meanwhile. */
+#define SERVE_OPAQUE_WS ((uint64_t)(UINTPTR_MAX / 2 + 1))
+typedef struct serve_ws_send {
+    lws_dll2_t list;
+    uint64_t id, sid;
+    int64_t account, ref;
+} serve_ws_send;
+
 /* The ward.v1 protocol's per-session state (lws zeroes it). */
 typedef struct serve_ws {
     lws_dll2_t all, bucket;
@@ -147,11 +159,20 @@ void ward_serve_metrics_text(ward_serve *s, ward_buf *out);
 int ward_serve_cb_http(struct lws *wsi, enum lws_callback_reasons reason,
                        void *user, void *in, size_t len);
 void ward_serve_done(void *ctx, void *opaque, const ward_http_resp *resp);
+/* Runs the group commit after this pass of the event loop. */
+void ward_serve_schedule_flush(ward_serve *s);
+/* Runs it now (at shutdown, before sessions close). */
+void ward_serve_flush(ward_serve *s);
 
 /* serve_ws.c */
 int ward_serve_cb_ws(struct lws *wsi, enum lws_callback_reasons reason,
                      void *user, void *in, size_t len);
 void ward_serve_deliver(void *ctx, const ward_store_msg *m);
+/* The answer to a WebSocket send (|id| has SERVE_OPAQUE_WS set). */
+void ward_serve_ws_sent(ward_serve *s, uint64_t id,
+                        const ward_http_resp *resp);
+/* Frees the WebSocket sends still parked (at exit). */
+void ward_serve_ws_sends_free(ward_serve *s);
 /* Closes every session with 1001 once its queue is written. */
 void ward_serve_ws_close_all(ward_serve *s);
 /* Closes (1008) every session whose token no longer checks out at |now|. */

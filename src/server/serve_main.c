@@ -295,6 +295,9 @@ static void begin_shutdown(ward_serve *s)
         s->listen_wsi = NULL;
         s->listen_fd = -1;
     }
+    /* WebSocket sends read so far get their answers before the 1001. */
+    if (s->ws_sends.count)
+        ward_serve_flush(s);
     ward_serve_ws_close_all(s);
     int grace = s->cfg->shutdown_grace_ms > 0 ? s->cfg->shutdown_grace_ms : 0;
     lws_sul_schedule(s->cx, 0, &s->sul_deadline, deadline_cb,
@@ -501,6 +504,7 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
          * adopted listen socket and signalfd. */
         lws_context_destroy(s->cx);
     }
+    ward_serve_ws_sends_free(s);
     ward_api_free(s->api);
     ward_store_close(s->st);
     /* Signals that came after the signalfd went away must not kill us

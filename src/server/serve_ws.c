@@ -6,8 +6,12 @@
  *   {"type":"synced"}             everything stored before is now sent
  *   {"type":"acked","id":N}
  *   {"type":"error","error":{"code":...,"message":...}[,"id":N]}
+ *   {"type":"sent","ref":R,"id":N,"server_time":MS}
+ *   {"type":"error","ref":R,"status":S,"error":{...}}   a refused send
  * Client to server:
  *   {"type":"ack","id":N}         deletes message N from the queue
+ *   {"type":"send","ref":R,"to":U,"msg_type":T,"body":B[,"commitment":C]}
+ *                                 as POST /v1/messages; R is echoed back
  * Anything that is not a JSON object with a string "type" closes the
  * session with 1007, a binary frame with 1003.
  *
@@ -218,13 +222,159 @@ void ward_serve_ws_revalidate(ward_serve *s, int64_t now)
     } lws_end_foreach_dll(d);
 }
 
+/* Queues the answer to send |ref| from the API's response: its JSON body
+ * spliced after the frame's own fields (the body is an object). */
+static void ws_reply(ward_serve *s, serve_ws *w, int64_t ref,
+                     const ward_http_resp *r)
+{
+    char head[96];
+    int ok = r->status == 201;
+    int n = ok ? snprintf(head, sizeof head, "{\"type\":\"sent\",\"ref\":%lld",
+                          (long long)ref)
+               : snprintf(head, sizeof head,
+                          "{\"type\":\"error\",\"ref\":%lld,\"status\":%d",
+                          (long long)ref, r->status);
+    if (r->body.len < 2 || r->body.data[0] != '{') {
+        send_error(s, w, "internal", "the server failed", -1);
+        return;
+    }
+    ward_buf f;
+    ward_buf_init(&f, 0);
+    int bad = ward_buf_append(&f, head, (size_t)n) ||
+              (r->body.len > 2 && ward_buf_append(&f, ",", 1)) ||
+              ward_buf_append(&f, r->body.data + 1, r->body.len - 1);
+    if (bad)
+        ws_close(w, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+    else
+        ws_enqueue(s, w, (const char *)f.data, f.len, 0);
+    ward_buf_release(&f);
+}
+
+void ward_serve_ws_sent(ward_serve *s, uint64_t id,
+                        const ward_http_resp *resp)
+{
+    serve_ws_send *p = NULL;
+    /* Parked in arrival order, completed in the same order. */
+    lws_start_foreach_dll(struct lws_dll2 *, d,
+                          lws_dll2_get_head(&s->ws_sends)) {
+        serve_ws_send *q = lws_container_of(d, serve_ws_send, list);
+        if (q->id == id) {
+            p = q;
+            break;
+        }
+    } lws_end_foreach_dll(d);
+    if (!p)
+        return;
+    lws_dll2_remove(&p->list);
+    serve_ws *w = NULL;
+    lws_start_foreach_dll(struct lws_dll2 *, d,
+                          lws_dll2_get_head(bucket_of(s, p->account))) {
+        serve_ws *q = lws_container_of(d, serve_ws, bucket);
+        if (q->sid == p->sid) {
+            w = q;
+            break;
+        }
+    } lws_end_foreach_dll(d);
+    if (w)
+        ws_reply(s, w, p->ref, resp);
+    else
+        s->m.errors[SERR_DROPPED]++; /* stored; its sender left first */
+    free(p);
+}
+
+void ward_serve_ws_sends_free(ward_serve *s)
+{
+    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
+                               lws_dll2_get_head(&s->ws_sends)) {
+        serve_ws_send *p = lws_container_of(d, serve_ws_send, list);
+        lws_dll2_remove(&p->list);
+        free(p);
+    } lws_end_foreach_dll_safe(d, d1);
+}
+
+static void ws_ack(ward_serve *s, serve_ws *w, json_t *o)
+{
+    static const char *const ack_keys[] = {"type", "id", NULL};
+    uint64_t id;
+    if (ward_json_unknown_key(o, ack_keys) ||
+        ward_json_uint(o, "id", 1, INT64_MAX, &id)) {
+        send_error(s, w, "invalid_ack",
+                   "an ack is {\"type\":\"ack\",\"id\":N}", -1);
+        return;
+    }
+    ward_err e = ward_store_queue_ack(s->st, w->account, (int64_t)id);
+    if (e == WARD_OK) {
+        s->m.ws_acks++;
+        ws_send_json(s, w,
+                     json_pack("{s:s,s:I}", "type", "acked", "id",
+                               (json_int_t)id),
+                     0);
+    } else if (e == WARD_ERR_NOT_FOUND) {
+        send_error(s, w, "not_found", "no such message for you",
+                   (int64_t)id);
+    } else {
+        ward_serve_log("error", "ws_ack",
+                       json_pack("{s:I,s:s}", "session", (json_int_t)w->sid,
+                                 "msg", ward_strerror(e)));
+        send_error(s, w, "store_failed", "try the ack again", (int64_t)id);
+    }
+}
+
+/* A send: the frame becomes the body POST /v1/messages takes ("msg_type"
+ * is its "type") and goes through the same API call. */
+static void ws_send(ward_serve *s, serve_ws *w, json_t *o)
+{
+    uint64_t ref;
+    if (ward_json_uint(o, "ref", 0, (1ULL << 53), &ref)) {
+        send_error(s, w, "invalid_send",
+                   "a send has a numeric ref (0 to 2^53), echoed in its "
+                   "answer",
+                   -1);
+        return;
+    }
+    json_t *mt = json_object_get(o, "msg_type");
+    json_incref(mt);
+    json_object_del(o, "type");
+    json_object_del(o, "ref");
+    json_object_del(o, "msg_type");
+    if (mt && json_object_set_new(o, "type", mt)) {
+        ws_close(w, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+        return;
+    }
+
+    serve_ws_send *p = calloc(1, sizeof *p);
+    ward_http_resp r;
+    r.status = 0;
+    ward_buf_init(&r.body, 0);
+    if (!p) {
+        ward_resp_error(&r, 503, "busy", "out of memory");
+        ws_reply(s, w, (int64_t)ref, &r);
+        ward_buf_release(&r.body);
+        return;
+    }
+    p->id = ++s->next_ws_send | SERVE_OPAQUE_WS;
+    p->sid = w->sid;
+    p->account = w->account;
+    p->ref = (int64_t)ref;
+    int rc = ward_api_send_json(s->api, w->account, o,
+                                (void *)(uintptr_t)p->id, &r);
+    if (rc == WARD_API_DEFERRED) {
+        lws_dll2_add_tail(&p->list, &s->ws_sends);
+        ward_serve_schedule_flush(s);
+    } else {
+        free(p);
+        if (r.status == 0)
+            ward_resp_error(&r, 500, "internal", "the server failed");
+        ws_reply(s, w, (int64_t)ref, &r);
+    }
+    ward_buf_release(&r.body);
+}
+
 /* One complete client message. Returns -1 to close the session. */
 static int ws_handle(ward_serve *s, serve_ws *w, struct lws *wsi,
                      const uint8_t *p, size_t n)
 {
-    static const char *const ack_keys[] = {"type", "id", NULL};
     const char *type;
-    uint64_t id;
     json_t *o = ward_json_object(p, n);
     if (!o || ward_json_str(o, "type", 1, 32, &type)) {
         json_decref(o);
@@ -236,32 +386,15 @@ static int ws_handle(ward_serve *s, serve_ws *w, struct lws *wsi,
                          (unsigned char *)"invalid json", 12);
         return -1;
     }
-    if (strcmp(type, "ack") != 0) {
-        send_error(s, w, "unknown_type", "the only client frame is ack", -1);
-    } else if (ward_json_unknown_key(o, ack_keys) ||
-               ward_json_uint(o, "id", 1, INT64_MAX, &id)) {
-        send_error(s, w, "invalid_ack",
-                   "an ack is {\"type\":\"ack\",\"id\":N}", -1);
-    } else {
-        ward_err e = ward_store_queue_ack(s->st, w->account, (int64_t)id);
-        if (e == WARD_OK) {
-            s->m.ws_acks++;
-            ws_send_json(s, w,
-                         json_pack("{s:s,s:I}", "type", "acked", "id",
-                                   (json_int_t)id),
-                         0);
-        } else if (e == WARD_ERR_NOT_FOUND) {
-            send_error(s, w, "not_found", "no such message for you",
-                       (int64_t)id);
-        } else {
-            ward_serve_log("error", "ws_ack",
-                           json_pack("{s:I,s:s}", "session",
-                                     (json_int_t)w->sid, "msg",
-                                     ward_strerror(e)));
-            send_error(s, w, "store_failed", "try the ack again",
-                       (int64_t)id);
-        }
-    }
+    if (w->close_code)
+        ; /* closing: its frames are no longer answered */
+    else if (strcmp(type, "ack") == 0)
+        ws_ack(s, w, o);
+    else if (strcmp(type, "send") == 0)
+        ws_send(s, w, o);
+    else
+        send_error(s, w, "unknown_type", "client frames are ack and send",
+                   -1);
     json_decref(o);
     return 0;
 }
@@ -278,7 +411,7 @@ static int ws_receive(ward_serve *s, serve_ws *w, struct lws *wsi,
                          (unsigned char *)"text frames only", 16);
         return -1;
     }
-    if (w->rx_len + len > SERVE_WS_RX_MAX) {
+    if (w->rx_len + len > s->cfg->api.max_body) {
         s->m.errors[SERR_WS_BAD_FRAME]++;
         lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
                          (unsigned char *)"frame too large", 15);
