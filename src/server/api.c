@@ -23,6 +23,8 @@ void ward_api_config_defaults(ward_api_config *c)
     c->register_per_minute = 10;
     c->send_burst = 1000;
     c->send_per_minute = 60000;
+    c->upload_burst = 50;
+    c->upload_per_minute = 100;
 }
 
 static int64_t wall_clock(void *ctx)
@@ -67,6 +69,9 @@ ward_err ward_api_new(ward_api **out, ward_store *st,
     if (!e)
         e = ward_ratelimit_new(&api->send_by_account, 65536, cfg->send_burst,
                                cfg->send_per_minute);
+    if (!e)
+        e = ward_ratelimit_new(&api->upload_by_account, 65536,
+                               cfg->upload_burst, cfg->upload_per_minute);
     if (e) {
         ward_api_free(api);
         return e;
@@ -86,6 +91,7 @@ void ward_api_free(ward_api *api)
     ward_ratelimit_free(api->login_by_addr);
     ward_ratelimit_free(api->register_by_addr);
     ward_ratelimit_free(api->send_by_account);
+    ward_ratelimit_free(api->upload_by_account);
     free(api);
 }
 

@@ -35,6 +35,7 @@ typedef struct ward_api_config {
                                                    address five times it */
     double register_burst, register_per_minute; /* per address */
     double send_burst, send_per_minute;         /* per sender */
+    double upload_burst, upload_per_minute;     /* per uploader */
 } ward_api_config;
 
 void ward_api_config_defaults(ward_api_config *c);
@@ -86,6 +87,25 @@ int ward_api_handle(ward_api *api, const ward_http_req *req,
 int ward_api_send_json(ward_api *api, int64_t account, json_t *body,
                        void *opaque, ward_http_resp *resp);
 
+/*
+ * Attachments are streamed by the transport, so the API only checks and
+ * records. An upload: ward_api_upload_check once the headers are in
+ * (token, announced |length|, rate); 0 means go on and write the body to
+ * a file, -1 that |resp| holds the refusal. Once the bytes are durably
+ * stored under |id|, ward_api_upload_done records the blob and fills
+ * |resp| (201, or an error: then the caller deletes the file).
+ */
+int ward_api_upload_check(ward_api *api, const ward_http_req *req,
+                          uint64_t length, int64_t *account,
+                          ward_http_resp *resp);
+void ward_api_upload_done(ward_api *api, int64_t account, const char *id,
+                          uint64_t size, ward_http_resp *resp);
+/* A download of blob |id|: 0 with |*blob| if it may be streamed, -1 with
+ * |resp| holding the refusal (401, 400 invalid_id, 404 not_found). */
+int ward_api_download_check(ward_api *api, const ward_http_req *req,
+                            const char *id, ward_blob *blob,
+                            ward_http_resp *resp);
+
 /* Commits the deferred sends, then completes and delivers them. Returns
  * how many requests it completed. */
 size_t ward_api_flush(ward_api *api);
@@ -99,6 +119,7 @@ ward_err ward_api_authenticate(ward_api *api, const char *authorization,
 typedef struct ward_api_stats {
     uint64_t requests, messages_in, messages_out, errors_4xx, errors_5xx;
     uint64_t login_refused, rate_limited;
+    uint64_t attachments_in, attachments_out;
 } ward_api_stats;
 void ward_api_stats_get(const ward_api *api, ward_api_stats *out);
 

@@ -17,7 +17,7 @@ struct ward_api {
     ward_api_config cfg;
     ward_api_hooks hooks;
     ward_ratelimit *login_by_name, *login_by_addr, *register_by_addr;
-    ward_ratelimit *send_by_account;
+    ward_ratelimit *send_by_account, *upload_by_account;
     pending_send *pending;
     size_t n_pending, cap_pending;
     char dummy_hash[WARD_PWHASH_STR_LEN]; /* for unknown usernames */

@@ -16,7 +16,9 @@
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "serve_internal.h"
@@ -71,6 +73,14 @@ static void req_end(ward_serve *s, serve_http *h, int aborted)
     ward_memzero(h->auth, sizeof h->auth);
     ward_buf_release(&h->body);
     ward_buf_release(&h->resp);
+    if (h->uploading) {
+        ward_blobs_abort(s->blobs, &h->up);
+        h->uploading = 0;
+    }
+    if (h->has_file) {
+        close(h->file_fd);
+        h->has_file = 0;
+    }
     h->resp_off = 0;
     h->hdrs_sent = 0;
     h->state = REQ_IDLE;
@@ -171,11 +181,69 @@ void ward_serve_schedule_flush(ward_serve *s)
     }
 }
 
+/* The request as the API sees it (no body). */
+static void api_req(serve_http *h, ward_http_req *req)
+{
+    memset(req, 0, sizeof *req);
+    req->method = h->method;
+    req->path = h->path;
+    req->query = h->has_query ? h->query : NULL;
+    req->authorization = h->has_auth ? h->auth : NULL;
+    req->remote = h->remote[0] ? h->remote : NULL;
+    req->opaque = (void *)(uintptr_t)h->req_id;
+}
+
+#define ATTACH_PATH "/v1/attachments"
+#define ATTACH_LEN (sizeof ATTACH_PATH - 1)
+
+/* GET /v1/attachments/ID: the answer's body is the blob's file. */
+static void download(ward_serve *s, serve_http *h)
+{
+    ward_http_req req;
+    ward_http_resp r;
+    ward_blob b;
+    int fd;
+    uint64_t size;
+    r.status = 0;
+    ward_buf_init(&r.body, 0);
+    api_req(h, &req);
+    if (strcmp(h->method, "GET") != 0) {
+        ward_resp_error(&r, 405, "method_not_allowed",
+                        "that method is not allowed here");
+    } else if (ward_api_download_check(s->api, &req, h->path + ATTACH_LEN + 1,
+                                       &b, &r) == 0) {
+        ward_err e = ward_blobs_read(s->blobs, b.id, &fd, &size);
+        if (e == WARD_OK) {
+            r.status = 200;
+            answer(s, h, &r);
+            h->has_file = 1;
+            h->file_fd = fd;
+            h->file_left = size;
+            return;
+        }
+        if (e == WARD_ERR_NOT_FOUND) {
+            ward_resp_error(&r, 404, "not_found",
+                            "no such attachment (or it has expired)");
+        } else {
+            ward_serve_log("error", "blob_read",
+                           json_pack("{s:s,s:s}", "id", b.id, "msg",
+                                     ward_strerror(e)));
+            ward_resp_error(&r, 503, "store_failed", "try again later");
+        }
+    }
+    answer(s, h, &r);
+}
+
 static void dispatch(ward_serve *s, serve_http *h)
 {
     ward_http_resp r;
     r.status = 0;
     ward_buf_init(&r.body, 0);
+
+    if (strncmp(h->path, ATTACH_PATH "/", ATTACH_LEN + 1) == 0) {
+        download(s, h);
+        return;
+    }
 
     if (is_metrics(h)) {
         if (strcmp(h->method, "GET") != 0) {
@@ -189,15 +257,9 @@ static void dispatch(ward_serve *s, serve_http *h)
         return;
     }
     ward_http_req req;
-    memset(&req, 0, sizeof req);
-    req.method = h->method;
-    req.path = h->path;
-    req.query = h->has_query ? h->query : NULL;
-    req.authorization = h->has_auth ? h->auth : NULL;
-    req.remote = h->remote[0] ? h->remote : NULL;
+    api_req(h, &req);
     req.body = h->body.data;
     req.body_len = h->body.len;
-    req.opaque = (void *)(uintptr_t)h->req_id;
     int rc = ward_api_handle(s->api, &req, &r);
     ward_memzero(h->auth, sizeof h->auth);
     if (rc == WARD_API_DEFERRED) {
@@ -258,16 +320,17 @@ static int write_headers(serve_http *h, struct lws *wsi)
                   *end = out_buf + sizeof out_buf - 1;
     char rid[24];
     int rl = snprintf(rid, sizeof rid, "%llu", (unsigned long long)h->req_id);
-    const char *ctype = is_metrics(h) && h->status == 200
+    const char *ctype = h->has_file ? "application/octet-stream"
+                        : is_metrics(h) && h->status == 200
                             ? "text/plain; version=0.0.4"
                             : "application/json";
+    uint64_t length = h->has_file ? h->file_left : h->resp.len;
     if (h->status == 204) {
         /* No Content-Length in a 204 (RFC 9110 8.6). */
         if (lws_add_http_header_status(wsi, 204, &p, end))
             return -1;
     } else if (lws_add_http_common_headers(wsi, (unsigned)h->status, ctype,
-                                           (lws_filepos_t)h->resp.len, &p,
-                                           end)) {
+                                           (lws_filepos_t)length, &p, end)) {
         return -1;
     }
     if (lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",
@@ -302,7 +365,22 @@ static int http_writeable(ward_serve *s, serve_http *h, struct lws *wsi)
     if (!h->hdrs_sent) {
         if (write_headers(h, wsi))
             return -1;
-        if (h->resp.len) {
+        if (h->resp.len || (h->has_file && h->file_left)) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    } else if (h->has_file) {
+        size_t n = h->file_left > CHUNK ? CHUNK : (size_t)h->file_left;
+        ssize_t got = read(h->file_fd, start, n);
+        if (got <= 0)
+            return -1; /* the client sees a short body */
+        h->file_left -= (uint64_t)got;
+        int last = h->file_left == 0;
+        if (lws_write(wsi, start, (size_t)got,
+                      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
+            (int)got)
+            return -1;
+        if (!last) {
             lws_callback_on_writable(wsi);
             return 0;
         }
@@ -374,6 +452,64 @@ static int parse_length(const char *s, uint64_t *out)
     return 0;
 }
 
+/* POST /v1/attachments, headers read: checks, then streams the body to a
+ * new blob file. */
+static void begin_upload(ward_serve *s, serve_http *h)
+{
+    ward_http_req req;
+    ward_http_resp r;
+    r.status = 0;
+    ward_buf_init(&r.body, 0);
+    api_req(h, &req);
+    int refused = ward_api_upload_check(s->api, &req, h->content_length,
+                                        &h->up_account, &r);
+    ward_memzero(h->auth, sizeof h->auth);
+    if (refused) {
+        answer(s, h, &r);
+        return;
+    }
+    ward_buf_release(&r.body);
+    if (ward_blobs_begin(s->blobs, &h->up)) {
+        ward_serve_log("error", "blob_create",
+                       json_pack("{s:s}", "msg", strerror(errno)));
+        answer_error(s, h, 503, "store_failed",
+                     "the attachment could not be stored; try again");
+        return;
+    }
+    h->uploading = 1;
+    h->state = REQ_BODY;
+}
+
+/* The whole upload is on disk: sync it, record it, answer. */
+static void finish_upload(ward_serve *s, serve_http *h)
+{
+    ward_http_resp r;
+    char id[WARD_BLOB_ID_LEN + 1];
+    uint64_t size = h->up.written;
+    r.status = 0;
+    ward_buf_init(&r.body, 0);
+    if (size != h->content_length) {
+        ward_blobs_abort(s->blobs, &h->up);
+        h->uploading = 0;
+        answer_error(s, h, 400, "bad_request",
+                     "the body is shorter than its Content-Length");
+        return;
+    }
+    memcpy(id, h->up.id, sizeof id);
+    h->uploading = 0;
+    if (ward_blobs_commit(s->blobs, &h->up)) {
+        ward_serve_log("error", "blob_commit",
+                       json_pack("{s:s}", "msg", strerror(errno)));
+        answer_error(s, h, 503, "store_failed",
+                     "the attachment could not be stored; try again");
+        return;
+    }
+    ward_api_upload_done(s->api, h->up_account, id, size, &r);
+    if (r.status != 201)
+        (void)ward_blobs_remove(s->blobs, id);
+    answer(s, h, &r);
+}
+
 /* LWS_CALLBACK_HTTP: the headers of a new request are in. */
 static int on_request(ward_serve *s, serve_http *h, struct lws *wsi,
                       const char *path)
@@ -440,15 +576,26 @@ static int on_request(ward_serve *s, serve_http *h, struct lws *wsi,
     }
     char cl[32];
     int cln = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+    if (cln > 0 && (lws_hdr_copy(wsi, cl, (int)sizeof cl,
+                                 WSI_TOKEN_HTTP_CONTENT_LENGTH) < 0 ||
+                    parse_length(cl, &h->content_length))) {
+        s->m.errors[SERR_BAD_REQUEST]++;
+        answer_error(s, h, 400, "bad_request",
+                     "Content-Length is not a number");
+        return 0;
+    }
+    if (strcmp(h->path, ATTACH_PATH) == 0) {
+        if (meth != LWSHUMETH_POST)
+            answer_error(s, h, 405, "method_not_allowed",
+                         "that method is not allowed here");
+        else if (cln <= 0)
+            answer_error(s, h, 411, "length_required",
+                         "an upload needs a Content-Length");
+        else
+            begin_upload(s, h);
+        return 0;
+    }
     if (cln > 0) {
-        if (lws_hdr_copy(wsi, cl, (int)sizeof cl,
-                         WSI_TOKEN_HTTP_CONTENT_LENGTH) < 0 ||
-            parse_length(cl, &h->content_length)) {
-            s->m.errors[SERR_BAD_REQUEST]++;
-            answer_error(s, h, 400, "bad_request",
-                         "Content-Length is not a number");
-            return 0;
-        }
         if (h->content_length > s->cfg->api.max_body) {
             answer_error(s, h, 413, "too_large", "the body is too large");
             return 0;
@@ -484,7 +631,10 @@ static int on_body_completion(ward_serve *s, serve_http *h, struct lws *wsi)
 {
     if (h->state == REQ_BODY) {
         h->linger = 0;
-        dispatch(s, h);
+        if (h->uploading)
+            finish_upload(s, h);
+        else
+            dispatch(s, h);
         return 0;
     }
     if (h->linger) {
@@ -612,6 +762,20 @@ int ward_serve_cb_http(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_HTTP_BODY:
         if (h->state != REQ_BODY)
             return 0; /* already answering: discard */
+        if (h->uploading) {
+            if (h->up.written + len > h->content_length) {
+                answer_error(s, h, 400, "bad_request",
+                             "more bytes than the Content-Length");
+            } else if (ward_blobs_write(s->blobs, &h->up, in, len)) {
+                ward_serve_log("error", "blob_write",
+                               json_pack("{s:s}", "msg", strerror(errno)));
+                ward_blobs_abort(s->blobs, &h->up);
+                h->uploading = 0;
+                answer_error(s, h, 503, "store_failed",
+                             "the attachment could not be stored");
+            }
+            return 0;
+        }
         if (h->body.len + len > h->content_length ||
             ward_buf_append(&h->body, in, len) != WARD_OK) {
             answer_error(s, h, 413, "too_large", "the body is too large");

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "blobs.h"
 #include "serve.h"
 
 #define SERVE_PATH_MAX 512   /* longer paths or queries get 414 */
@@ -62,6 +63,7 @@ typedef struct ward_serve {
     int listen_fd, signal_fd, port;
     ward_store *st;
     ward_api *api;
+    ward_blobs *blobs;
 
     lws_dll2_owner_t parked;   /* serve_http waiting for the flush */
     lws_dll2_owner_t sessions; /* every serve_ws */
@@ -103,6 +105,13 @@ typedef struct serve_http {
      * and dropping the body for a while, since closing with unread input
      * resets the connection and the client may lose the answer. */
     int linger;
+    /* POST /v1/attachments: the body goes to a file, not |body| */
+    int uploading;
+    ward_blob_upload up;
+    int64_t up_account;
+    /* GET /v1/attachments/ID: the answer comes from a file */
+    int has_file, file_fd;
+    uint64_t file_left;
 } serve_http;
 
 /* One frame waiting to go out on a WebSocket session. */

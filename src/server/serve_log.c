@@ -161,6 +161,10 @@ void ward_serve_metrics_text(ward_serve *s, ward_buf *out)
              "ward_messages_out_total{via=\"websocket\"} %llu\n",
         (unsigned long long)a.messages_out,
         (unsigned long long)m->ws_messages_out);
+    metric(out, "ward_attachments_stored_total", "counter",
+           "attachments uploaded and stored", a.attachments_in);
+    metric(out, "ward_attachments_served_total", "counter",
+           "attachment downloads started", a.attachments_out);
     metric(out, "ward_messages_acked_websocket_total", "counter",
            "messages acknowledged on WebSocket sessions", m->ws_acks);
     metric(out, "ward_send_queue_pending", "gauge",

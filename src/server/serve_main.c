@@ -240,6 +240,26 @@ fail:
     return WARD_ERR_IO;
 }
 
+static void unlink_blob(void *ctx, const ward_blob *b)
+{
+    ward_serve *s = ctx;
+    ward_err e = ward_blobs_remove(s->blobs, b->id);
+    if (e && e != WARD_ERR_NOT_FOUND)
+        log_error("blob_expire", "cannot delete blob %s: %s", b->id,
+                  ward_strerror(e));
+}
+
+/* Expired attachments: their files go first, then their records. A
+ * crash in between leaves records without files, which downloads treat
+ * as expired anyway. */
+static void expire_blobs(ward_serve *s, int64_t now)
+{
+    ward_err e = ward_store_blob_expire(s->st, now, unlink_blob, s);
+    if (e)
+        log_error("blob_expire", "%s: %s", ward_strerror(e),
+                  ward_store_last_error(s->st));
+}
+
 static void purge_tokens(lws_sorted_usec_list_t *sul)
 {
     ward_serve *s = lws_container_of(sul, ward_serve, sul_tick);
@@ -254,6 +274,7 @@ static void purge_tokens(lws_sorted_usec_list_t *sul)
     else if (n)
         ward_serve_log("info", "token_purge",
                        json_pack("{s:I}", "removed", (json_int_t)n));
+    expire_blobs(s, now);
     lws_sul_schedule(s->cx, 0, &s->sul_tick, purge_tokens, TOKEN_PURGE_US);
 }
 
@@ -453,6 +474,9 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
     if (!e && (e = ward_store_open_sqlite(&s->st, path, err, sizeof err)))
         log_error("store", "cannot open '%s': %s", path,
                   err[0] ? err : ward_strerror(e));
+    if (!e && (e = ward_blobs_open(&s->blobs, cfg->data_dir)))
+        log_error("data_dir", "cannot open '%s/blobs': %s", cfg->data_dir,
+                  strerror(errno));
     if (!e) {
         ward_api_hooks hooks = {ward_serve_done, ward_serve_deliver, NULL, s};
         if ((e = ward_api_new(&s->api, s->st, &cfg->api, &hooks)))
@@ -482,8 +506,7 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
                                      "pwhash is below the interactive "
                                      "cost: for tests and benchmarks "
                                      "only"));
-        lws_sul_schedule(s->cx, 0, &s->sul_tick, purge_tokens,
-                         TOKEN_PURGE_US);
+        lws_sul_schedule(s->cx, 0, &s->sul_tick, purge_tokens, 0);
         lws_sul_schedule(s->cx, 0, &s->sul_revalidate, revalidate,
                          REVALIDATE_US);
         serve_loop(s);
@@ -506,6 +529,7 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
     }
     ward_serve_ws_sends_free(s);
     ward_api_free(s->api);
+    ward_blobs_close(s->blobs);
     ward_store_close(s->st);
     /* Signals that came after the signalfd went away must not kill us
      * when they are unblocked. */
