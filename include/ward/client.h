@@ -99,6 +99,31 @@ ward_err ward_client_send_text(ward_client *c, const char *to,
                                const char *text, int64_t *id, char *err,
                                size_t errlen);
 
+/* An attachment of a received message. */
+typedef struct ward_client_attachment {
+    const char *file_name;    /* as the sender named it: untrusted */
+    const char *content_type; /* as the sender said: untrusted */
+    uint64_t size;
+    const char *saved_path;   /* where it was saved; NULL on a problem */
+    ward_err problem;         /* WARD_OK; AUTH: altered, truncated or not
+                                 what was committed to (deleted); NOT_FOUND:
+                                 expired on the server; IO: network or disk */
+    const char *problem_text; /* a sentence, when there is a problem */
+} ward_client_attachment;
+
+/* Encrypts the image at |path| (JPEG, PNG, GIF, WebP or BMP; anything
+ * else is WARD_ERR_INVALID_ARG) with a fresh key while uploading it, then
+ * sends |to| a message carrying the pointer, the key and the image's
+ * SHA-256, with |caption| (may be NULL) as its text. */
+ward_err ward_client_send_image(ward_client *c, const char *to,
+                                const char *path, const char *caption,
+                                int64_t *id, char *err, size_t errlen);
+
+/* Where received attachments are saved: by default the folder
+ * "attachments" beside the state file (created 0700 when needed). */
+void ward_client_set_attachment_dir(ward_client *c, const char *dir);
+const char *ward_client_attachment_dir(const ward_client *c);
+
 typedef struct ward_client_msg {
     int64_t id;
     const char *from;
@@ -109,6 +134,8 @@ typedef struct ward_client_msg {
     ward_err problem; /* WARD_OK, or why the message could not be read:
                          UNTRUSTED_IDENTITY (kept until trusted), AUTH
                          (undecryptable or a bad commitment: dropped) */
+    const ward_client_attachment *attachments;
+    size_t n_attachments;
 } ward_client_msg;
 
 /* Fetches, decrypts and acknowledges queued messages, calling |fn| once
@@ -123,5 +150,56 @@ ward_err ward_client_receive(ward_client *c,
  * bundle. */
 ward_err ward_client_trust(ward_client *c, const char *peer, char *err,
                            size_t errlen);
+
+/* ---- a live connection (WebSocket) ---- */
+
+/*
+ * Messages pushed as they arrive, and sends on the same connection. The
+ * connection comes back by itself after a network or server failure
+ * (1 s, doubling to 30 s); the server then sends again what was not
+ * acknowledged, and what was already shown is not shown twice.
+ */
+typedef struct ward_client_live ward_client_live;
+
+typedef struct ward_client_live_hooks {
+    /* A message, as ward_client_receive shows it. */
+    void (*message)(void *ctx, const ward_client_msg *m);
+    /* The answer to send |ref|: stored as message |id|, or refused
+     * (|error| is the server's sentence). */
+    void (*sent)(void *ctx, int64_t ref, int64_t id, const char *error);
+    /* "connected", "synced" (everything queued before was delivered) or
+     * "disconnected: WHY". */
+    void (*status)(void *ctx, const char *what);
+    void *ctx;
+} ward_client_live_hooks;
+
+/* Starts connecting (the hooks are copied). Fails at once only for a
+ * missing login (WARD_ERR_AUTH) or keys, or a malformed server URL. */
+ward_err ward_client_live_open(ward_client *c,
+                               const ward_client_live_hooks *hooks,
+                               ward_client_live **out, char *err,
+                               size_t errlen);
+void ward_client_live_close(ward_client_live *l);
+
+/* Waits up to |timeout_ms| for network events, reconnecting when due,
+ * then handles what arrived (calling the hooks). WARD_ERR_AUTH once the
+ * server refuses the token (logged out or expired: log in again); a
+ * local state failure is returned too. */
+ward_err ward_client_live_service(ward_client_live *l, int timeout_ms,
+                                  char *err, size_t errlen);
+int ward_client_live_connected(const ward_client_live *l);
+
+/* Encrypts |text| for |to| and sends it on the connection: |*ref| comes
+ * back in hooks->sent. While disconnected it goes over HTTP instead:
+ * then |*ref| is 0 and |*id| (may be NULL) is the stored id. */
+ward_err ward_client_live_send_text(ward_client_live *l, const char *to,
+                                    const char *text, int64_t *ref,
+                                    int64_t *id, char *err, size_t errlen);
+
+/* Calls |fn| from ward_client_live_service whenever |fd| is readable
+ * (a terminal, for `ward chat`); once |fn| returns -1 (end of input) the
+ * descriptor is no longer watched, and closed. */
+ward_err ward_client_live_watch_fd(ward_client_live *l, int fd,
+                                   int (*fn)(void *ctx), void *ctx);
 
 #endif

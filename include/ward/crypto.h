@@ -85,6 +85,14 @@ ward_err ward_xeddsa_verify(const uint8_t sig[WARD_XEDDSA_SIG_LEN],
 void ward_sha256(uint8_t out[WARD_SHA256_LEN], const uint8_t *msg, size_t n);
 void ward_sha512(uint8_t out[WARD_SHA512_LEN], const uint8_t *msg, size_t n);
 
+/* Incremental SHA-256, for files hashed as they stream. */
+typedef struct ward_sha256_ctx {
+    uint8_t opaque[128] __attribute__((aligned(16)));
+} ward_sha256_ctx;
+void ward_sha256_init(ward_sha256_ctx *c);
+void ward_sha256_update(ward_sha256_ctx *c, const uint8_t *msg, size_t n);
+void ward_sha256_final(ward_sha256_ctx *c, uint8_t out[WARD_SHA256_LEN]);
+
 /* HMAC-SHA-256 (RFC 2104) with a key of any length. */
 void ward_hmac_sha256(uint8_t out[WARD_SHA256_LEN], const uint8_t *key,
                       size_t key_len, const uint8_t *msg, size_t msg_len);
@@ -126,5 +134,46 @@ ward_err ward_aes256_cbc_decrypt(ward_buf *out,
                                  const uint8_t key[WARD_AES256_KEY_LEN],
                                  const uint8_t iv[WARD_AES_BLOCK_LEN],
                                  const uint8_t *ct, size_t n);
+
+/*
+ * ---- attachment encryption: libsodium's secretstream ----
+ * XChaCha20-Poly1305 over 64 KiB chunks, each authenticated and the last
+ * one tagged final, so reordered, altered, dropped or truncated chunks
+ * are all detected. Layout: a 24-byte header, then each chunk's
+ * ciphertext (its plaintext + 17 bytes). An empty file is one empty
+ * final chunk. Every attachment gets a fresh random 32-byte key.
+ */
+#define WARD_STREAM_KEY_LEN 32
+#define WARD_STREAM_HEADER_LEN 24
+#define WARD_STREAM_ABYTES 17
+#define WARD_STREAM_CHUNK 65536
+
+typedef struct ward_stream {
+    uint8_t opaque[64] __attribute__((aligned(16)));
+} ward_stream;
+
+/* The encrypted size of |plain| bytes. */
+uint64_t ward_stream_sealed_size(uint64_t plain);
+
+ward_err ward_stream_seal_init(ward_stream *st,
+                               const uint8_t key[WARD_STREAM_KEY_LEN],
+                               uint8_t header[WARD_STREAM_HEADER_LEN]);
+/* Encrypts one chunk (at most WARD_STREAM_CHUNK bytes, all but the last
+ * exactly that) into |out| (n + WARD_STREAM_ABYTES bytes). */
+ward_err ward_stream_seal(ward_stream *st, const uint8_t *in, size_t n,
+                          int final, uint8_t *out);
+
+/* WARD_ERR_AUTH for a header that does not fit the key. */
+ward_err ward_stream_open_init(ward_stream *st,
+                               const uint8_t key[WARD_STREAM_KEY_LEN],
+                               const uint8_t header[WARD_STREAM_HEADER_LEN]);
+/* Decrypts one chunk of |n| bytes (its plaintext + ABYTES) into |out|
+ * (n - ABYTES bytes); |*final| tells whether it was the last.
+ * WARD_ERR_AUTH if it was altered, reordered or forged. */
+ward_err ward_stream_open(ward_stream *st, const uint8_t *in, size_t n,
+                          uint8_t *out, int *final);
+
+/* Wipes the state. */
+void ward_stream_wipe(ward_stream *st);
 
 #endif

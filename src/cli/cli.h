@@ -21,6 +21,17 @@ int cli_send(int argc, char **argv);
 int cli_recv(int argc, char **argv);
 int cli_trust(int argc, char **argv);
 
+int cli_chat(int argc, char **argv);
+
+/* chat.c: the live loops. */
+#include "ward/client.h"
+ward_err cli_follow(ward_client *c,
+                    void (*show)(void *ctx, const ward_client_msg *m),
+                    void *ctx, char *err, size_t errlen);
+int cli_chat_run(ward_client *c, const char *peer);
+/* client_cmds.c: one received message as recv and chat print it. */
+void cli_show_message(FILE *out, const ward_client_msg *m);
+
 /* Prints an error in git's style: "ward: <message>". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -152,64 +152,146 @@ int cli_send(int argc, char **argv)
 {
     common o;
     char err[512] = "";
+    const char *image = NULL, *to = NULL, *text = NULL;
     argc = take_common(argc, argv, &o);
-    if (argc != 3 || argv[1][0] == '-') {
-        cli_error("usage: ward send USER TEXT [--user NAME] [--server URL]");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--image") == 0 && i + 1 < argc) {
+            image = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            cli_error("unknown option '%s'; see 'ward help send'", argv[i]);
+            return CLI_USAGE;
+        } else if (!to) {
+            to = argv[i];
+        } else if (!text) {
+            text = argv[i];
+        } else {
+            to = NULL;
+            break;
+        }
+    }
+    if (!to || (!text && !image)) {
+        cli_error("usage: ward send USER TEXT | ward send USER --image FILE "
+                  "[CAPTION]");
         return CLI_USAGE;
     }
     ward_client *c = open_client(&o, err, sizeof err);
     if (!c)
         return CLI_FAIL;
     int64_t id = 0;
-    ward_err e = ward_client_send_text(c, argv[1], argv[2], &id, err,
-                                       sizeof err);
+    ward_err e = image ? ward_client_send_image(c, to, image, text, &id, err,
+                                                sizeof err)
+                       : ward_client_send_text(c, to, text, &id, err,
+                                               sizeof err);
     ward_client_free(c);
     if (e) {
         cli_error("%s", err[0] ? err : ward_strerror(e));
         return CLI_FAIL;
     }
-    printf("sent to %s (message %lld)\n", argv[1], (long long)id);
+    printf("sent %sto %s (message %lld)\n", image ? "the image " : "", to,
+           (long long)id);
     return CLI_OK;
+}
+
+/* One received message, as `ward recv` and `ward chat` print it. */
+void cli_show_message(FILE *out, const ward_client_msg *m)
+{
+    if (m->problem == WARD_ERR_UNTRUSTED_IDENTITY) {
+        fprintf(out,
+                "[%lld] %s: (not shown: %s's identity key changed; check "
+                "with them, then run 'ward trust %s')\n",
+                (long long)m->id, m->from, m->from, m->from);
+    } else if (m->problem) {
+        fprintf(out, "[%lld] %s: (a malformed message was dropped)\n",
+                (long long)m->id, m->from);
+    } else {
+        if (m->text || !m->n_attachments)
+            fprintf(out, "[%lld] %s: %.*s\n", (long long)m->id, m->from,
+                    (int)m->text_len, m->text ? m->text : "");
+        for (size_t i = 0; i < m->n_attachments; i++) {
+            const ward_client_attachment *a = &m->attachments[i];
+            if (a->problem == WARD_OK)
+                fprintf(out, "[%lld] %s: [image %s, %llu bytes, saved to %s]\n",
+                        (long long)m->id, m->from, a->content_type,
+                        (unsigned long long)a->size, a->saved_path);
+            else
+                fprintf(out, "[%lld] %s: [image not saved: %s]\n",
+                        (long long)m->id, m->from, a->problem_text);
+        }
+    }
+    fflush(out);
 }
 
 static void show(void *ctx, const ward_client_msg *m)
 {
     (void)ctx;
-    if (m->problem == WARD_ERR_UNTRUSTED_IDENTITY)
-        printf("[%lld] %s: (not shown: %s's identity key changed; check with "
-               "them, then run 'ward trust %s')\n",
-               (long long)m->id, m->from, m->from, m->from);
-    else if (m->problem)
-        printf("[%lld] %s: (a malformed message was dropped)\n",
-               (long long)m->id, m->from);
-    else
-        printf("[%lld] %s: %.*s\n", (long long)m->id, m->from,
-               (int)m->text_len, m->text ? m->text : "");
-    fflush(stdout);
+    cli_show_message(stdout, m);
 }
 
 int cli_recv(int argc, char **argv)
 {
     common o;
     char err[512] = "";
+    const char *save_dir = NULL;
+    int follow = 0;
     argc = take_common(argc, argv, &o);
-    if (argc != 1) {
-        cli_error("usage: ward recv [--user NAME] [--server URL]");
-        return CLI_USAGE;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--save-dir") == 0 && i + 1 < argc) {
+            save_dir = argv[++i];
+        } else if (strcmp(argv[i], "--follow") == 0 ||
+                   strcmp(argv[i], "-f") == 0) {
+            follow = 1;
+        } else {
+            cli_error("usage: ward recv [--follow] [--save-dir DIR] "
+                      "[--user NAME] [--server URL]");
+            return CLI_USAGE;
+        }
     }
     ward_client *c = open_client(&o, err, sizeof err);
     if (!c)
         return CLI_FAIL;
+    if (save_dir)
+        ward_client_set_attachment_dir(c, save_dir);
     size_t n = 0;
-    ward_err e = ward_client_receive(c, show, NULL, &n, err, sizeof err);
+    ward_err e = follow ? cli_follow(c, show, NULL, err, sizeof err)
+                        : ward_client_receive(c, show, NULL, &n, err,
+                                              sizeof err);
     ward_client_free(c);
     if (e) {
         cli_error("%s", err[0] ? err : ward_strerror(e));
         return CLI_FAIL;
     }
-    if (n == 0)
+    if (n == 0 && !follow)
         fprintf(stderr, "no new messages\n");
     return CLI_OK;
+}
+
+int cli_chat(int argc, char **argv)
+{
+    common o;
+    char err[512] = "";
+    const char *save_dir = NULL, *peer = NULL;
+    argc = take_common(argc, argv, &o);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--save-dir") == 0 && i + 1 < argc)
+            save_dir = argv[++i];
+        else if (argv[i][0] != '-' && !peer)
+            peer = argv[i];
+        else
+            peer = NULL, i = argc;
+    }
+    if (!peer) {
+        cli_error("usage: ward chat USER [--save-dir DIR] [--user NAME] "
+                  "[--server URL]");
+        return CLI_USAGE;
+    }
+    ward_client *c = open_client(&o, err, sizeof err);
+    if (!c)
+        return CLI_FAIL;
+    if (save_dir)
+        ward_client_set_attachment_dir(c, save_dir);
+    int rc = cli_chat_run(c, peer);
+    ward_client_free(c);
+    return rc;
 }
 
 int cli_trust(int argc, char **argv)

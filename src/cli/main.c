@@ -38,20 +38,49 @@ static const cli_command commands[] = {
      "Registering logs in and publishes this device's new keys. The keys and\n"
      "the login token live in $XDG_DATA_HOME/ward/SERVER/NAME/state.db (0600).\n",
      cli_account},
-    {"send", "send an end-to-end encrypted message",
+    {"send", "send an end-to-end encrypted message or image",
      "usage: ward send USER TEXT [--user NAME] [--server URL]\n"
+     "       ward send USER --image FILE [CAPTION]\n"
      "\n"
      "Encrypts TEXT for USER (starting a session from their published keys\n"
      "the first time) and hands the ciphertext to the server. --user, or\n"
-     "$WARD_USER, names your own account.\n",
+     "$WARD_USER, names your own account.\n"
+     "\n"
+     "With --image, FILE (JPEG, PNG, GIF, WebP or BMP) is encrypted with a\n"
+     "fresh key as it is uploaded; the message carries the server's id for\n"
+     "it, the key and the image's SHA-256, so the server never sees the\n"
+     "image and the recipient can tell whether it arrived intact.\n",
      cli_send},
-    {"recv", "receive, decrypt and show queued messages",
-     "usage: ward recv [--user NAME] [--server URL]\n"
+    {"recv", "receive, decrypt and show messages",
+     "usage: ward recv [--follow] [--save-dir DIR] [--user NAME] "
+     "[--server URL]\n"
      "\n"
      "Fetches the messages queued for you, decrypts each, checks its franking\n"
      "commitment, shows it once, and tells the server to delete it. A message\n"
-     "from someone whose identity key changed is kept until you trust it.\n",
+     "from someone whose identity key changed is kept until you trust it.\n"
+     "Images are downloaded, decrypted and kept only if their SHA-256 is\n"
+     "the one the sender committed to.\n"
+     "\n"
+     "  -f, --follow       stay connected (WebSocket) and show messages as\n"
+     "                     they arrive, reconnecting when the connection\n"
+     "                     drops; ^C stops\n"
+     "  --save-dir DIR     where images are saved (default: 'attachments'\n"
+     "                     beside the state file)\n",
      cli_recv},
+    {"chat", "chat with someone: messages appear as they arrive",
+     "usage: ward chat USER [--save-dir DIR] [--user NAME] [--server URL]\n"
+     "\n"
+     "An interactive, end-to-end encrypted conversation with USER over a\n"
+     "live connection: type a line and press Enter to send it; what arrives\n"
+     "is shown above the line you are typing. /image FILE [CAPTION] sends\n"
+     "an image, /quit or ^D leaves. It reconnects by itself when the\n"
+     "connection drops, and nothing is shown twice.\n"
+     "\n"
+     "Not on a terminal (a pipe), each input line is sent as a message and\n"
+     "chat exits at the end of input once the server has confirmed every\n"
+     "one (exit 1 if any was refused or unconfirmed); received messages go\n"
+     "to standard output, status lines to standard error.\n",
+     cli_chat},
     {"trust", "accept a contact's changed identity key",
      "usage: ward trust USER [--user NAME]\n"
      "\n"

@@ -62,8 +62,16 @@ ward_err ward_client_new(ward_client **out, const char *server_url,
                      username);
         state_path = path;
     }
-    if (!e)
+    if (!e) {
+        /* Attachments go beside the state file unless told otherwise. */
+        const char *slash = strrchr(state_path, '/');
+        if (slash)
+            snprintf(c->attach_dir, sizeof c->attach_dir, "%.*s/attachments",
+                     (int)(slash - state_path), state_path);
+        else
+            snprintf(c->attach_dir, sizeof c->attach_dir, "attachments");
         e = ward_client_state_open(&c->state, state_path, err, errlen);
+    }
     if (!e)
         e = ward_http_new(&c->http, server_url);
     if (e) {
@@ -72,6 +80,16 @@ ward_err ward_client_new(ward_client **out, const char *server_url,
     }
     *out = c;
     return WARD_OK;
+}
+
+void ward_client_set_attachment_dir(ward_client *c, const char *dir)
+{
+    snprintf(c->attach_dir, sizeof c->attach_dir, "%s", dir);
+}
+
+const char *ward_client_attachment_dir(const ward_client *c)
+{
+    return c->attach_dir;
 }
 
 void ward_client_free(ward_client *c)

@@ -12,6 +12,7 @@ struct ward_client {
     ward_client_state *state;
     char username[64];
     char server[512];
+    char attach_dir[4096]; /* where received attachments are saved */
 };
 
 /* Base64 (standard, padded) of |n| bytes as a new JSON string. */
@@ -25,5 +26,40 @@ void ward_client_server_error(json_t *reply, int status, char *err,
 
 /* Loads the token into the HTTP handle; WARD_ERR_AUTH if logged out. */
 ward_err ward_client_use_token(ward_client *c, char *err, size_t errlen);
+
+/* Encrypts |content| for |to| (starting a session if needed), with a
+ * fresh franking key and its commitment, and saves the advanced session.
+ * |*out| gets the body POST /v1/messages takes. */
+ward_err ward_client_seal(ward_client *c, const char *to,
+                          ward_content *content, json_t **out, char *err,
+                          size_t errlen);
+/* POSTs a sealed message; |*id_out| gets the server's id. */
+ward_err ward_client_post(ward_client *c, json_t *body, int64_t *id_out,
+                          char *err, size_t errlen);
+/* Both. */
+ward_err ward_client_send_content(ward_client *c, const char *to,
+                                  ward_content *content, int64_t *id_out,
+                                  char *err, size_t errlen);
+
+/* Handles one queued message as the server lists or pushes it (|v|):
+ * decrypts, verifies, fetches attachments and calls |fn|. |*shown| says
+ * whether |fn| was called, |*ack_it| whether to acknowledge it now (not
+ * for one kept until its sender's new identity is trusted). */
+ward_err ward_client_process(ward_client *c, const ward_identity *id,
+                             ward_prekeys *pk, json_t *v,
+                             void (*fn)(void *ctx, const ward_client_msg *m),
+                             void *ctx, int *shown, int *ack_it, char *err,
+                             size_t errlen);
+
+/* Downloads and decrypts attachment |a| of message |msg_id| into the
+ * attachments folder. WARD_OK: |saved| is its path. WARD_ERR_AUTH: the
+ * bytes are not what the sender committed to (altered, truncated, wrong
+ * hash); NOT_FOUND: expired on the server; IO: network or disk. |why|
+ * says it in a sentence. Nothing is left behind on failure. */
+ward_err ward_client_fetch_attachment(ward_client *c,
+                                      const ward_attachment *a,
+                                      int64_t msg_id, char *saved,
+                                      size_t saved_cap, char *why,
+                                      size_t why_cap);
 
 #endif

@@ -134,6 +134,120 @@ done:
     return e;
 }
 
+/* Sets up |c| for a streamed transfer of |path|: no overall timeout
+ * (100 MiB on a slow link takes a while), but one that has stalled for a
+ * minute is abandoned. */
+static struct curl_slist *stream_setup(ward_http *h, CURL *c, const char *path,
+                                       char *url, size_t urlcap, char *cerr)
+{
+    struct curl_slist *hdrs = NULL;
+    snprintf(url, urlcap, "%s%s", h->base, path);
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    if (h->auth[0])
+        hdrs = curl_slist_append(hdrs, h->auth);
+    return hdrs;
+}
+
+static ward_err finish(ward_http *h, CURL *c, CURLcode rc, const char *cerr,
+                       ward_buf *in, int *status, json_t **reply, char *err,
+                       size_t errlen)
+{
+    long code = 0;
+    if (rc != CURLE_OK) {
+        if (err && errlen && !err[0])
+            snprintf(err, errlen, "cannot reach %s: %s", h->base,
+                     cerr[0] ? cerr : curl_easy_strerror(rc));
+        return WARD_ERR_IO;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    *status = (int)code;
+    if (reply && in->len) {
+        json_error_t je;
+        *reply = json_loadb((const char *)in->data, in->len, 0, &je);
+        if (!*reply) {
+            if (err && errlen)
+                snprintf(err, errlen, "the server's reply is not JSON");
+            return WARD_ERR_IO;
+        }
+    }
+    return WARD_OK;
+}
+
+ward_err ward_http_upload(ward_http *h, const char *path, uint64_t size,
+                          ward_http_read_fn read_fn, void *ctx, int *status,
+                          json_t **reply, char *err, size_t errlen)
+{
+    char url[2048], cerr[CURL_ERROR_SIZE] = "";
+    ward_buf in;
+    ward_buf_init(&in, MAX_REPLY);
+    if (reply)
+        *reply = NULL;
+    CURL *c = h->curl;
+    struct curl_slist *hdrs = stream_setup(h, c, path, url, sizeof url, cerr);
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/octet-stream");
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_fn);
+    curl_easy_setopt(c, CURLOPT_READDATA, ctx);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)size);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &in);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    CURLcode rc = curl_easy_perform(c);
+    ward_err e = finish(h, c, rc, cerr, &in, status, reply, err, errlen);
+    curl_slist_free_all(hdrs);
+    ward_buf_release(&in);
+    return e;
+}
+
+typedef struct download_ctx {
+    CURL *curl;
+    ward_http_write_fn write_fn;
+    void *ctx;
+    ward_buf *err_body;
+} download_ctx;
+
+/* A 200's body goes to the caller; any other status's (a JSON error) is
+ * kept for the reply. */
+static size_t on_download(char *p, size_t size, size_t n, void *ctx)
+{
+    download_ctx *d = ctx;
+    long code = 0;
+    curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &code);
+    if (code == 200)
+        return d->write_fn(p, size, n, d->ctx);
+    return on_data(p, size, n, d->err_body);
+}
+
+ward_err ward_http_download(ward_http *h, const char *path,
+                            ward_http_write_fn write_fn, void *ctx,
+                            int *status, json_t **reply, char *err,
+                            size_t errlen)
+{
+    char url[2048], cerr[CURL_ERROR_SIZE] = "";
+    ward_buf in;
+    ward_buf_init(&in, MAX_REPLY);
+    if (reply)
+        *reply = NULL;
+    CURL *c = h->curl;
+    download_ctx d = {c, write_fn, ctx, &in};
+    struct curl_slist *hdrs = stream_setup(h, c, path, url, sizeof url, cerr);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_download);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    CURLcode rc = curl_easy_perform(c);
+    ward_err e = finish(h, c, rc, cerr, &in, status, reply, err, errlen);
+    curl_slist_free_all(hdrs);
+    ward_buf_release(&in);
+    return e;
+}
+
 const char *ward_http_error_text(json_t *reply)
 {
     json_t *m = json_object_get(json_object_get(reply, "error"), "message");

@@ -3,6 +3,8 @@
 #define WARD_CLIENT_HTTP_H
 
 #include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "ward/buf.h"
 #include "ward/err.h"
@@ -25,6 +27,28 @@ void ward_http_set_token(ward_http *h, const char *token);
 ward_err ward_http_call(ward_http *h, const char *method, const char *path,
                         json_t *body, int *status, json_t **reply, char *err,
                         size_t errlen);
+
+/* libcurl's callback contracts: a read fills |buf| with up to size * n
+ * bytes and returns the count (0 at the end, CURL_READFUNC_ABORT = 0x10000000
+ * to fail); a write consumes size * n bytes and returns that count (any
+ * other count fails the transfer). */
+typedef size_t (*ward_http_read_fn)(char *buf, size_t size, size_t n,
+                                    void *ctx);
+typedef size_t (*ward_http_write_fn)(char *buf, size_t size, size_t n,
+                                     void *ctx);
+
+/* POSTs exactly |size| bytes from |read_fn| to |path| and parses the JSON
+ * reply, as ward_http_call. Stalls of a minute fail; there is no overall
+ * time limit. */
+ward_err ward_http_upload(ward_http *h, const char *path, uint64_t size,
+                          ward_http_read_fn read_fn, void *ctx, int *status,
+                          json_t **reply, char *err, size_t errlen);
+/* GETs |path|: a 200's body goes to |write_fn|; another status's JSON
+ * body comes back in |*reply|. */
+ward_err ward_http_download(ward_http *h, const char *path,
+                            ward_http_write_fn write_fn, void *ctx,
+                            int *status, json_t **reply, char *err,
+                            size_t errlen);
 
 /* The "message" of a JSON error reply, or a generic text. */
 const char *ward_http_error_text(json_t *reply);

@@ -105,20 +105,18 @@ static ward_err start_session(ward_client *c, ward_session *s,
     return e;
 }
 
-ward_err ward_client_send_text(ward_client *c, const char *to,
-                               const char *text, int64_t *id_out, char *err,
-                               size_t errlen)
+ward_err ward_client_seal(ward_client *c, const char *to,
+                          ward_content *content, json_t **out, char *err,
+                          size_t errlen)
 {
     ward_identity *id = NULL;
     ward_session *s = NULL;
-    ward_content content;
     ward_buf plain, msg;
-    json_t *body = NULL, *reply = NULL;
     uint8_t commitment[32];
-    int type = 0, status = 0;
-    ward_content_init(&content);
+    int type = 0;
     ward_buf_init(&plain, 0);
     ward_buf_init(&msg, 0);
+    *out = NULL;
 
     ward_err e = ward_client_use_token(c, err, errlen);
     if (!e && (e = ward_client_state_get_identity(c->state, &id)) &&
@@ -131,21 +129,15 @@ ward_err ward_client_send_text(ward_client *c, const char *to,
     if (e)
         goto done;
 
-    /* Content, with a fresh franking key committed to beside it, so the
+    /* A fresh franking key committed to beside the ciphertext, so the
      * recipient can later prove to the operator what was sent. */
-    e = ward_content_set_body(&content, text, strlen(text));
-    if (e) {
-        if (err && errlen)
-            snprintf(err, errlen, "the text is not valid UTF-8 or too long");
+    content->has_franking_key = 1;
+    ward_random(content->franking_key, sizeof content->franking_key);
+    content->sent_at = (uint64_t)now_ms();
+    if ((e = ward_content_encode(content, &plain)))
         goto done;
-    }
-    content.has_franking_key = 1;
-    ward_random(content.franking_key, sizeof content.franking_key);
-    content.sent_at = (uint64_t)now_ms();
-    if ((e = ward_content_encode(&content, &plain)))
-        goto done;
-    ward_hmac_sha256(commitment, content.franking_key,
-                     sizeof content.franking_key, plain.data, plain.len);
+    ward_hmac_sha256(commitment, content->franking_key,
+                     sizeof content->franking_key, plain.data, plain.len);
     if ((e = ward_session_encrypt(s, plain.data, plain.len, &msg, &type)))
         goto done;
     /* The advanced session is saved before sending: a crash afterwards can
@@ -155,31 +147,62 @@ ward_err ward_client_send_text(ward_client *c, const char *to,
             snprintf(err, errlen, "cannot save the session");
         goto done;
     }
-    body = json_pack("{s:s,s:i,s:o,s:o}", "to", to, "type", type, "body",
+    *out = json_pack("{s:s,s:i,s:o,s:o}", "to", to, "type", type, "body",
                      ward_client_b64(msg.data, msg.len), "commitment",
                      ward_client_b64(commitment, sizeof commitment));
-    if (!body) {
+    if (!*out)
         e = WARD_ERR_NOMEM;
-        goto done;
-    }
-    if ((e = ward_http_call(c->http, "POST", "/v1/messages", body, &status,
-                            &reply, err, errlen)))
-        goto done;
-    if (status != 201) {
-        ward_client_server_error(reply, status, err, errlen);
-        e = status == 404 ? WARD_ERR_NOT_FOUND : WARD_ERR_IO;
-        goto done;
-    }
-    if (id_out)
-        *id_out = json_integer_value(json_object_get(reply, "id"));
 done:
-    json_decref(body);
-    json_decref(reply);
     ward_buf_release(&plain);
     ward_buf_release(&msg);
-    ward_content_release(&content);
     ward_session_free(s);
     ward_identity_free(id);
+    return e;
+}
+
+ward_err ward_client_post(ward_client *c, json_t *body, int64_t *id_out,
+                          char *err, size_t errlen)
+{
+    json_t *reply = NULL;
+    int status = 0;
+    ward_err e = ward_http_call(c->http, "POST", "/v1/messages", body,
+                                &status, &reply, err, errlen);
+    if (!e && status != 201) {
+        ward_client_server_error(reply, status, err, errlen);
+        e = status == 404 ? WARD_ERR_NOT_FOUND : WARD_ERR_IO;
+    }
+    if (!e && id_out)
+        *id_out = json_integer_value(json_object_get(reply, "id"));
+    json_decref(reply);
+    return e;
+}
+
+ward_err ward_client_send_content(ward_client *c, const char *to,
+                                  ward_content *content, int64_t *id_out,
+                                  char *err, size_t errlen)
+{
+    json_t *body = NULL;
+    ward_err e = ward_client_seal(c, to, content, &body, err, errlen);
+    if (!e)
+        e = ward_client_post(c, body, id_out, err, errlen);
+    json_decref(body);
+    return e;
+}
+
+ward_err ward_client_send_text(ward_client *c, const char *to,
+                               const char *text, int64_t *id_out, char *err,
+                               size_t errlen)
+{
+    ward_content content;
+    ward_content_init(&content);
+    ward_err e = ward_content_set_body(&content, text, strlen(text));
+    if (e) {
+        if (err && errlen)
+            snprintf(err, errlen, "the text is not valid UTF-8 or too long");
+    } else {
+        e = ward_client_send_content(c, to, &content, id_out, err, errlen);
+    }
+    ward_content_release(&content);
     return e;
 }
 
@@ -277,6 +300,106 @@ done:
     return e;
 }
 
+/* Fetches every attachment of a readable message, then shows it. */
+static ward_err show_with_attachments(ward_client *c, ward_client_msg *m,
+                                      const ward_content *content,
+                                      void (*fn)(void *ctx,
+                                                 const ward_client_msg *m),
+                                      void *ctx)
+{
+    size_t n = m->problem == WARD_OK ? content->n_attachments : 0;
+    ward_client_attachment *att = n ? calloc(n, sizeof *att) : NULL;
+    char (*saved)[4400] = n ? calloc(n, sizeof *saved) : NULL;
+    char (*why)[256] = n ? calloc(n, sizeof *why) : NULL;
+    if (n && (!att || !saved || !why)) {
+        free(att);
+        free(saved);
+        free(why);
+        return WARD_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const ward_attachment *a = &content->attachments[i];
+        att[i].file_name = a->file_name;
+        att[i].content_type = a->content_type;
+        att[i].size = a->size;
+        att[i].problem = ward_client_fetch_attachment(
+            c, a, m->id, saved[i], sizeof saved[i], why[i], sizeof why[i]);
+        if (att[i].problem == WARD_OK)
+            att[i].saved_path = saved[i];
+        else
+            att[i].problem_text = why[i];
+    }
+    m->attachments = att;
+    m->n_attachments = n;
+    if (fn)
+        fn(ctx, m);
+    m->attachments = NULL;
+    m->n_attachments = 0;
+    free(att);
+    free(saved);
+    free(why);
+    return WARD_OK;
+}
+
+ward_err ward_client_process(ward_client *c, const ward_identity *id,
+                             ward_prekeys *pk, json_t *v,
+                             void (*fn)(void *ctx, const ward_client_msg *m),
+                             void *ctx, int *shown, int *ack_it, char *err,
+                             size_t errlen)
+{
+    one_msg in;
+    int seen = 0;
+    ward_err e = WARD_OK;
+    *shown = 0;
+    *ack_it = 0;
+    memset(&in, 0, sizeof in);
+    ward_buf_init(&in.body, 0);
+    in.id = json_integer_value(json_object_get(v, "id"));
+    in.server_time = json_integer_value(json_object_get(v, "server_time"));
+    in.type = (int)json_integer_value(json_object_get(v, "type"));
+    in.from = json_string_value(json_object_get(v, "from"));
+    json_t *b = json_object_get(v, "body");
+    if (!in.from || !json_is_string(b) || in.id <= 0)
+        return WARD_OK; /* malformed from the server: left queued there */
+    /* Our own state failing is not the message's fault: stop, and say so,
+     * rather than skip it silently. */
+    if ((e = ward_client_state_was_seen(c->state, in.id, &seen))) {
+        if (err && errlen)
+            snprintf(err, errlen, "cannot read the local state");
+        return e;
+    }
+    if (seen) {
+        *ack_it = 1;
+        return WARD_OK;
+    }
+    size_t len = json_string_length(b);
+    if (ward_buf_reserve(&in.body, len) == WARD_OK) {
+        size_t n = 0;
+        const char *end = NULL;
+        if (sodium_base642bin(in.body.data, in.body.cap, json_string_value(b),
+                              len, NULL, &n, &end,
+                              sodium_base64_VARIANT_ORIGINAL) == 0)
+            in.body.len = n;
+    }
+    in.has_commitment = ward_client_unb64(json_object_get(v, "commitment"),
+                                          in.commitment, 32) == 0;
+    ward_client_msg m = {.id = in.id, .from = in.from,
+                         .server_time = in.server_time};
+    ward_content content;
+    int keep = 0;
+    ward_content_init(&content);
+    e = open_one(c, id, pk, &in, &m, &content, &keep);
+    if (!e)
+        e = show_with_attachments(c, &m, &content, fn, ctx);
+    if (!e) {
+        *shown = 1;
+        *ack_it = !keep;
+    }
+    ward_content_release(&content);
+    ward_buf_release(&in.body);
+    return e;
+}
+
 ward_err ward_client_receive(ward_client *c,
                              void (*fn)(void *ctx, const ward_client_msg *m),
                              void *ctx, size_t *count, char *err,
@@ -314,66 +437,23 @@ ward_err ward_client_receive(ward_client *c,
         if (!json_is_array(arr) || json_array_size(arr) == 0)
             break;
         json_array_foreach(arr, i, v) {
-            one_msg in;
-            memset(&in, 0, sizeof in);
-            ward_buf_init(&in.body, 0);
-            in.id = json_integer_value(json_object_get(v, "id"));
-            in.server_time =
-                json_integer_value(json_object_get(v, "server_time"));
-            in.type = (int)json_integer_value(json_object_get(v, "type"));
-            in.from = json_string_value(json_object_get(v, "from"));
-            after = in.id > after ? in.id : after;
-            json_t *b = json_object_get(v, "body");
-            int seen = 0;
-            if (!in.from || !json_is_string(b)) {
-                /* A malformed entry from the server: skip it (it stays
-                 * queued there), the rest still get read. */
-                ward_buf_release(&in.body);
-                continue;
-            }
-            /* Our own state failing is not the message's fault: stop, and
-             * say so, rather than skip it silently. */
-            if ((e = ward_client_state_was_seen(c->state, in.id, &seen))) {
-                ward_buf_release(&in.body);
-                if (err && errlen)
-                    snprintf(err, errlen, "cannot read the local state");
-                goto done;
-            }
-            if (seen) {
-                (void)ack(c, in.id, NULL, 0);
-                ward_buf_release(&in.body);
-                continue;
-            }
-            size_t len = json_string_length(b);
-            if (ward_buf_reserve(&in.body, len) == WARD_OK) {
-                size_t n = 0;
-                const char *end = NULL;
-                if (sodium_base642bin(in.body.data, in.body.cap,
-                                      json_string_value(b), len, NULL, &n,
-                                      &end, sodium_base64_VARIANT_ORIGINAL) ==
-                    0)
-                    in.body.len = n;
-            }
-            in.has_commitment =
-                ward_client_unb64(json_object_get(v, "commitment"),
-                                  in.commitment, 32) == 0;
-            ward_client_msg m = {.id = in.id, .from = in.from,
-                                 .server_time = in.server_time};
-            ward_content content;
-            int keep = 0;
-            ward_content_init(&content);
-            e = open_one(c, id, pk, &in, &m, &content, &keep);
-            if (!e) {
-                if (fn)
-                    fn(ctx, &m);
-                shown++;
-                if (!keep)
-                    e = ack(c, in.id, err, errlen);
-            }
-            ward_content_release(&content);
-            ward_buf_release(&in.body);
+            int64_t mid = json_integer_value(json_object_get(v, "id"));
+            int was_shown = 0, ack_it = 0;
+            after = mid > after ? mid : after;
+            e = ward_client_process(c, id, pk, v, fn, ctx, &was_shown,
+                                    &ack_it, err, errlen);
             if (e)
                 goto done;
+            shown += (size_t)was_shown;
+            if (ack_it) {
+                /* A redelivery's ack failing is harmless; a new one's is
+                 * reported. */
+                e = ack(c, mid, was_shown ? err : NULL,
+                        was_shown ? errlen : 0);
+                if (e && was_shown)
+                    goto done;
+                e = WARD_OK;
+            }
         }
     }
 done:

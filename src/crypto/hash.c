@@ -33,6 +33,25 @@ void ward_sha256(uint8_t out[WARD_SHA256_LEN], const uint8_t *msg, size_t n)
     SHA256(msg, n, out);
 }
 
+_Static_assert(sizeof(SHA256_CTX) <= sizeof(ward_sha256_ctx),
+               "ward_sha256_ctx too small for SHA256_CTX");
+
+void ward_sha256_init(ward_sha256_ctx *c)
+{
+    SHA256_Init((SHA256_CTX *)c->opaque);
+}
+
+void ward_sha256_update(ward_sha256_ctx *c, const uint8_t *msg, size_t n)
+{
+    SHA256_Update((SHA256_CTX *)c->opaque, msg, n);
+}
+
+void ward_sha256_final(ward_sha256_ctx *c, uint8_t out[WARD_SHA256_LEN])
+{
+    SHA256_Final(out, (SHA256_CTX *)c->opaque);
+    ward_memzero(c, sizeof *c);
+}
+
 void ward_sha512(uint8_t out[WARD_SHA512_LEN], const uint8_t *msg, size_t n)
 {
     SHA512(msg, n, out);

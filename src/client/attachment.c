@@ -1,0 +1,447 @@
+/*
+ * Attachments: a file is encrypted with a fresh key as it is uploaded
+ * (crypto.h's secretstream layout), and the pointer — blob id, key,
+ * plaintext SHA-256, size, type, name — travels inside the end-to-end
+ * encrypted Content. The recipient downloads, decrypts as the bytes
+ * arrive into a private temporary file, and keeps the file only if it
+ * decrypted completely and its SHA-256 is the one the sender committed
+ * to (which franking binds to the message).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client_internal.h"
+#include "ward/crypto.h"
+
+#define READ_ABORT 0x10000000 /* CURL_READFUNC_ABORT */
+
+/* ---- sending ---- */
+
+typedef struct upload {
+    int fd;
+    uint64_t size, read_total;
+    ward_stream st;
+    ward_sha256_ctx sha;
+    uint8_t plain[WARD_STREAM_CHUNK];
+    uint8_t out[WARD_STREAM_CHUNK + WARD_STREAM_ABYTES];
+    size_t out_len, out_off;
+    int header_done, final_done, failed;
+} upload;
+
+/* Reads the next chunk of the file (exactly WARD_STREAM_CHUNK bytes
+ * unless it is the last) and encrypts it into u->out. */
+static int next_chunk(upload *u)
+{
+    uint64_t left = u->size - u->read_total;
+    size_t want = left > WARD_STREAM_CHUNK ? WARD_STREAM_CHUNK : (size_t)left;
+    size_t got = 0;
+    while (got < want) {
+        ssize_t r = read(u->fd, u->plain + got, want - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1; /* shrank, or failed, while we read it */
+        got += (size_t)r;
+    }
+    u->read_total += got;
+    int final = u->read_total == u->size;
+    ward_sha256_update(&u->sha, u->plain, got);
+    if (ward_stream_seal(&u->st, u->plain, got, final, u->out))
+        return -1;
+    u->out_len = got + WARD_STREAM_ABYTES;
+    u->out_off = 0;
+    u->final_done = final;
+    return 0;
+}
+
+static size_t upload_read(char *buf, size_t size, size_t n, void *ctx)
+{
+    upload *u = ctx;
+    size_t cap = size * n, done = 0;
+    while (done < cap) {
+        if (u->out_off == u->out_len) {
+            if (u->final_done)
+                break;
+            if (next_chunk(u)) {
+                u->failed = 1;
+                return READ_ABORT;
+            }
+        }
+        size_t k = u->out_len - u->out_off;
+        if (k > cap - done)
+            k = cap - done;
+        memcpy(buf + done, u->out + u->out_off, k);
+        u->out_off += k;
+        done += k;
+    }
+    return done;
+}
+
+/* The type from the first bytes, for the images `ward send --image`
+ * takes; NULL for anything else. */
+static const char *sniff_image(const uint8_t *p, size_t n)
+{
+    if (n >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
+        return "image/jpeg";
+    if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return "image/png";
+    if (n >= 6 && (memcmp(p, "GIF87a", 6) == 0 || memcmp(p, "GIF89a", 6) == 0))
+        return "image/gif";
+    if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0)
+        return "image/webp";
+    if (n >= 2 && p[0] == 'B' && p[1] == 'M')
+        return "image/bmp";
+    return NULL;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+ward_err ward_client_send_image(ward_client *c, const char *to,
+                                const char *path, const char *caption,
+                                int64_t *id_out, char *err, size_t errlen)
+{
+    ward_attachment a;
+    ward_content content;
+    json_t *reply = NULL;
+    int status = 0;
+    uint8_t head[16];
+    upload *u = NULL;
+    ward_err e;
+    memset(&a, 0, sizeof a);
+    ward_content_init(&content);
+
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "cannot read '%s': %s", path,
+                 fd < 0 ? strerror(errno) : "not a regular file");
+        e = WARD_ERR_IO;
+        goto done;
+    }
+    ssize_t hn = pread(fd, head, sizeof head, 0);
+    const char *type = hn > 0 ? sniff_image(head, (size_t)hn) : NULL;
+    if (!type) {
+        snprintf(err, errlen,
+                 "'%s' is not an image (JPEG, PNG, GIF, WebP or BMP)", path);
+        e = WARD_ERR_INVALID_ARG;
+        goto done;
+    }
+    if (caption && (e = ward_content_set_body(&content, caption,
+                                              strlen(caption)))) {
+        snprintf(err, errlen, "the caption is not valid UTF-8 or too long");
+        goto done;
+    }
+    if ((e = ward_client_use_token(c, err, errlen)))
+        goto done;
+
+    u = calloc(1, sizeof *u);
+    if (!u) {
+        e = WARD_ERR_NOMEM;
+        goto done;
+    }
+    u->fd = fd;
+    u->size = (uint64_t)st.st_size;
+    ward_random(a.key, sizeof a.key);
+    ward_sha256_init(&u->sha);
+    ward_stream_seal_init(&u->st, a.key, u->out);
+    u->out_len = WARD_STREAM_HEADER_LEN; /* the header goes first */
+    e = ward_http_upload(c->http, "/v1/attachments",
+                         ward_stream_sealed_size(u->size), upload_read, u,
+                         &status, &reply, err, errlen);
+    if (u->failed) {
+        snprintf(err, errlen, "'%s' changed or failed while it was read",
+                 path);
+        e = WARD_ERR_IO;
+        goto done;
+    }
+    if (e)
+        goto done;
+    if (status != 201) {
+        ward_client_server_error(reply, status, err, errlen);
+        e = WARD_ERR_IO;
+        goto done;
+    }
+    const char *id = json_string_value(json_object_get(reply, "id"));
+    if (!id || strlen(id) >= sizeof a.id) {
+        snprintf(err, errlen, "the server's reply has no attachment id");
+        e = WARD_ERR_IO;
+        goto done;
+    }
+    snprintf(a.id, sizeof a.id, "%s", id);
+    ward_sha256_final(&u->sha, a.sha256);
+    a.size = u->size;
+    snprintf(a.content_type, sizeof a.content_type, "%s", type);
+    snprintf(a.file_name, sizeof a.file_name, "%.255s", base_name(path));
+    if ((e = ward_content_add_attachment(&content, &a)))
+        goto done;
+    e = ward_client_send_content(c, to, &content, id_out, err, errlen);
+done:
+    if (u) {
+        ward_stream_wipe(&u->st);
+        ward_memzero(u, sizeof *u);
+        free(u);
+    }
+    if (fd >= 0)
+        close(fd);
+    ward_memzero(&a, sizeof a);
+    ward_content_release(&content);
+    json_decref(reply);
+    return e;
+}
+
+/* ---- receiving ---- */
+
+typedef struct fetch {
+    const uint8_t *key;
+    ward_stream st;
+    ward_sha256_ctx sha;
+    int fd;
+    uint64_t expect_cipher, got_cipher, plain_total;
+    uint8_t buf[WARD_STREAM_CHUNK + WARD_STREAM_ABYTES];
+    size_t buf_len;
+    uint8_t plain[WARD_STREAM_CHUNK];
+    int header_done, final_seen, bad, io_failed;
+} fetch;
+
+/* Decrypts the buffered chunk and appends its plaintext to the file. */
+static int fetch_chunk(fetch *f)
+{
+    int final = 0;
+    if (f->final_seen ||
+        ward_stream_open(&f->st, f->buf, f->buf_len, f->plain, &final)) {
+        f->bad = 1;
+        return -1;
+    }
+    size_t n = f->buf_len - WARD_STREAM_ABYTES;
+    ward_sha256_update(&f->sha, f->plain, n);
+    for (size_t off = 0; off < n;) {
+        ssize_t w = write(f->fd, f->plain + off, n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            f->io_failed = 1;
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    f->plain_total += n;
+    f->final_seen = final;
+    f->buf_len = 0;
+    return 0;
+}
+
+static size_t fetch_write(char *p, size_t size, size_t n, void *ctx)
+{
+    fetch *f = ctx;
+    size_t len = size * n, off = 0;
+    /* More bytes than the pointer's size allows: not what was sent. */
+    if (f->got_cipher + len > f->expect_cipher) {
+        f->bad = 1;
+        return 0;
+    }
+    f->got_cipher += len;
+    while (off < len) {
+        size_t want = f->header_done ? sizeof f->buf : WARD_STREAM_HEADER_LEN;
+        size_t k = want - f->buf_len;
+        if (k > len - off)
+            k = len - off;
+        memcpy(f->buf + f->buf_len, p + off, k);
+        f->buf_len += k;
+        off += k;
+        if (f->buf_len < want)
+            break;
+        if (f->header_done) {
+            if (fetch_chunk(f))
+                return 0;
+        } else {
+            if (ward_stream_open_init(&f->st, f->key, f->buf)) {
+                f->bad = 1;
+                return 0;
+            }
+            f->header_done = 1;
+            f->buf_len = 0;
+        }
+    }
+    return len;
+}
+
+static int mkdir_p(const char *dir)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp)
+        return -1;
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* The sender's file name made safe to use in a folder: letters, digits,
+ * '.', '-' and '_' only, no leading dot, never empty. */
+static void safe_name(const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = in; *p && n + 1 < cap && n < 100; p++) {
+        char ch = *p;
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                 (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
+                 ch == '_';
+        if (n == 0 && ch == '.')
+            continue;
+        out[n++] = ok ? ch : '_';
+    }
+    if (n == 0)
+        n = (size_t)snprintf(out, cap, "attachment");
+    out[n] = 0;
+}
+
+static int id_valid(const char *id)
+{
+    size_t i = 0;
+    for (; id[i]; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+            return 0;
+    return i == 32;
+}
+
+ward_err ward_client_fetch_attachment(ward_client *c,
+                                      const ward_attachment *a,
+                                      int64_t msg_id, char *saved,
+                                      size_t saved_cap, char *why,
+                                      size_t why_cap)
+{
+    char tmp[4200], name[128], path[4400];
+    json_t *reply = NULL;
+    int status = 0;
+    ward_err e;
+    fetch *f = NULL;
+    saved[0] = 0;
+    why[0] = 0;
+    if (!id_valid(a->id)) {
+        snprintf(why, why_cap, "the attachment pointer is malformed");
+        return WARD_ERR_AUTH;
+    }
+    if (a->size > (1ULL << 40)) {
+        snprintf(why, why_cap, "the attachment claims an impossible size");
+        return WARD_ERR_AUTH;
+    }
+    if (mkdir_p(c->attach_dir) != 0 ||
+        snprintf(tmp, sizeof tmp, "%s/.partXXXXXX", c->attach_dir) >=
+            (int)sizeof tmp) {
+        snprintf(why, why_cap, "cannot create the folder '%s'",
+                 c->attach_dir);
+        return WARD_ERR_IO;
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC); /* 0600 */
+    if (fd < 0) {
+        snprintf(why, why_cap, "cannot write in '%s': %s", c->attach_dir,
+                 strerror(errno));
+        return WARD_ERR_IO;
+    }
+    f = calloc(1, sizeof *f);
+    if (!f) {
+        e = WARD_ERR_NOMEM;
+        goto done;
+    }
+    f->key = a->key;
+    f->fd = fd;
+    f->expect_cipher = ward_stream_sealed_size(a->size);
+    ward_sha256_init(&f->sha);
+    char url[300];
+    snprintf(url, sizeof url, "/v1/attachments/%.32s", a->id);
+    e = ward_http_download(c->http, url, fetch_write, f, &status, &reply,
+                           why, why_cap);
+    if (f->bad) {
+        snprintf(why, why_cap,
+                 "the attachment does not decrypt: altered or not the one "
+                 "that was sent");
+        e = WARD_ERR_AUTH;
+        goto done;
+    }
+    if (f->io_failed) {
+        snprintf(why, why_cap, "cannot write in '%s'", c->attach_dir);
+        e = WARD_ERR_IO;
+        goto done;
+    }
+    if (e)
+        goto done;
+    if (status == 404) {
+        snprintf(why, why_cap, "the attachment expired on the server");
+        e = WARD_ERR_NOT_FOUND;
+        goto done;
+    }
+    if (status != 200) {
+        ward_client_server_error(reply, status, why, why_cap);
+        e = WARD_ERR_IO;
+        goto done;
+    }
+    if (f->header_done && f->buf_len && !f->final_seen)
+        (void)fetch_chunk(f);
+    uint8_t digest[32];
+    ward_sha256_final(&f->sha, digest);
+    if (f->bad || !f->final_seen || f->plain_total != a->size ||
+        f->got_cipher != f->expect_cipher) {
+        snprintf(why, why_cap,
+                 "the attachment is truncated or altered: not the one that "
+                 "was sent");
+        e = WARD_ERR_AUTH;
+        goto done;
+    }
+    if (!ward_ct_equal(digest, a->sha256, 32)) {
+        snprintf(why, why_cap,
+                 "the attachment's SHA-256 is not the one the sender "
+                 "committed to");
+        e = WARD_ERR_AUTH;
+        goto done;
+    }
+    if (fsync(fd) != 0) {
+        snprintf(why, why_cap, "cannot write in '%s'", c->attach_dir);
+        e = WARD_ERR_IO;
+        goto done;
+    }
+    /* Never overwrites: a second copy gets a number. */
+    safe_name(a->file_name, name, sizeof name);
+    e = WARD_ERR_IO;
+    for (int i = 0; i < 100; i++) {
+        if (i == 0)
+            snprintf(path, sizeof path, "%s/%lld-%s", c->attach_dir,
+                     (long long)msg_id, name);
+        else
+            snprintf(path, sizeof path, "%s/%lld-%d-%s", c->attach_dir,
+                     (long long)msg_id, i, name);
+        if (link(tmp, path) == 0) {
+            e = WARD_OK;
+            break;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    if (e)
+        snprintf(why, why_cap, "cannot save into '%s'", c->attach_dir);
+    else
+        snprintf(saved, saved_cap, "%s", path);
+done:
+    unlink(tmp);
+    close(fd);
+    if (f) {
+        ward_stream_wipe(&f->st);
+        ward_memzero(f, sizeof *f);
+        free(f);
+    }
+    json_decref(reply);
+    return e;
+}
