@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /*
  * Unit tests for the crypto module (include/ward/crypto.h) and ward_buf.
  *
@@ -151,6 +152,169 @@ static void test_sha(void)
             CHECK_MEM(got, want, sizeof want);
         }
     }
+}
+
+/* Incremental SHA-256: every split point of each vector gives the one-shot
+ * answer, and FIPS 180-2's million 'a's fed in uneven pieces. */
+static void test_sha256_incremental(void)
+{
+    for (size_t i = 0; i < ARRAY_LEN(sha_vecs); i++) {
+        if (sha_vecs[i].sha256 == NULL)
+            continue;
+        const uint8_t *msg = (const uint8_t *)sha_vecs[i].msg;
+        size_t n = strlen(sha_vecs[i].msg);
+        uint8_t want[WARD_SHA256_LEN], got[WARD_SHA256_LEN];
+        wtest_hex(want, sha_vecs[i].sha256);
+        for (size_t cut = 0; cut <= n; cut++) {
+            ward_sha256_ctx c;
+            ward_sha256_init(&c);
+            ward_sha256_update(&c, msg, cut);
+            ward_sha256_update(&c, msg + cut, n - cut);
+            ward_sha256_final(&c, got);
+            CHECK_MEM(got, want, sizeof want);
+        }
+    }
+    static uint8_t a[1000];
+    memset(a, 'a', sizeof a);
+    uint8_t want[WARD_SHA256_LEN], got[WARD_SHA256_LEN];
+    wtest_hex(want, "cdc76e5c9914fb9281a1c7e284d73e67"
+                    "f1809a48a497200e046d39ccc7112cd0");
+    ward_sha256_ctx c;
+    ward_sha256_init(&c);
+    size_t left = 1000000, step = 1;
+    while (left) {
+        size_t k = step < left ? step : left;
+        k = k < sizeof a ? k : sizeof a;
+        ward_sha256_update(&c, a, k);
+        left -= k;
+        step = step * 7 % 997 + 1;
+    }
+    ward_sha256_final(&c, got);
+    CHECK_MEM(got, want, sizeof want);
+}
+
+/* ---- attachment streams (libsodium secretstream) ---- */
+
+/* Seals |n| bytes of |pt| into |ct| (sized by ward_stream_sealed_size)
+ * the way the client does: full chunks, the last one final. */
+static size_t stream_seal_all(const uint8_t key[32], const uint8_t *pt,
+                              size_t n, uint8_t *ct)
+{
+    ward_stream st;
+    size_t off = 0, out = WARD_STREAM_HEADER_LEN;
+    ward_stream_seal_init(&st, key, ct);
+    do {
+        size_t k = n - off > WARD_STREAM_CHUNK ? WARD_STREAM_CHUNK : n - off;
+        int final = off + k == n;
+        CHECK_EQ_INT(ward_stream_seal(&st, pt + off, k, final, ct + out),
+                     WARD_OK);
+        off += k;
+        out += k + WARD_STREAM_ABYTES;
+    } while (off < n);
+    ward_stream_wipe(&st);
+    return out;
+}
+
+/* Opens |len| bytes of |ct|; returns 0 if every chunk opened and only the
+ * last was final, with the plaintext in |pt| and its size in |*n|. */
+static int stream_open_all(const uint8_t key[32], const uint8_t *ct,
+                           size_t len, uint8_t *pt, size_t *n)
+{
+    ward_stream st;
+    size_t off = WARD_STREAM_HEADER_LEN;
+    int final = 0;
+    *n = 0;
+    if (len < off || ward_stream_open_init(&st, key, ct))
+        return -1;
+    while (off < len) {
+        size_t k = len - off;
+        if (k > WARD_STREAM_CHUNK + WARD_STREAM_ABYTES)
+            k = WARD_STREAM_CHUNK + WARD_STREAM_ABYTES;
+        if (final || ward_stream_open(&st, ct + off, k, pt + *n, &final))
+            return -1;
+        *n += k - WARD_STREAM_ABYTES;
+        off += k;
+    }
+    return final ? 0 : -1;
+}
+
+static void test_stream_sizes(void)
+{
+    /* 24-byte header, 17 bytes per 64 KiB chunk, an empty file one chunk */
+    CHECK(ward_stream_sealed_size(0) == 24 + 17);
+    CHECK(ward_stream_sealed_size(1) == 24 + 1 + 17);
+    CHECK(ward_stream_sealed_size(65535) == 24 + 65535 + 17);
+    CHECK(ward_stream_sealed_size(65536) == 24 + 65536 + 17);
+    CHECK(ward_stream_sealed_size(65537) == 24 + 65537 + 34);
+    CHECK(ward_stream_sealed_size(100ULL << 20) ==
+          24 + (100ULL << 20) + 1600 * 17);
+}
+
+static void test_stream_roundtrip(void)
+{
+    static const size_t sizes[] = {0, 1, 65535, 65536, 65537, 200000};
+    size_t max = 200000;
+    uint8_t *pt = malloc(max), *ct = malloc(ward_stream_sealed_size(max)),
+            *back = malloc(max + 1);
+    REQUIRE(pt && ct && back);
+    uint8_t key[32], other[32];
+    ward_random(key, sizeof key);
+    ward_random(other, sizeof other);
+    ward_random(pt, max);
+    for (size_t i = 0; i < ARRAY_LEN(sizes); i++) {
+        size_t n = sizes[i], got = 0;
+        size_t len = stream_seal_all(key, pt, n, ct);
+        CHECK(len == ward_stream_sealed_size(n));
+        CHECK_EQ_INT(stream_open_all(key, ct, len, back, &got), 0);
+        CHECK(got == n);
+        CHECK(n == 0 || memcmp(back, pt, n) == 0);
+        /* the plaintext is not in the ciphertext */
+        CHECK(n < 64 || memmem(ct, len, pt, 64) == NULL);
+        /* the wrong key */
+        CHECK_EQ_INT(stream_open_all(other, ct, len, back, &got), -1);
+        /* a flipped bit anywhere: header, first chunk, last byte */
+        size_t at[] = {0, 23, 24, len / 2, len - 1};
+        for (size_t j = 0; j < ARRAY_LEN(at); j++) {
+            ct[at[j]] ^= 0x01;
+            CHECK_EQ_INT(stream_open_all(key, ct, len, back, &got), -1);
+            ct[at[j]] ^= 0x01;
+        }
+        /* truncated: the final chunk missing, or cut short */
+        if (n > WARD_STREAM_CHUNK)
+            CHECK_EQ_INT(stream_open_all(key, ct,
+                                         24 + WARD_STREAM_CHUNK + 17, back,
+                                         &got),
+                         -1);
+        CHECK_EQ_INT(stream_open_all(key, ct, len - 1, back, &got), -1);
+        /* two sealings of the same file differ (fresh header nonce) */
+        uint8_t *ct2 = malloc(len);
+        REQUIRE(ct2);
+        stream_seal_all(key, pt, n, ct2);
+        CHECK(memcmp(ct, ct2, WARD_STREAM_HEADER_LEN) != 0);
+        free(ct2);
+    }
+    /* chunks swapped: both full chunks of a 3-chunk stream */
+    size_t len = stream_seal_all(key, pt, 200000, ct), got = 0;
+    size_t c = WARD_STREAM_CHUNK + WARD_STREAM_ABYTES;
+    uint8_t *tmp = malloc(c);
+    REQUIRE(tmp);
+    memcpy(tmp, ct + 24, c);
+    memcpy(ct + 24, ct + 24 + c, c);
+    memcpy(ct + 24 + c, tmp, c);
+    CHECK_EQ_INT(stream_open_all(key, ct, len, back, &got), -1);
+    free(tmp);
+    /* a chunk larger than the limit is refused before decrypting */
+    ward_stream st;
+    int final = 0;
+    stream_seal_all(key, pt, 10, ct);
+    CHECK_EQ_INT(ward_stream_open_init(&st, key, ct), WARD_OK);
+    CHECK_EQ_INT(ward_stream_open(&st, ct + 24, 16, back, &final),
+                 WARD_ERR_AUTH);
+    CHECK_EQ_INT(ward_stream_seal(&st, pt, WARD_STREAM_CHUNK + 1, 0, ct),
+                 WARD_ERR_INVALID_ARG);
+    free(pt);
+    free(ct);
+    free(back);
 }
 
 /* ---- HMAC-SHA-256 (RFC 4231) ---- */
@@ -847,6 +1011,9 @@ int main(void)
     test_x25519_keypair();
 
     test_sha();
+    test_sha256_incremental();
+    test_stream_sizes();
+    test_stream_roundtrip();
     test_hmac_rfc4231();
     test_hmac_uneven_pieces();
     test_hkdf_rfc5869();
