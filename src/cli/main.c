@@ -124,6 +124,8 @@ static const cli_command commands[] = {
      "  --send-per-minute R, --send-burst N        per sender (60000, 1000)\n"
      "  --pwhash COST      Argon2id cost: interactive (default), moderate,\n"
      "                     or min (tests and benchmarks only)\n"
+     "  --pwhash-threads N threads that hash passwords, off the event\n"
+     "                     loop (2)\n"
      "\n"
      "Exit codes: 0 after a clean stop, 1 if it cannot start, 2 usage.\n",
      cli_serve},

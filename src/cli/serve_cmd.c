@@ -38,6 +38,7 @@ static const struct opt_def {
     {"send-per-minute", O_RATE},
     {"send-burst", O_RATE},
     {"pwhash", O_PWHASH},
+    {"pwhash-threads", O_COUNT},
 };
 #define N_OPTS (sizeof opt_defs / sizeof opt_defs[0])
 
@@ -175,6 +176,8 @@ static int apply_opt(ward_serve_config *cfg, const char *name,
         a->max_queue = (size_t)x;
     else if (strcmp(name, "max-prekeys") == 0)
         a->max_prekeys = (size_t)x;
+    else if (strcmp(name, "pwhash-threads") == 0)
+        a->pwhash_threads = x > 64 ? 64 : (unsigned)x;
     else if (strcmp(name, "prekeys-low") == 0)
         a->prekeys_low = (size_t)x;
     else if (strcmp(name, "token-ttl") == 0)

@@ -8,6 +8,7 @@
 
 void ward_api_config_defaults(ward_api_config *c)
 {
+    memset(c, 0, sizeof *c);
     c->max_body = 256 * 1024;
     c->max_message = 64 * 1024;
     c->max_queue = 10000;
@@ -33,6 +34,16 @@ static int64_t wall_clock(void *ctx)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+size_t ward_api_pending_sends(const ward_api *api)
+{
+    return api->n_pending;
+}
+
+size_t ward_api_jobs_inflight(ward_api *api)
+{
+    return api->pwq ? ward_workq_inflight(api->pwq) : 0;
 }
 
 int64_t ward_api_now(ward_api *api)
@@ -69,6 +80,12 @@ ward_err ward_api_new(ward_api **out, ward_store *st,
     if (!e)
         e = ward_ratelimit_new(&api->send_by_account, 65536, cfg->send_burst,
                                cfg->send_per_minute);
+    if (!e && cfg->pwhash_threads)
+        e = hooks && hooks->wake
+                ? ward_workq_new(&api->pwq, cfg->pwhash_threads,
+                                 64 * cfg->pwhash_threads, hooks->wake,
+                                 hooks->ctx)
+                : WARD_ERR_INVALID_ARG;
     if (!e)
         e = ward_ratelimit_new(&api->upload_by_account, 65536,
                                cfg->upload_burst, cfg->upload_per_minute);
@@ -84,6 +101,7 @@ void ward_api_free(ward_api *api)
 {
     if (!api)
         return;
+    ward_api_jobs_free(api);
     for (size_t i = 0; i < api->n_pending; i++)
         ward_buf_release(&api->pending[i].body);
     free(api->pending);

@@ -30,6 +30,7 @@ typedef struct ward_api_config {
     int64_t token_ttl_ms;
     int64_t attachment_ttl_ms;
     ward_pwhash_cost pwhash;
+    unsigned pwhash_threads; /* 0: hash on the calling thread */
     /* token buckets: |burst| at once, refilled at |per_minute| */
     double login_burst, login_per_minute;       /* per account name; per
                                                    address five times it */
@@ -68,6 +69,9 @@ typedef struct ward_api_hooks {
     void (*deliver)(void *ctx, const ward_store_msg *m);
     /* Milliseconds since the epoch (tests move the clock). */
     int64_t (*now)(void *ctx);
+    /* Called from a worker thread when a password job is done: make the
+     * loop call ward_api_poll (needed when pwhash_threads > 0). */
+    void (*wake)(void *ctx);
     void *ctx;
 } ward_api_hooks;
 
@@ -109,6 +113,15 @@ int ward_api_download_check(ward_api *api, const ward_http_req *req,
 /* Commits the deferred sends, then completes and delivers them. Returns
  * how many requests it completed. */
 size_t ward_api_flush(ward_api *api);
+/* Sends still waiting for a commit (after a flush: it ran out of memory,
+ * try again shortly). */
+size_t ward_api_pending_sends(const ward_api *api);
+
+/* Completes the requests whose password work is done (register, log in,
+ * delete account: deferred when pwhash_threads > 0). Returns how many. */
+size_t ward_api_poll(ward_api *api);
+/* Requests waiting on password work. */
+size_t ward_api_jobs_inflight(ward_api *api);
 
 /* The account a bearer token belongs to, for the WebSocket upgrade;
  * WARD_ERR_AUTH if the header is missing, malformed, unknown or expired. */

@@ -1,4 +1,11 @@
-/* Accounts and login sessions. */
+/*
+ * Accounts and login sessions. Hashing or checking a password (Argon2id,
+ * ~50 ms and 64 MiB) runs on the worker threads when the API has them
+ * (ward serve), so a burst of logins does not stall everyone else: the
+ * request is checked on the loop thread, the password goes to a worker,
+ * and the answer is finished on the loop thread in ward_api_poll. Without
+ * workers (the in-process tests) the same steps run inline.
+ */
 #include <string.h>
 
 #include "api_internal.h"
@@ -9,15 +16,197 @@ static const char *band_name(int band)
     return band == WARD_AGE_MINOR ? "minor" : "adult";
 }
 
+enum { JOB_REGISTER, JOB_LOGIN, JOB_DELETE };
+
+/* A password on its way through a worker: in secure memory, wiped when
+ * freed. */
+typedef struct pw_job {
+    int kind;
+    void *opaque;
+    int64_t now;
+    ward_pwhash_cost cost;
+    char pw[WARD_PASSWORD_MAX + 1];
+    size_t pw_len;
+    char stored[WARD_PWHASH_STR_LEN]; /* login, delete: checked against */
+    char name[WARD_USERNAME_MAX + 1];
+    int band;
+    int64_t account;
+    int known; /* login: the account exists */
+    ward_err result;
+    char hash[WARD_PWHASH_STR_LEN]; /* register: the new hash */
+} pw_job;
+
+static pw_job *job_new(int kind, void *opaque, int64_t now, const char *pw)
+{
+    pw_job *j = ward_secure_alloc(sizeof *j);
+    if (!j)
+        return NULL;
+    memset(j, 0, sizeof *j);
+    j->kind = kind;
+    j->opaque = opaque;
+    j->now = now;
+    j->pw_len = strlen(pw);
+    memcpy(j->pw, pw, j->pw_len);
+    return j;
+}
+
+static void job_free(void *p)
+{
+    ward_secure_free(p); /* wipes */
+}
+
+/* On a worker thread: no store, no API state. */
+static void job_work(void *p)
+{
+    pw_job *j = p;
+    if (j->kind == JOB_REGISTER)
+        j->result = ward_auth_password_hash(j->pw, j->pw_len, j->cost,
+                                            j->hash);
+    else
+        j->result = ward_auth_password_check(j->stored, j->pw, j->pw_len);
+    ward_memzero(j->pw, sizeof j->pw);
+}
+
+static void finish_register(ward_api *api, pw_job *j, ward_http_resp *resp)
+{
+    int64_t id;
+    if (j->result) {
+        ward_resp_error(resp, 500, "internal", "cannot hash the password");
+        return;
+    }
+    ward_err e = ward_store_account_create(api->st, j->name, j->hash, j->band,
+                                           j->now, &id);
+    if (e == WARD_ERR_EXISTS) {
+        ward_resp_error(resp, 409, "username_taken",
+                        "that username is taken");
+        return;
+    }
+    if (e) {
+        ward_api_store_error(api, resp, e);
+        return;
+    }
+    ward_resp_json(resp, 201,
+                   json_pack("{s:s,s:s}", "username", j->name, "age_band",
+                             band_name(j->band)));
+}
+
+static void finish_login(ward_api *api, pw_job *j, ward_http_resp *resp)
+{
+    ward_account acct;
+    if (!j->known || j->result) {
+        api->stats.login_refused++;
+        ward_resp_error(resp, 401, "bad_credentials",
+                        "wrong username or password");
+        return;
+    }
+    /* Looked up again: the account may have gone while the worker ran. */
+    ward_err e = ward_store_account_by_id(api->st, j->account, &acct);
+    if (e == WARD_ERR_NOT_FOUND) {
+        api->stats.login_refused++;
+        ward_resp_error(resp, 401, "bad_credentials",
+                        "wrong username or password");
+        return;
+    }
+    char token[WARD_TOKEN_LEN + 1];
+    uint8_t hash[32];
+    size_t prekeys = 0;
+    int64_t expires = j->now + api->cfg.token_ttl_ms;
+    if (e || (e = ward_auth_token_new(token, hash)) ||
+        (e = ward_store_token_put(api->st, hash, acct.id, expires))) {
+        ward_api_store_error(api, resp, e);
+        return;
+    }
+    (void)ward_store_prekey_count(api->st, acct.id, &prekeys);
+    ward_resp_json(resp, 200,
+                   json_pack("{s:s,s:I,s:s,s:s,s:I,s:b}", "token", token,
+                             "expires_at", (json_int_t)expires, "username",
+                             acct.username, "age_band",
+                             band_name(acct.age_band), "prekeys",
+                             (json_int_t)prekeys, "prekeys_low",
+                             prekeys < api->cfg.prekeys_low));
+    ward_memzero(token, sizeof token);
+}
+
+static void finish_delete(ward_api *api, pw_job *j, ward_http_resp *resp)
+{
+    if (j->result) {
+        ward_resp_error(resp, 403, "bad_credentials",
+                        "the account's password is required");
+        return;
+    }
+    ward_err e = ward_store_account_delete(api->st, j->account);
+    if (e == WARD_ERR_NOT_FOUND)
+        resp->status = 204; /* deleted meanwhile: the same outcome */
+    else if (e)
+        ward_api_store_error(api, resp, e);
+    else
+        resp->status = 204;
+}
+
+static void job_finish(ward_api *api, pw_job *j, ward_http_resp *resp)
+{
+    if (j->kind == JOB_REGISTER)
+        finish_register(api, j, resp);
+    else if (j->kind == JOB_LOGIN)
+        finish_login(api, j, resp);
+    else
+        finish_delete(api, j, resp);
+}
+
+/* Runs |j| on a worker (DEFERRED) or, without workers, at once. */
+static int job_run(ward_api *api, pw_job *j, ward_http_resp *resp)
+{
+    if (api->pwq) {
+        ward_err e = ward_workq_submit(api->pwq, j, job_work);
+        if (e == WARD_OK)
+            return WARD_API_DEFERRED;
+        job_free(j);
+        ward_resp_error(resp, 503, "busy",
+                        "the server is busy; try again in a moment");
+        return WARD_API_DONE;
+    }
+    job_work(j);
+    job_finish(api, j, resp);
+    job_free(j);
+    return WARD_API_DONE;
+}
+
+size_t ward_api_poll(ward_api *api)
+{
+    size_t n = 0;
+    pw_job *j;
+    while (api->pwq && (j = ward_workq_take_done(api->pwq)) != NULL) {
+        ward_http_resp r;
+        r.status = 0;
+        ward_buf_init(&r.body, 0);
+        job_finish(api, j, &r);
+        if (r.status >= 500)
+            api->stats.errors_5xx++;
+        else if (r.status >= 400)
+            api->stats.errors_4xx++;
+        if (api->hooks.done)
+            api->hooks.done(api->hooks.ctx, j->opaque, &r);
+        ward_buf_release(&r.body);
+        job_free(j);
+        n++;
+    }
+    return n;
+}
+
+void ward_api_jobs_free(ward_api *api)
+{
+    ward_workq_free(api->pwq, job_free);
+    api->pwq = NULL;
+}
+
 int ward_api_register(ward_api *api, const ward_http_req *req,
                       ward_http_resp *resp)
 {
     static const char *const allowed[] = {"username", "password",
                                           "birth_date", NULL};
     const char *name, *pw, *birth;
-    int band = 0;
-    char hash[WARD_PWHASH_STR_LEN];
-    int64_t now = ward_api_now(api), id;
+    int band = 0, r = WARD_API_DONE;
+    int64_t now = ward_api_now(api);
 
     if (req->remote &&
         !ward_ratelimit_take(api->register_by_addr, req->remote, now)) {
@@ -57,27 +246,25 @@ int ward_api_register(ward_api *api, const ward_http_req *req,
                         "birth_date is a past date, YYYY-MM-DD");
         goto done;
     }
-    if ((e = ward_auth_password_hash(pw, strlen(pw), api->cfg.pwhash, hash))) {
-        ward_resp_error(resp, 500, "internal", "cannot hash the password");
-        goto done;
-    }
-    e = ward_store_account_create(api->st, name, hash, band, now, &id);
-    ward_memzero(hash, sizeof hash);
-    if (e == WARD_ERR_EXISTS) {
+    /* Taken now saves the hashing; the insert decides in the end. */
+    ward_account other;
+    if (ward_store_account_by_name(api->st, name, &other) == WARD_OK) {
         ward_resp_error(resp, 409, "username_taken",
                         "that username is taken");
         goto done;
     }
-    if (e) {
-        ward_api_store_error(api, resp, e);
+    pw_job *j = job_new(JOB_REGISTER, req->opaque, now, pw);
+    if (!j) {
+        ward_resp_error(resp, 503, "busy", "out of memory");
         goto done;
     }
-    ward_resp_json(resp, 201,
-                   json_pack("{s:s,s:s}", "username", name, "age_band",
-                             band_name(band)));
+    j->cost = api->cfg.pwhash;
+    j->band = band;
+    memcpy(j->name, name, strlen(name) + 1);
+    r = job_run(api, j, resp);
 done:
     json_decref(body);
-    return WARD_API_DONE;
+    return r;
 }
 
 int ward_api_login(ward_api *api, const ward_http_req *req,
@@ -85,6 +272,7 @@ int ward_api_login(ward_api *api, const ward_http_req *req,
 {
     static const char *const allowed[] = {"username", "password", NULL};
     const char *name, *pw;
+    int r = WARD_API_DONE;
     int64_t now = ward_api_now(api);
     json_t *body = ward_api_body(req, resp, allowed);
     if (!body)
@@ -112,35 +300,22 @@ int ward_api_login(ward_api *api, const ward_http_req *req,
         ward_api_store_error(api, resp, e);
         goto done;
     }
-    const char *stored = e ? api->dummy_hash : acct.pwhash;
-    ward_err pe = ward_auth_password_check(stored, pw, strlen(pw));
-    if (e || pe) {
-        api->stats.login_refused++;
-        ward_resp_error(resp, 401, "bad_credentials",
-                        "wrong username or password");
+    /* An unknown name is checked against a real hash too, so the time
+     * taken does not tell whether the account exists. */
+    pw_job *j = job_new(JOB_LOGIN, req->opaque, now, pw);
+    if (!j) {
+        ward_resp_error(resp, 503, "busy", "out of memory");
         goto done;
     }
-    char token[WARD_TOKEN_LEN + 1];
-    uint8_t hash[32];
-    size_t prekeys = 0;
-    int64_t expires = now + api->cfg.token_ttl_ms;
-    if ((e = ward_auth_token_new(token, hash)) ||
-        (e = ward_store_token_put(api->st, hash, acct.id, expires))) {
-        ward_api_store_error(api, resp, e);
-        goto done;
-    }
-    (void)ward_store_prekey_count(api->st, acct.id, &prekeys);
-    ward_resp_json(resp, 200,
-                   json_pack("{s:s,s:I,s:s,s:s,s:I,s:b}", "token", token,
-                             "expires_at", (json_int_t)expires, "username",
-                             acct.username, "age_band",
-                             band_name(acct.age_band), "prekeys",
-                             (json_int_t)prekeys, "prekeys_low",
-                             prekeys < api->cfg.prekeys_low));
-    ward_memzero(token, sizeof token);
+    j->known = e == WARD_OK;
+    j->account = j->known ? acct.id : 0;
+    memcpy(j->stored, j->known ? acct.pwhash : api->dummy_hash,
+           sizeof j->stored);
+    ward_memzero(&acct, sizeof acct);
+    r = job_run(api, j, resp);
 done:
     json_decref(body);
-    return WARD_API_DONE;
+    return r;
 }
 
 int ward_api_logout(ward_api *api, const ward_http_req *req,
@@ -163,24 +338,28 @@ int ward_api_delete_account(ward_api *api, const ward_http_req *req,
     static const char *const allowed[] = {"password", NULL};
     ward_account acct;
     const char *pw;
+    int r = WARD_API_DONE;
     if (ward_api_require_account(api, req, resp, &acct))
         return WARD_API_DONE;
     json_t *body = ward_api_body(req, resp, allowed);
     if (!body)
         return WARD_API_DONE;
     /* Deleting is final: ask for the password, not only the token. */
-    if (ward_json_str(body, "password", 1, WARD_PASSWORD_MAX, &pw) ||
-        ward_auth_password_check(acct.pwhash, pw, strlen(pw)) != WARD_OK) {
+    if (ward_json_str(body, "password", 1, WARD_PASSWORD_MAX, &pw)) {
         ward_resp_error(resp, 403, "bad_credentials",
                         "the account's password is required");
         goto done;
     }
-    ward_err e = ward_store_account_delete(api->st, acct.id);
-    if (e)
-        ward_api_store_error(api, resp, e);
-    else
-        resp->status = 204;
+    pw_job *j = job_new(JOB_DELETE, req->opaque, ward_api_now(api), pw);
+    if (!j) {
+        ward_resp_error(resp, 503, "busy", "out of memory");
+        goto done;
+    }
+    j->account = acct.id;
+    memcpy(j->stored, acct.pwhash, sizeof j->stored);
+    r = job_run(api, j, resp);
 done:
+    ward_memzero(&acct, sizeof acct);
     json_decref(body);
-    return WARD_API_DONE;
+    return r;
 }

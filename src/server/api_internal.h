@@ -4,6 +4,7 @@
 
 #include "api.h"
 #include "json.h"
+#include "workq.h"
 
 /* A send waiting for the next group commit. */
 typedef struct pending_send {
@@ -18,6 +19,7 @@ struct ward_api {
     ward_api_hooks hooks;
     ward_ratelimit *login_by_name, *login_by_addr, *register_by_addr;
     ward_ratelimit *send_by_account, *upload_by_account;
+    ward_workq *pwq; /* password hashing; NULL: inline */
     pending_send *pending;
     size_t n_pending, cap_pending;
     char dummy_hash[WARD_PWHASH_STR_LEN]; /* for unknown usernames */
@@ -59,6 +61,9 @@ int ward_api_list(ward_api *api, const ward_http_req *req,
                   ward_http_resp *resp);
 int ward_api_ack(ward_api *api, const ward_http_req *req,
                  ward_http_resp *resp, const char *id);
+
+/* Stops the password workers (api_accounts.c). */
+void ward_api_jobs_free(ward_api *api);
 
 /* JSON for a queued message, as both listing and push use it. */
 json_t *ward_api_message_json(const ward_store_msg *m);

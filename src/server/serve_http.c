@@ -149,10 +149,10 @@ static void flush_now(ward_serve *s)
         lws_sul_cancel(&s->sul_flush);
         s->flush_scheduled = 0;
     }
-    size_t n = ward_api_flush(s->api);
+    (void)ward_api_flush(s->api);
     s->m.flushes++;
-    /* ward_api_flush completes nothing when it cannot allocate: retry. */
-    if (n == 0 && (s->parked.count || s->ws_sends.count)) {
+    /* ward_api_flush leaves the sends when it cannot allocate: retry. */
+    if (ward_api_pending_sends(s->api)) {
         s->flush_scheduled = 1;
         lws_sul_schedule(s->cx, 0, &s->sul_flush, flush_cb,
                          10 * LWS_US_PER_MS);
@@ -788,6 +788,11 @@ int ward_serve_cb_http(struct lws *wsi, enum lws_callback_reasons reason,
 
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return http_writeable(s, h, wsi);
+
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        /* A password worker finished (serve_main.c's serve_wake). */
+        ward_api_poll(s->api);
+        break;
 
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return confirm_upgrade(s, wsi, in);

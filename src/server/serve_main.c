@@ -40,6 +40,7 @@ void ward_serve_config_defaults(ward_serve_config *c)
     c->data_dir = "./ward-data";
     c->shutdown_grace_ms = 3000;
     ward_api_config_defaults(&c->api);
+    c->api.pwhash_threads = 2;
 }
 
 static void log_error(const char *event, const char *fmt, ...)
@@ -240,6 +241,16 @@ fail:
     return WARD_ERR_IO;
 }
 
+/* From a password worker: lws_cancel_service is the one lws call that
+ * is safe from another thread; the loop then gets
+ * LWS_CALLBACK_EVENT_WAIT_CANCELLED and calls ward_api_poll. */
+static void serve_wake(void *ctx)
+{
+    ward_serve *s = ctx;
+    if (s->cx)
+        lws_cancel_service(s->cx);
+}
+
 static void unlink_blob(void *ctx, const ward_blob *b)
 {
     ward_serve *s = ctx;
@@ -328,7 +339,8 @@ static void begin_shutdown(ward_serve *s)
 static int drained(const ward_serve *s)
 {
     return s->inflight_http == 0 && s->sessions.count == 0 &&
-           s->parked.count == 0 && !s->flush_scheduled;
+           s->parked.count == 0 && !s->flush_scheduled &&
+           ward_api_jobs_inflight(s->api) == 0;
 }
 
 /* ---- run ---- */
@@ -478,7 +490,10 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
         log_error("data_dir", "cannot open '%s/blobs': %s", cfg->data_dir,
                   strerror(errno));
     if (!e) {
-        ward_api_hooks hooks = {ward_serve_done, ward_serve_deliver, NULL, s};
+        ward_api_hooks hooks = {.done = ward_serve_done,
+                                .deliver = ward_serve_deliver,
+                                .wake = serve_wake,
+                                .ctx = s};
         if ((e = ward_api_new(&s->api, s->st, &cfg->api, &hooks)))
             log_error("api", "cannot start the API: %s", ward_strerror(e));
     }

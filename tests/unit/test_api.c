@@ -155,7 +155,8 @@ static void env_open(const ward_api_config *cfg)
     REQUIRE(e == WARD_OK);
     G.cfg = *cfg;
     G.f.now = T0;
-    ward_api_hooks h = {on_done, on_deliver, on_now, &G.f};
+    ward_api_hooks h = {.done = on_done, .deliver = on_deliver,
+                        .now = on_now, .ctx = &G.f};
     REQUIRE(ward_api_new(&G.api, G.st, &G.cfg, &h) == WARD_OK);
 }
 
