@@ -1,0 +1,222 @@
+/*
+ * The server's JSON API (server/api*.c) on hostile requests: the first
+ * byte picks an endpoint, the rest is its body (or its path parameter or
+ * query). Requests carry a real token of a registered account, so the
+ * fuzzer gets past authentication into every parser: registration, login,
+ * keys, sends (HTTP and the WebSocket's send frame), listing, acks.
+ * Whatever the input, every answer is a status from 100 to 599 and an
+ * error answer is a JSON object with error.code.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "fuzz_common.h"
+#include "ward/crypto.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n);
+
+static ward_store *st;
+static char dir[] = "/tmp/ward_fuzz_api_XXXXXX";
+
+static void cleanup(void)
+{
+    static const char *const files[] = {"ward.db", "ward.db-wal",
+                                        "ward.db-shm"};
+    char path[96];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+static ward_api *api;
+static char auth[128];
+
+static void on_done(void *ctx, void *opaque, const ward_http_resp *r)
+{
+    (void)ctx, (void)opaque;
+    FUZZ_ASSERT(r->status >= 100 && r->status <= 599);
+}
+
+static const struct {
+    const char *method, *path;
+    int param; /* the input is the path's last segment (1) or query (2) */
+} routes[] = {
+    {"POST", "/v1/accounts", 0},    {"POST", "/v1/sessions", 0},
+    {"PUT", "/v1/keys", 0},         {"GET", "/v1/keys/", 1},
+    {"POST", "/v1/messages", 0},    {"GET", "/v1/messages", 2},
+    {"DELETE", "/v1/messages/", 1}, {"DELETE", "/v1/accounts/me", 0},
+    {"GET", "/v1/keys", 0},         {"POST", "/v1/nowhere", 0},
+};
+#define N_ROUTES (sizeof routes / sizeof routes[0])
+
+static void check_error_body(const ward_http_resp *r)
+{
+    if (r->status < 400)
+        return;
+    json_t *o = json_loadb((const char *)r->body.data, r->body.len, 0, NULL);
+    FUZZ_ASSERT(o && json_is_string(json_object_get(
+                         json_object_get(o, "error"), "code")));
+    json_decref(o);
+}
+
+static int call(int route, const uint8_t *p, size_t n, ward_http_resp *r)
+{
+    char path[600], query[600];
+    ward_http_req req;
+    memset(&req, 0, sizeof req);
+    req.method = routes[route].method;
+    req.path = routes[route].path;
+    req.authorization = auth;
+    req.remote = "127.0.0.1";
+    if (routes[route].param) {
+        size_t k = n < 500 ? n : 500;
+        char *dst = routes[route].param == 1 ? path : query;
+        size_t off = 0;
+        if (routes[route].param == 1)
+            off = (size_t)snprintf(path, sizeof path, "%s", req.path);
+        for (size_t i = 0; i < k; i++)
+            dst[off + i] = p[i] ? (char)p[i] : '?';
+        dst[off + k] = 0;
+        if (routes[route].param == 1)
+            req.path = path;
+        else
+            req.query = query;
+    } else {
+        req.body = p;
+        req.body_len = n;
+    }
+    r->status = 0;
+    ward_buf_init(&r->body, 0);
+    return ward_api_handle(api, &req, r);
+}
+
+#define ALICE                                                                \
+    "{\"username\":\"alice\",\"password\":\"password123\","                    \
+    "\"birth_date\":\"1990-01-01\"}"
+#define LOGIN "{\"username\":\"alice\",\"password\":\"password123\"}"
+
+/* Registers alice (unless she exists) and logs her in: |auth|. */
+static void make_alice(void)
+{
+    ward_http_resp r;
+    ward_account a;
+    const char *login = LOGIN;
+    if (ward_store_account_by_name(st, "alice", &a) != WARD_OK) {
+        call(0, (const uint8_t *)ALICE, strlen(ALICE), &r);
+        ward_buf_release(&r.body);
+    }
+    call(1, (const uint8_t *)login, strlen(login), &r);
+    FUZZ_ASSERT(r.status == 200);
+    json_t *o = json_loadb((const char *)r.body.data, r.body.len, 0, NULL);
+    snprintf(auth, sizeof auth, "Bearer %s",
+             json_string_value(json_object_get(o, "token")));
+    json_decref(o);
+    ward_buf_release(&r.body);
+}
+
+static void seed(int route, const char *body)
+{
+    uint8_t buf[1024];
+    size_t n = strlen(body);
+    buf[0] = (uint8_t)route;
+    memcpy(buf + 1, body, n);
+    char name[32];
+    snprintf(name, sizeof name, "route%d-%zu", route, n);
+    fuzz_write_seed(name, buf, n + 1);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    fuzz_deterministic_random();
+    FUZZ_ASSERT(ward_crypto_init() == WARD_OK);
+    char path[64], err[256];
+    FUZZ_ASSERT(mkdtemp(dir) != NULL);
+    atexit(cleanup);
+    snprintf(path, sizeof path, "%s/ward.db", dir);
+    FUZZ_ASSERT(ward_store_open_sqlite(&st, path, err, sizeof err) == 0);
+    ward_api_config cfg;
+    ward_api_config_defaults(&cfg);
+    cfg.pwhash = ward_pwhash_cost_min();
+    cfg.max_body = 16 * 1024;
+    cfg.max_message = 8 * 1024;
+    ward_api_hooks h = {.done = on_done};
+    FUZZ_ASSERT(ward_api_new(&api, st, &cfg, &h) == WARD_OK);
+
+    /* alice (whose token every request carries) and bob */
+    const char *login = LOGIN;
+    static const char *const accounts[] = {
+        ALICE,
+        "{\"username\":\"bob\",\"password\":\"password123\","
+        "\"birth_date\":\"2010-01-01\"}"};
+    ward_http_resp r;
+    call(0, (const uint8_t *)accounts[1], strlen(accounts[1]), &r);
+    FUZZ_ASSERT(r.status == 201);
+    ward_buf_release(&r.body);
+    make_alice();
+
+    seed(0, accounts[0]);
+    seed(1, login);
+    seed(2, "{\"identity_key\":\"BQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+            "\"registration_id\":7,\"signed_prekey\":{\"id\":1,\"key\":"
+            "\"BQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"signature\":"
+            "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\"},"
+            "\"prekeys\":[{\"id\":5,\"key\":"
+            "\"BQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}]}");
+    seed(3, "bob");
+    seed(4, "{\"to\":\"bob\",\"type\":3,\"body\":\"MwgBEiE=\",\"commitment\":"
+            "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}");
+    seed(5, "after=0&limit=100");
+    seed(6, "1");
+    seed(7, "{\"password\":\"wrong-password\"}");
+    /* 0x80 | route: the same body as a WebSocket send frame */
+    uint8_t ws[] = "\x84{\"to\":\"bob\",\"type\":2,\"body\":\"AQID\"}";
+    fuzz_write_seed("ws-send", ws, sizeof ws - 1);
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
+{
+    if (n < 1)
+        return 0;
+    ward_http_resp r;
+    int route = p[0] & 0x7f;
+    if (route >= (int)N_ROUTES)
+        return 0;
+    if (p[0] & 0x80) {
+        /* The WebSocket path: a parsed object to ward_api_send_json. */
+        json_t *o = json_loadb((const char *)p + 1, n - 1, 0, NULL);
+        if (!o || !json_is_object(o)) {
+            json_decref(o);
+            return 0;
+        }
+        r.status = 0;
+        ward_buf_init(&r.body, 0);
+        int rc = ward_api_send_json(api, 1, o, NULL, &r);
+        json_decref(o);
+        if (rc == WARD_API_DONE) {
+            FUZZ_ASSERT(r.status >= 400 && r.status <= 599);
+            check_error_body(&r);
+        }
+    } else {
+        int rc = call(route, p + 1, n - 1, &r);
+        if (rc == WARD_API_DONE) {
+            FUZZ_ASSERT(r.status >= 100 && r.status <= 599);
+            check_error_body(&r);
+        }
+    }
+    ward_buf_release(&r.body);
+    (void)ward_api_flush(api);
+    /* The input may have deleted alice (her password is in a seed):
+     * bring her back so later inputs still get past authentication. */
+    int64_t id;
+    if (ward_api_authenticate(api, auth, &id) != WARD_OK)
+        make_alice();
+    return 0;
+}
