@@ -28,9 +28,9 @@ run: build
 	@echo "ward serve on http://127.0.0.1:8080 (data in ./ward-data). In two other terminals:"
 	@echo "  alice\$$ ./build/dev/ward account register alice --birth-date 1990-01-01"
 	@echo "  bob\$$   ./build/dev/ward account register bob --birth-date 1992-02-02"
-	@echo "  alice\$$ ./build/dev/ward send bob 'hi bob' --user alice"
-	@echo "  bob\$$   ./build/dev/ward recv --user bob"
-	@echo "(./build/dev/ward demo shows the protocol without a server.) Ctrl-C stops the server."
+	@echo "  alice\$$ ./build/dev/ward chat bob --user alice"
+	@echo "  bob\$$   ./build/dev/ward chat alice --user bob"
+	@echo "(ward send/recv work one message at a time; ward send bob --image FILE sends an image.) Ctrl-C stops the server."
 	./build/dev/ward serve --data ./ward-data
 
 demo: build
