@@ -79,6 +79,16 @@ static ward_client *open_client(const common *o, char *err, size_t errlen)
     return c;
 }
 
+/* As open_client, saving attachments in |save_dir| when it is set. */
+static ward_client *open_client_in(const common *o, const char *save_dir,
+                                   char *err, size_t errlen)
+{
+    ward_client *c = open_client(o, err, errlen);
+    if (c && save_dir)
+        ward_client_set_attachment_dir(c, save_dir);
+    return c;
+}
+
 int cli_account(int argc, char **argv)
 {
     common o;
@@ -246,11 +256,9 @@ int cli_recv(int argc, char **argv)
             return CLI_USAGE;
         }
     }
-    ward_client *c = open_client(&o, err, sizeof err);
+    ward_client *c = open_client_in(&o, save_dir, err, sizeof err);
     if (!c)
         return CLI_FAIL;
-    if (save_dir)
-        ward_client_set_attachment_dir(c, save_dir);
     size_t n = 0;
     ward_err e = follow ? cli_follow(c, show, NULL, err, sizeof err)
                         : ward_client_receive(c, show, NULL, &n, err,
@@ -284,11 +292,9 @@ int cli_chat(int argc, char **argv)
                   "[--server URL]");
         return CLI_USAGE;
     }
-    ward_client *c = open_client(&o, err, sizeof err);
+    ward_client *c = open_client_in(&o, save_dir, err, sizeof err);
     if (!c)
         return CLI_FAIL;
-    if (save_dir)
-        ward_client_set_attachment_dir(c, save_dir);
     int rc = cli_chat_run(c, peer);
     ward_client_free(c);
     return rc;

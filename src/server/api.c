@@ -153,6 +153,18 @@ int ward_api_require_account(ward_api *api, const ward_http_req *req,
     return 0;
 }
 
+int ward_api_known_keys(json_t *obj, const char *const *allowed,
+                        ward_http_resp *resp)
+{
+    const char *unknown = ward_json_unknown_key(obj, allowed);
+    if (!unknown)
+        return 0;
+    char msg[160];
+    snprintf(msg, sizeof msg, "unknown field '%.100s'", unknown);
+    ward_resp_error(resp, 400, "unknown_field", msg);
+    return -1;
+}
+
 json_t *ward_api_body(const ward_http_req *req, ward_http_resp *resp,
                       const char *const *allowed)
 {
@@ -162,11 +174,7 @@ json_t *ward_api_body(const ward_http_req *req, ward_http_resp *resp,
                         "the body must be one JSON object");
         return NULL;
     }
-    const char *unknown = ward_json_unknown_key(obj, allowed);
-    if (unknown) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "unknown field '%.100s'", unknown);
-        ward_resp_error(resp, 400, "unknown_field", msg);
+    if (ward_api_known_keys(obj, allowed, resp)) {
         json_decref(obj);
         return NULL;
     }

@@ -32,6 +32,10 @@ int64_t ward_api_now(ward_api *api);
 int ward_api_require_account(ward_api *api, const ward_http_req *req,
                              ward_http_resp *resp, ward_account *acct);
 
+/* -1 with the 400 written if |obj| has a key not in |allowed|. */
+int ward_api_known_keys(json_t *obj, const char *const *allowed,
+                        ward_http_resp *resp);
+
 /* Parses the body as a JSON object with only |allowed| keys; on failure
  * writes the 400 and returns NULL. */
 json_t *ward_api_body(const ward_http_req *req, ward_http_resp *resp,

@@ -113,13 +113,8 @@ int ward_api_send_json(ward_api *api, int64_t account, json_t *body,
         ward_api_store_error(api, resp, e);
         return WARD_API_DONE;
     }
-    const char *unknown = ward_json_unknown_key(body, send_keys);
-    if (unknown) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "unknown field '%.100s'", unknown);
-        ward_resp_error(resp, 400, "unknown_field", msg);
+    if (ward_api_known_keys(body, send_keys, resp))
         return WARD_API_DONE;
-    }
     return send_checked(api, &me, body, opaque, resp);
 }
 
