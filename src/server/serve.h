@@ -18,6 +18,7 @@
 
 typedef struct ward_serve_config {
     const char *listen_addr; /* IPv4 address or host name; "127.0.0.1" */
+    char listen_buf[256];    /* where "listen" puts the address */
     int port;                /* 0: the kernel picks a free one */
     const char *data_dir;    /* created 0700 if missing; holds ward.db */
     const char *tls_cert;    /* PEM files; both or neither (NULL) */
@@ -31,6 +32,33 @@ typedef struct ward_serve_config {
 
 /* 127.0.0.1:8080, ./ward-data, no TLS, 3 s grace, the API's defaults. */
 void ward_serve_config_defaults(ward_serve_config *c);
+
+/*
+ * Settings by name, as `ward serve --NAME VALUE` and the config file's
+ * "NAME = VALUE" lines give them (see `ward help serve`): sizes take B,
+ * KiB, MiB, GiB; durations ms, s, m, h, d. WARD_ERR_INVALID_ARG with a
+ * sentence in |err| for an unknown name or a bad value. Paths are kept as
+ * pointers: |value| must outlive |c|.
+ */
+int ward_serve_config_known(const char *name);
+ward_err ward_serve_config_set(ward_serve_config *c, const char *name,
+                               const char *value, char *err, size_t errlen);
+/* The checks across settings (a TLS pair, a body that holds a message). */
+ward_err ward_serve_config_check(const ward_serve_config *c, char *err,
+                                 size_t errlen);
+
+/*
+ * A config file's text (|n| bytes, modified in place): "key = value"
+ * lines, '#' comments, blank lines; '_' may stand for '-' in keys. Calls
+ * |fn| for each setting in order and stops at its first error. On a
+ * malformed line WARD_ERR_INVALID_ARG, |*line| its number and |err| why.
+ */
+#define WARD_SERVE_CONFIG_LINE_MAX 4096
+ward_err ward_serve_config_parse(char *text, size_t n,
+                                 ward_err (*fn)(void *ctx, const char *key,
+                                                const char *value),
+                                 void *ctx, int *line, char *err,
+                                 size_t errlen);
 
 /*
  * Runs the server until SIGTERM or SIGINT, then stops accepting, finishes
