@@ -169,8 +169,24 @@ int ward_api_delete_account(ward_api *api, const ward_http_req *req,
     if (!body)
         return WARD_API_DONE;
     /* Deleting is final: ask for the password, not only the token. */
-    if (ward_json_str(body, "password", 1, WARD_PASSWORD_MAX, &pw) ||
-        ward_auth_password_check(acct.pwhash, pw, strlen(pw)) != WARD_OK) {
+    if (ward_json_str(body, "password", 1, WARD_PASSWORD_MAX, &pw)) {
+        ward_resp_error(resp, 403, "bad_credentials",
+                        "the account's password is required");
+        goto done;
+    }
+    /* This checks a password too: it spends the login budgets, or a
+     * stolen token would allow unlimited guesses at the password. */
+    int64_t now = ward_api_now(api);
+    int by_name = ward_ratelimit_take(api->login_by_name, acct.username, now);
+    int by_addr = !req->remote ||
+                  ward_ratelimit_take(api->login_by_addr, req->remote, now);
+    if (!by_name || !by_addr) {
+        api->stats.rate_limited++;
+        ward_resp_error(resp, 429, "rate_limited",
+                        "too many password attempts; try again later");
+        goto done;
+    }
+    if (ward_auth_password_check(acct.pwhash, pw, strlen(pw)) != WARD_OK) {
         ward_resp_error(resp, 403, "bad_credentials",
                         "the account's password is required");
         goto done;

@@ -1894,6 +1894,43 @@ static void test_delete_account(void)
     env_close();
 }
 
+/* Deleting the account checks the password: with a stolen token that must
+ * not be an unlimited password oracle, so it spends the login budgets. */
+static void test_delete_account_rate_limit(void)
+{
+    ward_api_config cfg = test_cfg();
+    cfg.login_burst = 3;
+    cfg.login_per_minute = 6; /* one attempt per 10 s */
+    env_open(&cfg);
+    user vi;
+    mk_user(&vi, "victim"); /* one login: two attempts left */
+    for (int i = 0; i < 2; i++) {
+        call_json("DELETE", "/v1/accounts/me", vi.auth,
+                  json_pack("{s:s}", "password", "a-wrong-guess"), NULL);
+        CHECK_ERR(403, "bad_credentials");
+    }
+    /* The budget is spent: even the right password waits. */
+    call_json("DELETE", "/v1/accounts/me", vi.auth,
+              json_pack("{s:s}", "password", "another-guess"), NULL);
+    CHECK_ERR(429, "rate_limited");
+    call_json("DELETE", "/v1/accounts/me", vi.auth,
+              json_pack("{s:s}", "password", vi.pw), NULL);
+    CHECK_ERR(429, "rate_limited");
+    CHECK(account_exists("victim"));
+    login_raw("victim", vi.pw);
+    CHECK_ERR(429, "rate_limited");
+    /* A refused request without a password does not spend the budget,
+     * and the budget refills. */
+    call("DELETE", "/v1/accounts/me", vi.auth, "{}");
+    CHECK_ERR(403, "bad_credentials");
+    G.f.now += 10 * 1000;
+    call_json("DELETE", "/v1/accounts/me", vi.auth,
+              json_pack("{s:s}", "password", vi.pw), NULL);
+    CHECK_EQ_INT(G.status, 204);
+    CHECK(!account_exists("victim"));
+    env_close();
+}
+
 /* ======================================================================== */
 
 static void test_stats(void)
@@ -1962,6 +1999,7 @@ int main(void)
     test_messages();
     test_queue_limit();
     test_delete_account();
+    test_delete_account_rate_limit();
     test_stats();
     return wtest_done("test_api");
 }
