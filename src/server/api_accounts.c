@@ -151,8 +151,16 @@ int ward_api_logout(ward_api *api, const ward_http_req *req,
         return WARD_API_DONE;
     uint8_t hash[32];
     const char *tok = req->authorization + 7; /* checked: "Bearer " */
-    if (ward_auth_token_hash(tok, strlen(tok), hash) == WARD_OK)
-        (void)ward_store_token_delete(api->st, hash);
+    ward_err e = ward_auth_token_hash(tok, strlen(tok), hash);
+    if (!e)
+        e = ward_store_token_delete(api->st, hash);
+    /* A 204 tells the client the token is dead, so it may forget it: not
+     * while the token still works. Gone already (a logout racing this
+     * one) is gone. */
+    if (e && e != WARD_ERR_NOT_FOUND) {
+        ward_api_store_error(api, resp, e);
+        return WARD_API_DONE;
+    }
     resp->status = 204;
     return WARD_API_DONE;
 }

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1001,6 +1002,39 @@ static void test_tokens(void)
     CHECK_EQ_INT(call("GET", "/v1/keys", al2.auth, NULL), 200);
     CHECK(account_exists("alice"));
 
+    env_close();
+}
+
+/* A logout whose token delete fails must not answer 204: the client would
+ * forget a token that still works. The failure is injected with a trigger
+ * from a second connection. */
+static int sql_on_store(const char *sql)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(G.path, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+static void test_logout_store_failure(void)
+{
+    ward_api_config cfg = test_cfg();
+    env_open(&cfg);
+    user al;
+    mk_user(&al, "alice");
+    REQUIRE(sql_on_store("CREATE TRIGGER keep_tokens BEFORE DELETE ON tokens "
+                         "BEGIN SELECT RAISE(FAIL, 'injected'); END;") ==
+            SQLITE_OK);
+    call("DELETE", "/v1/sessions", al.auth, NULL);
+    CHECK(G.status >= 500);
+    CHECK_EQ_INT(call("GET", "/v1/keys", al.auth, NULL), 200);
+    REQUIRE(sql_on_store("DROP TRIGGER keep_tokens;") == SQLITE_OK);
+    call("DELETE", "/v1/sessions", al.auth, NULL);
+    CHECK_EQ_INT(G.status, 204);
+    call("GET", "/v1/keys", al.auth, NULL);
+    CHECK_ERR(401, "unauthorized");
     env_close();
 }
 
@@ -1995,6 +2029,7 @@ int main(void)
     test_register();
     test_login();
     test_tokens();
+    test_logout_store_failure();
     test_keys();
     test_messages();
     test_queue_limit();
