@@ -286,10 +286,11 @@ req GET /v1/keys -D "$work/hdr" -H "Authorization: Bearer $forged"
 check "a 401 names the Bearer scheme" grep -qi '^www-authenticate: Bearer' "$work/hdr"
 check "auth: nothing changed after $((${#auths[@]} * ${#endpoints[@]})) refused requests" same_state "$before"
 check "auth: alice's token still works" test "$(prekeys_of "$ta")" = 99
-# Valid by RFC 9110 11.4 (a case-insensitive scheme, 1*SP, no trailing
-# whitespace in a field value) but refused: ward compares "Bearer " and
-# the rest byte for byte.
-for a in "bearer $ta" "BEARER $ta" "Bearer  $ta" "Bearer $ta "; do
+# One space exactly, as test_api wants ...
+refuse "two spaces before the token" 401 unauthorized GET /v1/keys -H "Authorization: Bearer  $ta"
+# ... but the scheme is case-insensitive (RFC 9110 11.1), and ward
+# compares "Bearer " byte for byte.
+for a in "bearer $ta" "BEARER $ta"; do
   req GET /v1/keys -H "Authorization: $a"
   known_bug "'Authorization: ${a/$ta/TOKEN}' is refused ($st)" test "$st" = 200
 done
