@@ -1,6 +1,7 @@
 /* The API's set-up, routing and shared checks. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "api_internal.h"
@@ -123,8 +124,9 @@ ward_err ward_api_authenticate(ward_api *api, const char *authorization,
 {
     static const char prefix[] = "Bearer ";
     uint8_t hash[32];
+    /* The scheme is case-insensitive (RFC 9110 11.1). */
     if (!authorization ||
-        strncmp(authorization, prefix, sizeof prefix - 1) != 0)
+        strncasecmp(authorization, prefix, sizeof prefix - 1) != 0)
         return WARD_ERR_AUTH;
     const char *tok = authorization + sizeof prefix - 1;
     if (ward_auth_token_hash(tok, strlen(tok), hash) != WARD_OK)

@@ -326,8 +326,16 @@ int ward_api_logout(ward_api *api, const ward_http_req *req,
         return WARD_API_DONE;
     uint8_t hash[32];
     const char *tok = req->authorization + 7; /* checked: "Bearer " */
-    if (ward_auth_token_hash(tok, strlen(tok), hash) == WARD_OK)
-        (void)ward_store_token_delete(api->st, hash);
+    ward_err e = ward_auth_token_hash(tok, strlen(tok), hash);
+    if (!e)
+        e = ward_store_token_delete(api->st, hash);
+    /* A 204 tells the client the token is dead, so it may forget it: not
+     * while the token still works. Gone already (a logout racing this
+     * one) is gone. */
+    if (e && e != WARD_ERR_NOT_FOUND) {
+        ward_api_store_error(api, resp, e);
+        return WARD_API_DONE;
+    }
     resp->status = 204;
     return WARD_API_DONE;
 }
@@ -350,7 +358,19 @@ int ward_api_delete_account(ward_api *api, const ward_http_req *req,
                         "the account's password is required");
         goto done;
     }
-    pw_job *j = job_new(JOB_DELETE, req->opaque, ward_api_now(api), pw);
+    /* This checks a password too: it spends the login budgets, or a
+     * stolen token would allow unlimited guesses at the password. */
+    int64_t now = ward_api_now(api);
+    int by_name = ward_ratelimit_take(api->login_by_name, acct.username, now);
+    int by_addr = !req->remote ||
+                  ward_ratelimit_take(api->login_by_addr, req->remote, now);
+    if (!by_name || !by_addr) {
+        api->stats.rate_limited++;
+        ward_resp_error(resp, 429, "rate_limited",
+                        "too many password attempts; try again later");
+        goto done;
+    }
+    pw_job *j = job_new(JOB_DELETE, req->opaque, now, pw);
     if (!j) {
         ward_resp_error(resp, 503, "busy", "out of memory");
         goto done;

@@ -427,14 +427,19 @@ static int copy_query(struct lws *wsi, serve_http *h)
                                       WSI_TOKEN_HTTP_URI_ARGS, i);
         if (k < 0)
             break;
+        /* lws 4.1.6 hands over an empty fragment ("?" alone, a trailing
+         * '&') as "/": there is nothing in it. */
+        if (k == 0 || (k == 1 && frag[0] == '/'))
+            continue;
         if (n + (size_t)k + 1 > SERVE_PATH_MAX)
             return -1;
-        if (i)
+        if (n)
             h->query[n++] = '&';
         copy_printable(h->query + n, frag, (size_t)k);
         n += (size_t)k;
     }
-    h->has_query = 1;
+    h->query[n] = 0;
+    h->has_query = n > 0;
     return 0;
 }
 
@@ -674,6 +679,26 @@ static int on_body_completion(ward_serve *s, serve_http *h, struct lws *wsi)
     return -1;
 }
 
+/* Whether the comma-separated Sec-WebSocket-Protocol list names ward.v1
+ * exactly ("ward.v10" does not). */
+static int offers_ward_v1(const char *list)
+{
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        const char *start = p;
+        while (*p && *p != ',')
+            p++;
+        const char *end = p;
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        if (end - start == 7 && memcmp(start, "ward.v1", 7) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* A WebSocket upgrade, still in HTTP: refuse with a real status and a
  * JSON body, or return 0 to let it through. */
 static int confirm_upgrade(ward_serve *s, struct lws *wsi, const char *kind)
@@ -698,7 +723,7 @@ static int confirm_upgrade(ward_serve *s, struct lws *wsi, const char *kind)
         status = 404, code = "no_route", msg = "no such endpoint";
     } else if (lws_hdr_copy(wsi, proto, (int)sizeof proto,
                             WSI_TOKEN_PROTOCOL) <= 0 ||
-               !strstr(proto, "ward.v1")) {
+               !offers_ward_v1(proto)) {
         status = 400, code = "bad_subprotocol",
         msg = "the subprotocol must be ward.v1";
     } else if (s->shutting_down) {

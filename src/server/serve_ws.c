@@ -376,7 +376,7 @@ static int ws_handle(ward_serve *s, serve_ws *w, struct lws *wsi,
 {
     const char *type;
     json_t *o = ward_json_object(p, n);
-    if (!o || ward_json_str(o, "type", 1, 32, &type)) {
+    if (!o || ward_json_str(o, "type", 1, s->cfg->api.max_body, &type)) {
         json_decref(o);
         s->m.errors[SERR_WS_BAD_FRAME]++;
         ward_serve_log("warn", "ws_bad_frame",
@@ -417,7 +417,7 @@ static int ws_receive(ward_serve *s, serve_ws *w, struct lws *wsi,
                          (unsigned char *)"frame too large", 15);
         return -1;
     }
-    if (w->rx_len + len > w->rx_cap) {
+    if (len && w->rx_len + len > w->rx_cap) {
         size_t cap = w->rx_cap ? w->rx_cap : 512;
         while (cap < w->rx_len + len)
             cap *= 2;
@@ -427,8 +427,11 @@ static int ws_receive(ward_serve *s, serve_ws *w, struct lws *wsi,
         w->rx = p;
         w->rx_cap = cap;
     }
-    memcpy(w->rx + w->rx_len, in, len);
-    w->rx_len += len;
+    /* An empty frame has nothing to copy (and |rx| may be NULL). */
+    if (len) {
+        memcpy(w->rx + w->rx_len, in, len);
+        w->rx_len += len;
+    }
     if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
         return 0;
     int r = ws_handle(s, w, wsi, w->rx, w->rx_len);

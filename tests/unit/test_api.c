@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1005,6 +1006,39 @@ static void test_tokens(void)
     env_close();
 }
 
+/* A logout whose token delete fails must not answer 204: the client would
+ * forget a token that still works. The failure is injected with a trigger
+ * from a second connection. */
+static int sql_on_store(const char *sql)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(G.path, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+static void test_logout_store_failure(void)
+{
+    ward_api_config cfg = test_cfg();
+    env_open(&cfg);
+    user al;
+    mk_user(&al, "alice");
+    REQUIRE(sql_on_store("CREATE TRIGGER keep_tokens BEFORE DELETE ON tokens "
+                         "BEGIN SELECT RAISE(FAIL, 'injected'); END;") ==
+            SQLITE_OK);
+    call("DELETE", "/v1/sessions", al.auth, NULL);
+    CHECK(G.status >= 500);
+    CHECK_EQ_INT(call("GET", "/v1/keys", al.auth, NULL), 200);
+    REQUIRE(sql_on_store("DROP TRIGGER keep_tokens;") == SQLITE_OK);
+    call("DELETE", "/v1/sessions", al.auth, NULL);
+    CHECK_EQ_INT(G.status, 204);
+    call("GET", "/v1/keys", al.auth, NULL);
+    CHECK_ERR(401, "unauthorized");
+    env_close();
+}
+
 /* ======================================================================== */
 
 /* PUT /v1/keys with |o| (stolen) is refused with |st| and |code|, and the
@@ -1895,6 +1929,43 @@ static void test_delete_account(void)
     env_close();
 }
 
+/* Deleting the account checks the password: with a stolen token that must
+ * not be an unlimited password oracle, so it spends the login budgets. */
+static void test_delete_account_rate_limit(void)
+{
+    ward_api_config cfg = test_cfg();
+    cfg.login_burst = 3;
+    cfg.login_per_minute = 6; /* one attempt per 10 s */
+    env_open(&cfg);
+    user vi;
+    mk_user(&vi, "victim"); /* one login: two attempts left */
+    for (int i = 0; i < 2; i++) {
+        call_json("DELETE", "/v1/accounts/me", vi.auth,
+                  json_pack("{s:s}", "password", "a-wrong-guess"), NULL);
+        CHECK_ERR(403, "bad_credentials");
+    }
+    /* The budget is spent: even the right password waits. */
+    call_json("DELETE", "/v1/accounts/me", vi.auth,
+              json_pack("{s:s}", "password", "another-guess"), NULL);
+    CHECK_ERR(429, "rate_limited");
+    call_json("DELETE", "/v1/accounts/me", vi.auth,
+              json_pack("{s:s}", "password", vi.pw), NULL);
+    CHECK_ERR(429, "rate_limited");
+    CHECK(account_exists("victim"));
+    login_raw("victim", vi.pw);
+    CHECK_ERR(429, "rate_limited");
+    /* A refused request without a password does not spend the budget,
+     * and the budget refills. */
+    call("DELETE", "/v1/accounts/me", vi.auth, "{}");
+    CHECK_ERR(403, "bad_credentials");
+    G.f.now += 10 * 1000;
+    call_json("DELETE", "/v1/accounts/me", vi.auth,
+              json_pack("{s:s}", "password", vi.pw), NULL);
+    CHECK_EQ_INT(G.status, 204);
+    CHECK(!account_exists("victim"));
+    env_close();
+}
+
 /* ======================================================================== */
 
 static void test_stats(void)
@@ -1959,10 +2030,12 @@ int main(void)
     test_register();
     test_login();
     test_tokens();
+    test_logout_store_failure();
     test_keys();
     test_messages();
     test_queue_limit();
     test_delete_account();
+    test_delete_account_rate_limit();
     test_stats();
     return wtest_done("test_api");
 }
