@@ -121,13 +121,14 @@ static void lost(ward_client_live *l, const char *why)
      * or may not have been stored (the caller is told), an ack is sent
      * again after the redelivery. */
     tx_free_all(l);
-    snprintf(l->why, sizeof l->why, "%s", why);
+    if (why != l->why) /* snprintf from a buffer into itself empties it */
+        snprintf(l->why, sizeof l->why, "%s", why);
     l->reconnect_at_ms = mono_ms() + l->backoff_ms;
     l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
                                                        : l->backoff_ms * 2;
     if (!l->closing && (was || !l->fatal)) {
         char msg[320];
-        snprintf(msg, sizeof msg, "disconnected: %s", why);
+        snprintf(msg, sizeof msg, "disconnected: %s", l->why);
         status(l, msg);
     }
 }
