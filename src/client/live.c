@@ -97,6 +97,7 @@ static ward_err tx_queue(ward_client_live *l, const char *text, size_t n)
     return WARD_OK;
 }
 
+/* Queues |o| (borrowed; NULL is out of memory) as a text frame. */
 static ward_err tx_json(ward_client_live *l, json_t *o)
 {
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -387,10 +388,13 @@ static ward_err drain_inbox(ward_client_live *l, char *err, size_t errlen)
                                     errlen);
             if (e)
                 break;
-            if (ack_it)
-                (void)tx_json(l, json_pack("{s:s,s:I}", "type", "ack", "id",
-                                           json_integer_value(json_object_get(
-                                               m, "id"))));
+            if (ack_it) {
+                json_t *a = json_pack(
+                    "{s:s,s:I}", "type", "ack", "id",
+                    json_integer_value(json_object_get(m, "id")));
+                (void)tx_json(l, a); /* borrows |a| */
+                json_decref(a);
+            }
         } else if (strcmp(type, "synced") == 0) {
             status(l, "synced");
         } else if (strcmp(type, "sent") == 0) {
