@@ -86,8 +86,11 @@ typedef struct chat {
     char line[LINE_MAX_BYTES + 8];
     size_t len;
     int esc;           /* inside an escape sequence: 1 after ESC, 2 after [ */
-    char pending[8192]; /* pipe mode: bytes read, not yet a whole line */
+    /* pipe mode: bytes read, not yet a whole line (a message's text is at
+     * most WARD_CONTENT_MAX_BODY bytes) */
+    char pending[WARD_CONTENT_MAX_BODY + 2];
     size_t pending_len;
+    int overlong; /* the line being read did not fit: refused at its end */
     int eof, quit;
     unsigned outstanding; /* sends not answered yet */
     unsigned failed;
@@ -264,6 +267,24 @@ static void key(chat *ch, unsigned char b)
     }
 }
 
+/* Pipe mode: a whole line has been read (or the input ended after a
+ * last line without its newline). */
+static void end_line(chat *ch)
+{
+    if (ch->overlong) {
+        ch->failed++;
+        say(ch, "* not sent: a line is longer than %d bytes",
+            WARD_CONTENT_MAX_BODY);
+    } else {
+        ch->pending[ch->pending_len] = 0;
+        if (ch->pending_len && ch->pending[ch->pending_len - 1] == '\r')
+            ch->pending[ch->pending_len - 1] = 0;
+        send_line(ch, ch->pending);
+    }
+    ch->pending_len = 0;
+    ch->overlong = 0;
+}
+
 static int on_input(void *ctx)
 {
     chat *ch = ctx;
@@ -272,6 +293,8 @@ static int on_input(void *ctx)
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return 0;
     if (n <= 0) {
+        if (!ch->tty && !ch->eof && (ch->pending_len || ch->overlong))
+            end_line(ch);
         ch->eof = 1;
         return -1;
     }
@@ -282,15 +305,12 @@ static int on_input(void *ctx)
     }
     for (ssize_t i = 0; i < n; i++) {
         char b = buf[i];
-        if (b == '\n') {
-            ch->pending[ch->pending_len] = 0;
-            if (ch->pending_len && ch->pending[ch->pending_len - 1] == '\r')
-                ch->pending[ch->pending_len - 1] = 0;
-            send_line(ch, ch->pending);
-            ch->pending_len = 0;
-        } else if (ch->pending_len < sizeof ch->pending - 1) {
+        if (b == '\n')
+            end_line(ch);
+        else if (ch->pending_len < sizeof ch->pending - 1)
             ch->pending[ch->pending_len++] = b;
-        }
+        else
+            ch->overlong = 1; /* never cut a line short silently */
     }
     return 0;
 }

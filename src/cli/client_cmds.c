@@ -202,30 +202,83 @@ int cli_send(int argc, char **argv)
     return CLI_OK;
 }
 
+/*
+ * Writes text that came from someone else (the sender's message, the type
+ * they named, the server's user name) so that it cannot drive the
+ * terminal: control characters (ESC sequences, CR, BS, NUL...) are shown
+ * as ^X and the C1 controls as U+FFFD. A newline starts an indented
+ * continuation line, so a message cannot forge a line of its own that
+ * looks like "[ID] FROM: ...".
+ */
+static void put_untrusted(FILE *out, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = p[i];
+        if (b == '\n') {
+            fputs("\n    ", out);
+        } else if (b == '\t') {
+            fputc(b, out);
+        } else if (b < 0x20 || b == 0x7f) {
+            fputc('^', out);
+            fputc(b ^ 0x40, out);
+        } else if (b == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 &&
+                   p[i + 1] <= 0x9f) {
+            fputs("\xef\xbf\xbd", out); /* U+FFFD */
+            i++;
+        } else {
+            fputc(b, out);
+        }
+    }
+}
+
+static void put_str(FILE *out, const char *s)
+{
+    put_untrusted(out, s ? s : "", s ? strlen(s) : 0);
+}
+
+static void put_prefix(FILE *out, const ward_client_msg *m)
+{
+    fprintf(out, "[%lld] ", (long long)m->id);
+    put_str(out, m->from);
+    fputs(": ", out);
+}
+
 /* One received message, as `ward recv` and `ward chat` print it. */
 void cli_show_message(FILE *out, const ward_client_msg *m)
 {
     if (m->problem == WARD_ERR_UNTRUSTED_IDENTITY) {
-        fprintf(out,
-                "[%lld] %s: (not shown: %s's identity key changed; check "
-                "with them, then run 'ward trust %s')\n",
-                (long long)m->id, m->from, m->from, m->from);
+        put_prefix(out, m);
+        fputs("(not shown: ", out);
+        put_str(out, m->from);
+        fputs("'s identity key changed; check with them, then run 'ward "
+              "trust ", out);
+        put_str(out, m->from);
+        fputs("')\n", out);
     } else if (m->problem) {
-        fprintf(out, "[%lld] %s: (a malformed message was dropped)\n",
-                (long long)m->id, m->from);
+        put_prefix(out, m);
+        fputs("(a malformed message was dropped)\n", out);
     } else {
-        if (m->text || !m->n_attachments)
-            fprintf(out, "[%lld] %s: %.*s\n", (long long)m->id, m->from,
-                    (int)m->text_len, m->text ? m->text : "");
+        if (m->text || !m->n_attachments) {
+            put_prefix(out, m);
+            put_untrusted(out, m->text ? m->text : "", m->text_len);
+            fputc('\n', out);
+        }
         for (size_t i = 0; i < m->n_attachments; i++) {
             const ward_client_attachment *a = &m->attachments[i];
-            if (a->problem == WARD_OK)
-                fprintf(out, "[%lld] %s: [image %s, %llu bytes, saved to %s]\n",
-                        (long long)m->id, m->from, a->content_type,
-                        (unsigned long long)a->size, a->saved_path);
-            else
-                fprintf(out, "[%lld] %s: [image not saved: %s]\n",
-                        (long long)m->id, m->from, a->problem_text);
+            put_prefix(out, m);
+            if (a->problem == WARD_OK) {
+                fputs("[image ", out);
+                put_str(out, a->content_type);
+                fprintf(out, ", %llu bytes, saved to ",
+                        (unsigned long long)a->size);
+                put_str(out, a->saved_path);
+                fputs("]\n", out);
+            } else {
+                fputs("[image not saved: ", out);
+                put_str(out, a->problem_text);
+                fputs("]\n", out);
+            }
         }
     }
     fflush(out);

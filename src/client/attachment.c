@@ -95,8 +95,15 @@ static const char *sniff_image(const uint8_t *p, size_t n)
         return "image/gif";
     if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0)
         return "image/webp";
-    if (n >= 2 && p[0] == 'B' && p[1] == 'M')
-        return "image/bmp";
+    if (n >= 18 && p[0] == 'B' && p[1] == 'M') {
+        /* "BM" alone starts plenty of text files: the DIB header's size
+         * (at 14) must be one a BMP has. */
+        uint32_t dib = (uint32_t)p[14] | (uint32_t)p[15] << 8 |
+                       (uint32_t)p[16] << 16 | (uint32_t)p[17] << 24;
+        if (dib == 12 || dib == 40 || dib == 52 || dib == 56 || dib == 64 ||
+            dib == 108 || dib == 124)
+            return "image/bmp";
+    }
     return NULL;
 }
 
@@ -114,7 +121,7 @@ ward_err ward_client_send_image(ward_client *c, const char *to,
     ward_content content;
     json_t *reply = NULL;
     int status = 0;
-    uint8_t head[16];
+    uint8_t head[32];
     upload *u = NULL;
     ward_err e;
     memset(&a, 0, sizeof a);

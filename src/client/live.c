@@ -97,6 +97,7 @@ static ward_err tx_queue(ward_client_live *l, const char *text, size_t n)
     return WARD_OK;
 }
 
+/* Queues |o| (borrowed; NULL is out of memory) as a text frame. */
 static ward_err tx_json(ward_client_live *l, json_t *o)
 {
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -121,13 +122,14 @@ static void lost(ward_client_live *l, const char *why)
      * or may not have been stored (the caller is told), an ack is sent
      * again after the redelivery. */
     tx_free_all(l);
-    snprintf(l->why, sizeof l->why, "%s", why);
+    if (why != l->why) /* snprintf from a buffer into itself empties it */
+        snprintf(l->why, sizeof l->why, "%s", why);
     l->reconnect_at_ms = mono_ms() + l->backoff_ms;
     l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
                                                        : l->backoff_ms * 2;
     if (!l->closing && (was || !l->fatal)) {
         char msg[320];
-        snprintf(msg, sizeof msg, "disconnected: %s", why);
+        snprintf(msg, sizeof msg, "disconnected: %s", l->why);
         status(l, msg);
     }
 }
@@ -386,10 +388,13 @@ static ward_err drain_inbox(ward_client_live *l, char *err, size_t errlen)
                                     errlen);
             if (e)
                 break;
-            if (ack_it)
-                (void)tx_json(l, json_pack("{s:s,s:I}", "type", "ack", "id",
-                                           json_integer_value(json_object_get(
-                                               m, "id"))));
+            if (ack_it) {
+                json_t *a = json_pack(
+                    "{s:s,s:I}", "type", "ack", "id",
+                    json_integer_value(json_object_get(m, "id")));
+                (void)tx_json(l, a); /* borrows |a| */
+                json_decref(a);
+            }
         } else if (strcmp(type, "synced") == 0) {
             status(l, "synced");
         } else if (strcmp(type, "sent") == 0) {

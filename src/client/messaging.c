@@ -118,10 +118,18 @@ ward_err ward_client_seal(ward_client *c, const char *to,
     ward_buf_init(&msg, 0);
     *out = NULL;
 
+    int in_txn = 0;
     ward_err e = ward_client_use_token(c, err, errlen);
     if (!e && (e = ward_client_state_get_identity(c->state, &id)) &&
         err && errlen)
         snprintf(err, errlen, "this device has no keys: log in first");
+    /* Another process of this account (a `ward recv --follow` beside a
+     * `ward chat`) may move the same session on: read, advance and save
+     * it in one write transaction, or one of the two updates is lost and
+     * a message key is used twice. */
+    if (!e && (e = ward_client_state_begin(c->state)) && err && errlen)
+        snprintf(err, errlen, "cannot lock the local state");
+    in_txn = !e;
     if (!e)
         e = load_session(c, to, &s);
     if (!e && !ward_session_is_ready(s))
@@ -142,7 +150,11 @@ ward_err ward_client_seal(ward_client *c, const char *to,
         goto done;
     /* The advanced session is saved before sending: a crash afterwards can
      * lose this message, never reuse its key. */
-    if ((e = ward_client_state_put_session(c->state, to, s))) {
+    e = ward_client_state_put_session(c->state, to, s);
+    in_txn = 0;
+    e = e ? (ward_client_state_rollback(c->state), e)
+          : ward_client_state_commit(c->state);
+    if (e) {
         if (err && errlen)
             snprintf(err, errlen, "cannot save the session");
         goto done;
@@ -153,6 +165,13 @@ ward_err ward_client_seal(ward_client *c, const char *to,
     if (!*out)
         e = WARD_ERR_NOMEM;
 done:
+    if (in_txn) {
+        /* Nothing was sealed; a changed identity key noted is kept. */
+        if (e == WARD_ERR_UNTRUSTED_IDENTITY)
+            (void)ward_client_state_commit(c->state);
+        else
+            ward_client_state_rollback(c->state);
+    }
     ward_buf_release(&plain);
     ward_buf_release(&msg);
     ward_session_free(s);
@@ -232,21 +251,40 @@ typedef struct one_msg {
     uint8_t commitment[32];
 } one_msg;
 
-/* Decrypts one message and commits the session change; |shown| tells the
- * caller whether to ack (and |m| what to show). */
+/* Decrypts one message and commits the session change; |m| says what to
+ * show, |*keep| whether to leave it queued, |*seen| that it was handled
+ * already (by another process of this account). */
 static ward_err open_one(ward_client *c, const ward_identity *id,
                          ward_prekeys *pk, one_msg *in, ward_client_msg *m,
-                         ward_content *content, int *keep)
+                         ward_content *content, int *keep, int *seen)
 {
     ward_session *s = NULL;
+    ward_prekeys *fresh = NULL;
     ward_buf pt;
     ward_buf_init(&pt, 0);
     *keep = 0;
-    ward_err e = load_session(c, in->from, &s);
+    *seen = 0;
+    /* The seen-ids, the session and the prekeys are read inside the write
+     * transaction: another process of this account may have handled this
+     * message, or moved the session on, since the caller looked. */
+    ward_err e = ward_client_state_begin(c->state);
     if (e)
         return e;
-    if ((e = ward_client_state_begin(c->state)))
-        goto done;
+    if ((e = ward_client_state_was_seen(c->state, in->id, seen)) || *seen) {
+        ward_client_state_rollback(c->state);
+        return e;
+    }
+    if ((e = load_session(c, in->from, &s))) {
+        ward_client_state_rollback(c->state);
+        return e;
+    }
+    if (in->type == WARD_MSG_PREKEY) {
+        if ((e = ward_client_state_get_prekeys(c->state, &fresh))) {
+            ward_client_state_rollback(c->state);
+            goto done;
+        }
+        pk = fresh;
+    }
     ward_err d = ward_session_decrypt(s, id, pk, in->type, in->body.data,
                                       in->body.len, &pt);
     if (d == WARD_ERR_UNTRUSTED_IDENTITY) {
@@ -297,6 +335,7 @@ static ward_err open_one(ward_client *c, const ward_identity *id,
 done:
     ward_buf_release(&pt);
     ward_session_free(s);
+    ward_prekeys_free(fresh);
     return e;
 }
 
@@ -388,12 +427,15 @@ ward_err ward_client_process(ward_client *c, const ward_identity *id,
     ward_content content;
     int keep = 0;
     ward_content_init(&content);
-    e = open_one(c, id, pk, &in, &m, &content, &keep);
-    if (!e)
+    e = open_one(c, id, pk, &in, &m, &content, &keep, &seen);
+    if (!e && seen) {
+        *ack_it = 1; /* handled meanwhile by another process */
+    } else if (!e) {
         e = show_with_attachments(c, &m, &content, fn, ctx);
-    if (!e) {
-        *shown = 1;
-        *ack_it = !keep;
+        if (!e) {
+            *shown = 1;
+            *ack_it = !keep;
+        }
     }
     ward_content_release(&content);
     ward_buf_release(&in.body);
