@@ -28,11 +28,18 @@
 #define PROMPT "> "
 #define LINE_MAX_BYTES 4000
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, continued;
 
 static void on_signal(int sig)
 {
     stop_signal = sig;
+}
+
+/* Back from ^Z: the shell has put the terminal back in its own mode. */
+static void on_cont(int sig)
+{
+    (void)sig;
+    continued = 1;
 }
 
 /* SIGINT and SIGTERM end the loop (within one service round). */
@@ -44,6 +51,8 @@ static void catch_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_cont;
+    sigaction(SIGCONT, &sa, NULL);
 }
 
 /* ---- ward recv --follow ---- */
@@ -329,8 +338,8 @@ int cli_chat_run(ward_client *c, const char *peer)
         cli_error("%s", ch.err[0] ? ch.err : ward_strerror(e));
         return CLI_FAIL;
     }
+    struct termios raw;
     if (ch.tty) {
-        struct termios raw;
         tcgetattr(STDIN_FILENO, &ch.saved);
         raw = ch.saved;
         raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
@@ -356,6 +365,11 @@ int cli_chat_run(ward_client *c, const char *peer)
         e = ward_client_live_service(ch.l, 250, ch.err, sizeof ch.err);
         if (e)
             break;
+        if (continued && ch.tty) {
+            continued = 0;
+            tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+            redraw(&ch);
+        }
         if (ch.eof) {
             struct timespec now;
             clock_gettime(CLOCK_MONOTONIC, &now);

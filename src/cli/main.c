@@ -122,6 +122,8 @@ static const cli_command commands[] = {
      "                     per address five times these\n"
      "  --register-per-minute R, --register-burst N  per address (10, 20)\n"
      "  --send-per-minute R, --send-burst N        per sender (60000, 1000)\n"
+     "  --upload-per-minute R, --upload-burst N    attachments per uploader\n"
+     "                     (100, 50)\n"
      "  --pwhash COST      Argon2id cost: interactive (default), moderate,\n"
      "                     or min (tests and benchmarks only)\n"
      "  --pwhash-threads N threads that hash passwords, off the event\n"

@@ -39,6 +39,8 @@ static const struct setting {
     {"register-burst", K_RATE},
     {"send-per-minute", K_RATE},
     {"send-burst", K_RATE},
+    {"upload-per-minute", K_RATE},
+    {"upload-burst", K_RATE},
     {"pwhash", K_PWHASH},
 };
 
@@ -217,6 +219,10 @@ ward_err ward_serve_config_set(ward_serve_config *c, const char *name,
         a->send_per_minute = x;
     else if (strcmp(name, "send-burst") == 0)
         a->send_burst = x;
+    else if (strcmp(name, "upload-per-minute") == 0)
+        a->upload_per_minute = x;
+    else if (strcmp(name, "upload-burst") == 0)
+        a->upload_burst = x;
     return WARD_OK;
 }
 

@@ -483,6 +483,17 @@ static void begin_upload(ward_serve *s, serve_http *h)
     }
     h->uploading = 1;
     h->state = REQ_BODY;
+    /* curl, among others, waits a second for this before a large body;
+     * lws 4.1.6 does not send it. */
+    char ex[32];
+    if (lws_hdr_copy(h->wsi, ex, (int)sizeof ex, WSI_TOKEN_HTTP_EXPECT) > 0 &&
+        strcasecmp(ex, "100-continue") == 0) {
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        unsigned char buf[LWS_PRE + sizeof cont];
+        memcpy(buf + LWS_PRE, cont, sizeof cont - 1);
+        (void)lws_write(h->wsi, buf + LWS_PRE, sizeof cont - 1,
+                        LWS_WRITE_RAW);
+    }
 }
 
 /* The whole upload is on disk: sync it, record it, answer. */
@@ -501,17 +512,26 @@ static void finish_upload(ward_serve *s, serve_http *h)
         return;
     }
     memcpy(id, h->up.id, sizeof id);
+    /* The record first: a crash before the file is in place leaves a
+     * record without a file (a 404, deleted at expiry), never a file
+     * without a record, which nothing would ever delete. */
+    ward_api_upload_done(s->api, h->up_account, id, size, &r);
+    if (r.status != 201) {
+        ward_blobs_abort(s->blobs, &h->up);
+        h->uploading = 0;
+        answer(s, h, &r);
+        return;
+    }
     h->uploading = 0;
     if (ward_blobs_commit(s->blobs, &h->up)) {
         ward_serve_log("error", "blob_commit",
                        json_pack("{s:s}", "msg", strerror(errno)));
+        (void)ward_store_blob_delete(s->st, id);
+        ward_buf_release(&r.body);
         answer_error(s, h, 503, "store_failed",
                      "the attachment could not be stored; try again");
         return;
     }
-    ward_api_upload_done(s->api, h->up_account, id, size, &r);
-    if (r.status != 201)
-        (void)ward_blobs_remove(s->blobs, id);
     answer(s, h, &r);
 }
 

@@ -26,7 +26,8 @@
 
 #include "serve_internal.h"
 
-#define TOKEN_PURGE_US (600 * LWS_USEC_PER_SEC)
+/* Expired tokens and attachments are deleted this often. */
+#define TOKEN_PURGE_US (60 * LWS_USEC_PER_SEC)
 /* How soon a logout, an expired token or a deleted account ends the
  * WebSocket sessions opened with it. */
 #define REVALIDATE_US (15 * LWS_USEC_PER_SEC)

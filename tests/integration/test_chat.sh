@@ -482,7 +482,7 @@ check "broken-off uploads store nothing" [ "$(blob_files)" -eq $((blobs_before +
 raw_open
 printf 'POST /v1/attachments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n' "$token" >&5
 line=""; IFS= read -r -t 1 line <&5; exec 5>&-
-known_bug "an upload with 'Expect: 100-continue' gets no '100 Continue' (got '${line%$'\r'}')" \
+check "an upload with 'Expect: 100-continue' gets '100 Continue' at once (got '${line%$'\r'}')" \
   [ "${line%$'\r'}" = "HTTP/1.1 100 Continue" ]
 for _ in $(seq 1 40); do [ "$(tmp_files)" -eq 0 ] && break; sleep 0.05; done
 # Uploads are rate limited per account (50 at once, then 100 a minute):
