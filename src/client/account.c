@@ -146,6 +146,16 @@ static ward_err publish_keys(ward_client *c, int fresh, uint32_t count,
     int status = 0;
     ward_err e;
 
+    /* Read, extended and saved in one write transaction: another process
+     * of this account (a chat beside a follower) may be using a one-time
+     * prekey meanwhile, and neither change may undo the other. */
+    e = ward_client_state_begin(c->state);
+    if (e) {
+        if (err && errlen)
+            snprintf(err, errlen, "cannot write the local state: %s",
+                     ward_strerror(e));
+        goto done;
+    }
     if (fresh) {
         e = ward_identity_generate(&id);
         if (!e)
@@ -163,9 +173,9 @@ static ward_err publish_keys(ward_client *c, int fresh, uint32_t count,
     if (!e)
         e = ward_prekeys_generate_onetime(pk, next, count);
     snprintf(next_s, sizeof next_s, "%u", next + count);
-    if (!e)
-        e = ward_client_state_begin(c->state);
-    if (!e) {
+    if (e) {
+        ward_client_state_rollback(c->state);
+    } else {
         e = ward_client_state_put_prekeys(c->state, pk);
         if (!e && fresh)
             e = ward_client_state_put_identity(c->state, id);
