@@ -39,6 +39,12 @@ ward_err ward_client_state_set(ward_client_state *cs, const char *key,
 ward_err ward_client_state_get(ward_client_state *cs, const char *key,
                                char *out, size_t cap);
 ward_err ward_client_state_unset(ward_client_state *cs, const char *key);
+/* Calls |fn| for each setting whose key starts with |prefix|, in key
+ * order, until it returns non-zero. */
+ward_err ward_client_state_each(ward_client_state *cs, const char *prefix,
+                                int (*fn)(void *ctx, const char *key,
+                                          const char *value),
+                                void *ctx);
 
 /* This device's identity and prekeys (NOT_FOUND before registration). */
 ward_err ward_client_state_put_identity(ward_client_state *cs,

@@ -361,3 +361,127 @@ done:
     json_decref(reply);
     return e;
 }
+
+/* ---- attachments that could not be downloaded yet ---- */
+
+#define DEFER_PREFIX "attachment:"
+
+ward_err ward_client_attachment_defer(ward_client *c, int64_t msg_id,
+                                      size_t index, const char *from,
+                                      const ward_attachment *a)
+{
+    char key[64];
+    snprintf(key, sizeof key, DEFER_PREFIX "%020lld:%02zu", (long long)msg_id,
+             index);
+    /* The name is cut so the record fits a setting (1 KiB). */
+    json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:I,s:s,s:s%}", "from", from,
+                          "id", a->id, "key",
+                          ward_client_b64(a->key, sizeof a->key), "sha256",
+                          ward_client_b64(a->sha256, sizeof a->sha256),
+                          "size", (json_int_t)a->size, "type",
+                          a->content_type, "name", a->file_name,
+                          strnlen(a->file_name, 80));
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    ward_err e = text ? ward_client_state_set(c->state, key, text)
+                      : WARD_ERR_NOMEM;
+    if (text) {
+        ward_memzero(text, strlen(text));
+        free(text);
+    }
+    return e;
+}
+
+static int collect(void *ctx, const char *key, const char *value)
+{
+    json_t *arr = ctx;
+    json_array_append_new(arr, json_pack("{s:s,s:s}", "k", key, "v", value));
+    return 0;
+}
+
+/* One deferred record back into a pointer; -1 if it is not one. */
+static int parse_deferred(const char *text, ward_attachment *a,
+                          char *from, size_t from_cap)
+{
+    json_t *o = json_loads(text, 0, NULL);
+    const char *f = json_string_value(json_object_get(o, "from"));
+    const char *id = json_string_value(json_object_get(o, "id"));
+    const char *type = json_string_value(json_object_get(o, "type"));
+    const char *name = json_string_value(json_object_get(o, "name"));
+    json_t *size = json_object_get(o, "size");
+    int bad = !f || !id || !type || !name || !json_is_integer(size) ||
+              strlen(id) >= sizeof a->id ||
+              ward_client_unb64(json_object_get(o, "key"), a->key,
+                                sizeof a->key) ||
+              ward_client_unb64(json_object_get(o, "sha256"), a->sha256,
+                                sizeof a->sha256);
+    if (!bad) {
+        snprintf(a->id, sizeof a->id, "%s", id);
+        snprintf(a->content_type, sizeof a->content_type, "%s", type);
+        snprintf(a->file_name, sizeof a->file_name, "%s", name);
+        snprintf(from, from_cap, "%s", f);
+        a->size = (uint64_t)json_integer_value(size);
+    }
+    json_decref(o);
+    return bad ? -1 : 0;
+}
+
+ward_err ward_client_retry_attachments(ward_client *c,
+                                       void (*fn)(void *ctx,
+                                                  const ward_client_msg *m),
+                                       void *ctx, size_t *shown,
+                                       size_t *left)
+{
+    json_t *arr = json_array();
+    size_t i, pending = 0, settled = 0;
+    json_t *v;
+    if (!arr)
+        return WARD_ERR_NOMEM;
+    ward_err e = ward_client_state_each(c->state, DEFER_PREFIX, collect, arr);
+    json_array_foreach(arr, i, v) {
+        const char *key = json_string_value(json_object_get(v, "k"));
+        const char *text = json_string_value(json_object_get(v, "v"));
+        ward_attachment a;
+        char from[64], saved[4400], why[256];
+        long long msg_id = 0;
+        memset(&a, 0, sizeof a);
+        if (!key || sscanf(key, DEFER_PREFIX "%lld", &msg_id) != 1 ||
+            !text || parse_deferred(text, &a, from, sizeof from)) {
+            (void)ward_client_state_unset(c->state, key ? key : "");
+            continue;
+        }
+        ward_client_attachment att = {.file_name = a.file_name,
+                                      .content_type = a.content_type,
+                                      .size = a.size};
+        att.problem = ward_client_fetch_attachment(c, &a, msg_id, saved,
+                                                   sizeof saved, why,
+                                                   sizeof why);
+        ward_memzero(a.key, sizeof a.key);
+        if (att.problem == WARD_ERR_IO) {
+            pending++; /* still not reachable: next time */
+            continue;
+        }
+        if (att.problem == WARD_OK)
+            att.saved_path = saved;
+        else
+            att.problem_text = why;
+        (void)ward_client_state_unset(c->state, key);
+        ward_client_msg m = {.id = msg_id, .from = from,
+                             .attachments = &att, .n_attachments = 1};
+        if (fn)
+            fn(ctx, &m);
+        settled++;
+    }
+    /* The records held keys: wipe the copies. */
+    json_array_foreach(arr, i, v) {
+        json_t *t = json_object_get(v, "v");
+        if (json_is_string(t))
+            ward_memzero((char *)json_string_value(t), json_string_length(t));
+    }
+    json_decref(arr);
+    if (left)
+        *left = pending;
+    if (shown)
+        *shown = settled;
+    return e;
+}

@@ -78,4 +78,19 @@ ward_err ward_client_fetch_attachment(ward_client *c,
                                       size_t saved_cap, char *why,
                                       size_t why_cap);
 
+/* An attachment whose download failed on the network or the disk: kept
+ * in the state (with its key) and tried again by
+ * ward_client_retry_attachments, which shows each one that is settled
+ * (saved, or refused for good) as a message of its own through |fn|.
+ * |*shown| and |*left| (may be NULL) get how many were shown and how
+ * many are still waiting. */
+ward_err ward_client_attachment_defer(ward_client *c, int64_t msg_id,
+                                      size_t index, const char *from,
+                                      const ward_attachment *a);
+ward_err ward_client_retry_attachments(ward_client *c,
+                                       void (*fn)(void *ctx,
+                                                  const ward_client_msg *m),
+                                       void *ctx, size_t *shown,
+                                       size_t *left);
+
 #endif

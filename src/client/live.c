@@ -328,6 +328,9 @@ ward_err ward_client_live_open(ward_client *c,
         ward_client_live_close(l);
         return e;
     }
+    /* Images an earlier run could not download come first. */
+    (void)ward_client_retry_attachments(c, l->hooks.message, l->hooks.ctx,
+                                        NULL, NULL);
     connect_now(l);
     *out = l;
     return WARD_OK;

@@ -363,6 +363,17 @@ static ward_err show_with_attachments(ward_client *c, ward_client_msg *m,
         att[i].size = a->size;
         att[i].problem = ward_client_fetch_attachment(
             c, a, m->id, saved[i], sizeof saved[i], why[i], sizeof why[i]);
+        if (att[i].problem == WARD_ERR_IO &&
+            ward_client_attachment_defer(c, m->id, i, m->from, a) ==
+                WARD_OK) {
+            /* Kept, with its key, for the next try. */
+            char first[256];
+            memcpy(first, why[i], sizeof first);
+            snprintf(why[i], sizeof why[i],
+                     "not downloaded yet (%.150s); it is tried again at the "
+                     "next ward recv",
+                     first);
+        }
         if (att[i].problem == WARD_OK)
             att[i].saved_path = saved[i];
         else
@@ -453,6 +464,9 @@ ward_err ward_client_receive(ward_client *c,
     int64_t after = 0;
     size_t shown = 0;
     ward_err e = ward_client_use_token(c, err, errlen);
+    /* Images an earlier run could not download come first. */
+    if (!e)
+        (void)ward_client_retry_attachments(c, fn, ctx, &shown, NULL);
     if (!e)
         e = ward_client_state_get_identity(c->state, &id);
     if (!e)

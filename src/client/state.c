@@ -179,6 +179,27 @@ ward_err ward_client_state_set(ward_client_state *cs, const char *key,
                  key, value, NULL, 0);
 }
 
+ward_err ward_client_state_each(ward_client_state *cs, const char *prefix,
+                                int (*fn)(void *ctx, const char *key,
+                                          const char *value),
+                                void *ctx)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(cs->db,
+                           "SELECT key, value FROM settings WHERE "
+                           "substr(key, 1, length(?1)) = ?1 ORDER BY key",
+                           -1, &s, NULL) != SQLITE_OK)
+        return WARD_ERR_STORE;
+    sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (fn(ctx, (const char *)sqlite3_column_text(s, 0),
+               (const char *)sqlite3_column_text(s, 1)))
+            break;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? WARD_OK : WARD_ERR_STORE;
+}
+
 ward_err ward_client_state_unset(ward_client_state *cs, const char *key)
 {
     return exec3(cs, "DELETE FROM settings WHERE key = ?", key, NULL, NULL,

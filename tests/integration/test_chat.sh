@@ -265,6 +265,20 @@ check "the save folder was made 0700" [ "$(stat -c %a "$save")" = 700 ]
 check "no partial files left in the save folder" no_part_files "$save"
 # The sender names the file: what it is saved as is made safe, and a
 # name already taken (a file, or a symlink planted there) is left alone.
+# An image that cannot be saved now (its folder cannot be made) is kept,
+# key and all, and the next recv saves it; the message is not shown twice.
+"$ward" send bob --image "$work/small.png" "later $caption" --user alice >/dev/null 2>&1
+"$ward" recv --user bob --save-dir /proc/ward-no-such-dir >"$work/defer1.out" 2>&1
+check "deferred: the caption is shown" grep -qxE "\[[0-9]+\] alice: later $caption" "$work/defer1.out"
+check "deferred: the image is reported as not downloaded yet" \
+  grep -qE "^\[[0-9]+\] alice: \[image not saved: not downloaded yet \(.*\); it is tried again at the next ward recv\]$" "$work/defer1.out"
+"$ward" recv --user bob --save-dir "$work/later" >"$work/defer2.out" 2>&1
+check "deferred: the next recv saves it: $(cat "$work/defer2.out")" \
+  grep -qE "^\[[0-9]+\] alice: \[image image/png, $(stat -c %s "$work/small.png") bytes, saved to $work/later/[0-9]+-small.png\]$" "$work/defer2.out"
+check "deferred: byte-identical" cmp -s "$work/small.png" "$(ls "$work"/later/*-small.png 2>/dev/null | head -1)"
+check "deferred: the caption is not shown again" eval "! grep -q 'later $caption' '$work/defer2.out'"
+"$ward" recv --user bob --save-dir "$work/later" >"$work/defer3.out" 2>&1
+check "deferred: settled, not tried a third time" eval "! grep -q 'image' '$work/defer3.out'"
 odd="$work/my photo; rm -rf ~ (1).png"
 cp "$work/small.png" "$odd"
 cp "$work/small.png" "$work/.hidden.png"
