@@ -154,6 +154,8 @@ ward_err ward_store_queue_list(ward_store *st, int64_t recipient,
 ward_err ward_store_queue_ack(ward_store *st, int64_t recipient, int64_t id);
 ward_err ward_store_queue_depth(ward_store *st, int64_t recipient,
                                 size_t *depth);
+/* Messages queued for all recipients (for /metrics). */
+ward_err ward_store_queue_total(ward_store *st, uint64_t *total);
 
 /* ---- attachments (the blob bytes are files; this is their record) ---- */
 

@@ -167,6 +167,12 @@ void ward_serve_metrics_text(ward_serve *s, ward_buf *out)
            "attachment downloads started", a.attachments_out);
     metric(out, "ward_messages_acked_websocket_total", "counter",
            "messages acknowledged on WebSocket sessions", m->ws_acks);
+    uint64_t queued = 0;
+    if (ward_store_queue_total(s->st, &queued) == WARD_OK)
+        metric(out, "ward_messages_queued", "gauge",
+               "messages stored and not yet acknowledged by their "
+               "recipients",
+               queued);
     metric(out, "ward_send_queue_pending", "gauge",
            "sends waiting for the next group commit", s->parked.count);
     metric(out, "ward_group_commits_total", "counter",

@@ -112,6 +112,7 @@ static const char *const sql[S_COUNT] = {
     [S_QUEUE_RELEASE] = "UPDATE accounts SET queued = queued - 1 "
                         "WHERE id = ? AND queued > 0",
     [S_QUEUE_DEPTH] = "SELECT queued FROM accounts WHERE id = ?",
+    [S_QUEUE_TOTAL] = "SELECT coalesce(sum(queued), 0) FROM accounts",
     [S_BLOB_INSERT] = "INSERT INTO blobs(id, owner, size, created_at, "
                       "expires_at) VALUES (?, ?, ?, ?, ?)",
     [S_BLOB_GET] = "SELECT id, owner, size, created_at, expires_at "

@@ -150,3 +150,17 @@ ward_err ward_store_queue_depth(ward_store *st, int64_t recipient,
     sqlite3_reset(s);
     return e;
 }
+
+ward_err ward_store_queue_total(ward_store *st, uint64_t *total)
+{
+    sqlite3_stmt *s = ward_sql_stmt(st, S_QUEUE_TOTAL);
+    if (!s)
+        return WARD_ERR_STORE;
+    ward_err e = WARD_OK;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *total = (uint64_t)sqlite3_column_int64(s, 0);
+    else
+        e = ward_sql_fail(st, "queue total");
+    sqlite3_reset(s);
+    return e;
+}

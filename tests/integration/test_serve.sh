@@ -255,7 +255,7 @@ check "the session of a logged-out token is closed (1008)" test $? = 0
 expect "metrics" 200 GET /metrics
 for m in ward_connections_open ward_websocket_sessions ward_http_requests_total \
          'ward_messages_in_total [1-9]' 'ward_messages_out_total{via="websocket"} [1-9]' \
-         'ward_messages_out_total{via="http"} [1-9]' ward_send_queue_pending \
+         'ward_messages_out_total{via="http"} [1-9]' ward_send_queue_pending 'ward_messages_queued [0-9]' \
          'ward_errors_total{kind="too_large"} [1-9]' 'ward_errors_total{kind="ws_bad_frame"} [1-9]' \
          'ward_errors_total{kind="length_required"} [1-9]' 'ward_errors_total{kind="unauthorized"} [1-9]' \
          'ward_http_request_duration_seconds_bucket{le="+Inf"} [1-9]' \

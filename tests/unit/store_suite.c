@@ -761,6 +761,8 @@ static void test_queues(ward_store *st)
             1);
     for (int i = 0; i < 6; i++)
         r[i] = WARD_ERR_INTERNAL;
+    uint64_t total_before = 0;
+    CHECK_EQ_INT(ward_store_queue_total(st, &total_before), WARD_OK);
     CHECK_EQ_INT(ward_store_queue_put(st, m, 6, 100, r), WARD_OK);
     for (int i = 0; i < 6; i++)
         CHECK_EQ_INT(r[i], WARD_OK);
@@ -769,6 +771,9 @@ static void test_queues(ward_store *st)
     CHECK_EQ_INT(depth(st, bob), 4);
     CHECK_EQ_INT(depth(st, carol), 2);
     CHECK_EQ_INT(depth(st, alice), 0);
+    uint64_t total = 0;
+    CHECK_EQ_INT(ward_store_queue_total(st, &total), WARD_OK);
+    CHECK(total == total_before + 6);
 
     /* Each recipient sees exactly its own, oldest first, all fields. */
     CHECK_EQ_INT(list(st, c, bob, 0, 100), WARD_OK);
@@ -843,6 +848,8 @@ static void test_queues(ward_store *st)
     CHECK_EQ_INT(depth(st, bob), 3);
     CHECK_EQ_INT(ward_store_queue_ack(st, bob, m[2].id), WARD_ERR_NOT_FOUND);
     CHECK_EQ_INT(depth(st, bob), 3);
+    CHECK_EQ_INT(ward_store_queue_total(st, &total), WARD_OK);
+    CHECK(total == total_before + 5);
     CHECK_EQ_INT(list(st, c, bob, 0, 100), WARD_OK);
     CHECK_EQ_INT(c->n, 3);
     check_msg(c, 0, &m[0]);
