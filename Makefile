@@ -4,7 +4,7 @@
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build asan fuzz-build run demo test test-dev test-asan test-fuzz fuzz bench clean
+.PHONY: all deps build asan fuzz-build run demo test test-dev test-asan test-fuzz fuzz bench bench-serve clean
 
 all: build
 
@@ -50,6 +50,13 @@ bench: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 	bash bench/run.sh build/release
+
+# `ward serve` under load on loopback (about 10 minutes; docs/benchmarks.md).
+# SERVE_RUNS=N for another number of runs (the tables give medians).
+bench-serve: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+	bash bench/serve.sh build/release $(or $(SERVE_RUNS),3)
 
 clean:
 	rm -rf build
