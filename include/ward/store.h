@@ -152,6 +152,19 @@ ward_err ward_store_queue_list(ward_store *st, int64_t recipient,
 /* Deletes message |id| if it is queued for |recipient|; WARD_ERR_NOT_FOUND
  * otherwise (so nobody can acknowledge another's message). */
 ward_err ward_store_queue_ack(ward_store *st, int64_t recipient, int64_t id);
+
+/* A group commit: acknowledgements and new messages in one transaction
+ * (one disk sync). ack_result[i] is WARD_OK or WARD_ERR_NOT_FOUND (not
+ * queued for that recipient), result[i] as ward_store_queue_put's. If the
+ * database fails nothing is stored or deleted and every result is the
+ * error. */
+typedef struct ward_store_ack {
+    int64_t recipient, id;
+} ward_store_ack;
+ward_err ward_store_queue_commit(ward_store *st, ward_store_msg *msgs,
+                                 size_t n, size_t max_queue, ward_err *result,
+                                 const ward_store_ack *acks, size_t n_acks,
+                                 ward_err *ack_result);
 ward_err ward_store_queue_depth(ward_store *st, int64_t recipient,
                                 size_t *depth);
 /* Messages queued for all recipients (for /metrics). */

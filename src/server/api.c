@@ -39,7 +39,7 @@ static int64_t wall_clock(void *ctx)
 
 size_t ward_api_pending_sends(const ward_api *api)
 {
-    return api->n_pending;
+    return api->n_pending + api->n_acks;
 }
 
 size_t ward_api_jobs_inflight(ward_api *api)
@@ -106,6 +106,7 @@ void ward_api_free(ward_api *api)
     for (size_t i = 0; i < api->n_pending; i++)
         ward_buf_release(&api->pending[i].body);
     free(api->pending);
+    free(api->acks);
     ward_ratelimit_free(api->login_by_name);
     ward_ratelimit_free(api->login_by_addr);
     ward_ratelimit_free(api->register_by_addr);

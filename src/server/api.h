@@ -110,7 +110,15 @@ int ward_api_download_check(ward_api *api, const ward_http_req *req,
                             const char *id, ward_blob *blob,
                             ward_http_resp *resp);
 
-/* Commits the deferred sends, then completes and delivers them. Returns
+/* An acknowledgement from an authenticated WebSocket session: deferred
+ * to the group commit (WARD_API_DEFERRED), then completed through
+ * hooks->done with 204, 404 not_found (not queued for |account|) or
+ * 503 store_failed. */
+int ward_api_ack_async(ward_api *api, int64_t account, int64_t id,
+                       void *opaque, ward_http_resp *resp);
+
+/* Commits the deferred sends and acknowledgements (one transaction),
+ * then completes them and delivers the messages. Returns
  * how many requests it completed. */
 size_t ward_api_flush(ward_api *api);
 /* Sends still waiting for a commit (after a flush: it ran out of memory,

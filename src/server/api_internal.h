@@ -13,6 +13,12 @@ typedef struct pending_send {
     void *opaque;
 } pending_send;
 
+/* An acknowledgement waiting for the next group commit. */
+typedef struct pending_ack {
+    ward_store_ack ack;
+    void *opaque;
+} pending_ack;
+
 struct ward_api {
     ward_store *st;
     ward_api_config cfg;
@@ -22,6 +28,8 @@ struct ward_api {
     ward_workq *pwq; /* password hashing; NULL: inline */
     pending_send *pending;
     size_t n_pending, cap_pending;
+    pending_ack *acks;
+    size_t n_acks, cap_acks;
     char dummy_hash[WARD_PWHASH_STR_LEN]; /* for unknown usernames */
     ward_api_stats stats;
 };

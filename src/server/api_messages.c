@@ -118,16 +118,59 @@ int ward_api_send_json(ward_api *api, int64_t account, json_t *body,
     return send_checked(api, &me, body, opaque, resp);
 }
 
+int ward_api_ack_async(ward_api *api, int64_t account, int64_t id,
+                       void *opaque, ward_http_resp *resp)
+{
+    if (api->n_acks == api->cap_acks) {
+        size_t cap = api->cap_acks ? api->cap_acks * 2 : 64;
+        pending_ack *np = realloc(api->acks, cap * sizeof *np);
+        if (!np) {
+            ward_resp_error(resp, 503, "busy", "out of memory");
+            return WARD_API_DONE;
+        }
+        api->acks = np;
+        api->cap_acks = cap;
+    }
+    api->acks[api->n_acks].ack.recipient = account;
+    api->acks[api->n_acks].ack.id = id;
+    api->acks[api->n_acks].opaque = opaque;
+    api->n_acks++;
+    return WARD_API_DEFERRED;
+}
+
+/* Completes the batch's acknowledgements. */
+static void complete_acks(ward_api *api, ward_err e, const ward_err *res)
+{
+    for (size_t i = 0; i < api->n_acks; i++) {
+        ward_http_resp r;
+        r.status = 0;
+        ward_buf_init(&r.body, 0);
+        ward_err ri = e ? e : res[i];
+        if (ri == WARD_OK)
+            r.status = 204;
+        else if (ri == WARD_ERR_NOT_FOUND)
+            ward_resp_error(&r, 404, "not_found", "no such message for you");
+        else
+            ward_resp_error(&r, 503, "store_failed", "try the ack again");
+        if (api->hooks.done)
+            api->hooks.done(api->hooks.ctx, api->acks[i].opaque, &r);
+        ward_buf_release(&r.body);
+    }
+    api->n_acks = 0;
+}
+
 size_t ward_api_flush(ward_api *api)
 {
-    size_t n = api->n_pending;
-    if (n == 0)
+    size_t n = api->n_pending, na = api->n_acks;
+    if (n == 0 && na == 0)
         return 0;
-    ward_store_msg *msgs = calloc(n, sizeof *msgs);
-    ward_err *res = calloc(n, sizeof *res);
-    if (!msgs || !res) {
+    ward_store_msg *msgs = calloc(n ? n : 1, sizeof *msgs);
+    ward_err *res = calloc(n + na + 1, sizeof *res);
+    ward_store_ack *acks = calloc(na ? na : 1, sizeof *acks);
+    if (!msgs || !res || !acks) {
         free(msgs);
         free(res);
+        free(acks);
         return 0; /* try again on the next flush */
     }
     for (size_t i = 0; i < n; i++) {
@@ -135,8 +178,13 @@ size_t ward_api_flush(ward_api *api)
         msgs[i].body = api->pending[i].body.data;
         msgs[i].body_len = api->pending[i].body.len;
     }
-    ward_err e = ward_store_queue_put(api->st, msgs, n, api->cfg.max_queue,
-                                      res);
+    for (size_t i = 0; i < na; i++)
+        acks[i] = api->acks[i].ack;
+    /* Sends and acknowledgements together: one disk sync for the pass. */
+    ward_err e = ward_store_queue_commit(api->st, msgs, n, api->cfg.max_queue,
+                                         res, acks, na, res + n);
+    complete_acks(api, e, res + n);
+    free(acks);
     for (size_t i = 0; i < n; i++) {
         ward_http_resp r;
         r.status = 0;
@@ -175,7 +223,7 @@ size_t ward_api_flush(ward_api *api)
     api->n_pending = 0;
     free(msgs);
     free(res);
-    return n;
+    return n + na;
 }
 
 typedef struct list_ctx {

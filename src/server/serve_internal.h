@@ -122,7 +122,7 @@ typedef struct serve_out {
     unsigned char buf[]; /* LWS_PRE, then the payload */
 } serve_out;
 
-/* A send over a WebSocket, parked until the group commit. Its id goes
+/* A send or an ack over a WebSocket, parked until the group commit. Its id goes
  * to the API as the opaque value, with SERVE_OPAQUE_WS set to tell it
  * from an HTTP request's id. The session is found again by account and
  * sid, since it may have closed meanwhile. */
@@ -130,7 +130,9 @@ typedef struct serve_out {
 typedef struct serve_ws_send {
     lws_dll2_t list;
     uint64_t id, sid;
-    int64_t account, ref;
+    int64_t account;
+    int64_t ref;  /* the send's ref, or the acknowledged message's id */
+    int is_ack;
 } serve_ws_send;
 
 /* The ward.v1 protocol's per-session state (lws zeroes it). */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -250,6 +251,22 @@ static void serve_wake(void *ctx)
     ward_serve *s = ctx;
     if (s->cx)
         lws_cancel_service(s->cx);
+}
+
+/* Each connection is a descriptor, and libwebsockets sizes its table from
+ * the soft limit when it starts: take the whole hard limit (often 1,024
+ * soft against far more hard). */
+static void raise_fd_limit(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= r.rlim_max)
+        return;
+    rlim_t was = r.rlim_cur;
+    r.rlim_cur = r.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &r) == 0)
+        ward_serve_log("info", "fd_limit",
+                       json_pack("{s:I,s:I}", "was", (json_int_t)was, "now",
+                                 (json_int_t)r.rlim_cur));
 }
 
 static void unlink_blob(void *ctx, const ward_blob *b)
@@ -498,8 +515,10 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
         if ((e = ward_api_new(&s->api, s->st, &cfg->api, &hooks)))
             log_error("api", "cannot start the API: %s", ward_strerror(e));
     }
-    if (!e)
+    if (!e) {
+        raise_fd_limit();
         e = setup_lws(s);
+    }
     if (!e)
         e = setup_fds(s, &sigs);
     if (!e && cfg->port_file)

@@ -250,6 +250,23 @@ static void ws_reply(ward_serve *s, serve_ws *w, int64_t ref,
     ward_buf_release(&f);
 }
 
+/* The group commit's answer to an ack. */
+static void ws_acked(ward_serve *s, serve_ws *w, int64_t id,
+                     const ward_http_resp *r)
+{
+    if (r->status == 204) {
+        s->m.ws_acks++;
+        ws_send_json(s, w,
+                     json_pack("{s:s,s:I}", "type", "acked", "id",
+                               (json_int_t)id),
+                     0);
+    } else if (r->status == 404) {
+        send_error(s, w, "not_found", "no such message for you", id);
+    } else {
+        send_error(s, w, "store_failed", "try the ack again", id);
+    }
+}
+
 void ward_serve_ws_sent(ward_serve *s, uint64_t id,
                         const ward_http_resp *resp)
 {
@@ -275,7 +292,9 @@ void ward_serve_ws_sent(ward_serve *s, uint64_t id,
             break;
         }
     } lws_end_foreach_dll(d);
-    if (w)
+    if (w && p->is_ack)
+        ws_acked(s, w, p->ref, resp);
+    else if (w)
         ws_reply(s, w, p->ref, resp);
     else
         s->m.errors[SERR_DROPPED]++; /* stored; its sender left first */
@@ -292,6 +311,23 @@ void ward_serve_ws_sends_free(ward_serve *s)
     } lws_end_foreach_dll_safe(d, d1);
 }
 
+/* A record for a frame whose answer comes from the group commit. */
+static serve_ws_send *park_new(ward_serve *s, serve_ws *w, int64_t ref,
+                               int is_ack)
+{
+    serve_ws_send *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->id = ++s->next_ws_send | SERVE_OPAQUE_WS;
+    p->sid = w->sid;
+    p->account = w->account;
+    p->ref = ref;
+    p->is_ack = is_ack;
+    return p;
+}
+
+/* An ack joins the group commit with the sends of this pass: one disk
+ * sync for all of them instead of one each. */
 static void ws_ack(ward_serve *s, serve_ws *w, json_t *o)
 {
     static const char *const ack_keys[] = {"type", "id", NULL};
@@ -302,22 +338,20 @@ static void ws_ack(ward_serve *s, serve_ws *w, json_t *o)
                    "an ack is {\"type\":\"ack\",\"id\":N}", -1);
         return;
     }
-    ward_err e = ward_store_queue_ack(s->st, w->account, (int64_t)id);
-    if (e == WARD_OK) {
-        s->m.ws_acks++;
-        ws_send_json(s, w,
-                     json_pack("{s:s,s:I}", "type", "acked", "id",
-                               (json_int_t)id),
-                     0);
-    } else if (e == WARD_ERR_NOT_FOUND) {
-        send_error(s, w, "not_found", "no such message for you",
-                   (int64_t)id);
+    serve_ws_send *p = park_new(s, w, (int64_t)id, 1);
+    ward_http_resp r;
+    r.status = 0;
+    ward_buf_init(&r.body, 0);
+    if (p && ward_api_ack_async(s->api, w->account, (int64_t)id,
+                                (void *)(uintptr_t)p->id,
+                                &r) == WARD_API_DEFERRED) {
+        lws_dll2_add_tail(&p->list, &s->ws_sends);
+        ward_serve_schedule_flush(s);
     } else {
-        ward_serve_log("error", "ws_ack",
-                       json_pack("{s:I,s:s}", "session", (json_int_t)w->sid,
-                                 "msg", ward_strerror(e)));
+        free(p);
         send_error(s, w, "store_failed", "try the ack again", (int64_t)id);
     }
+    ward_buf_release(&r.body);
 }
 
 /* A send: the frame becomes the body POST /v1/messages takes ("msg_type"
@@ -342,7 +376,7 @@ static void ws_send(ward_serve *s, serve_ws *w, json_t *o)
         return;
     }
 
-    serve_ws_send *p = calloc(1, sizeof *p);
+    serve_ws_send *p = park_new(s, w, (int64_t)ref, 0);
     ward_http_resp r;
     r.status = 0;
     ward_buf_init(&r.body, 0);
@@ -352,10 +386,6 @@ static void ws_send(ward_serve *s, serve_ws *w, json_t *o)
         ward_buf_release(&r.body);
         return;
     }
-    p->id = ++s->next_ws_send | SERVE_OPAQUE_WS;
-    p->sid = w->sid;
-    p->account = w->account;
-    p->ref = (int64_t)ref;
     int rc = ward_api_send_json(s->api, w->account, o,
                                 (void *)(uintptr_t)p->id, &r);
     if (rc == WARD_API_DEFERRED) {

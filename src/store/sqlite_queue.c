@@ -38,8 +38,31 @@ static ward_err put_one(ward_store *st, ward_store_msg *m, size_t max_queue)
     return e;
 }
 
-ward_err ward_store_queue_put(ward_store *st, ward_store_msg *msgs, size_t n,
-                              size_t max_queue, ward_err *result)
+/* One acknowledgement inside the open transaction: NOT_FOUND if |id| is
+ * not queued for |recipient|. */
+static ward_err ack_one(ward_store *st, int64_t recipient, int64_t id)
+{
+    sqlite3_stmt *s = ward_sql_stmt(st, S_QUEUE_DELETE);
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, recipient);
+    ward_err e = ward_sql_exec(st, s, "ack");
+    if (e)
+        return e;
+    if (sqlite3_changes(st->db) == 0)
+        return WARD_ERR_NOT_FOUND;
+    s = ward_sql_stmt(st, S_QUEUE_RELEASE);
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, recipient);
+    return ward_sql_exec(st, s, "queue release");
+}
+
+ward_err ward_store_queue_commit(ward_store *st, ward_store_msg *msgs,
+                                 size_t n, size_t max_queue, ward_err *result,
+                                 const ward_store_ack *acks, size_t n_acks,
+                                 ward_err *ack_result)
 {
     for (size_t i = 0; i < n; i++)
         if (msgs[i].body_len > (size_t)INT32_MAX)
@@ -47,23 +70,36 @@ ward_err ward_store_queue_put(ward_store *st, ward_store_msg *msgs, size_t n,
     ward_err e = ward_sql_begin(st);
     if (e)
         return e;
-    for (size_t i = 0; i < n; i++) {
-        result[i] = put_one(st, &msgs[i], max_queue);
-        if (result[i] == WARD_ERR_STORE) {
-            /* The database itself failed: store nothing. */
-            ward_sql_rollback(st);
-            for (size_t k = 0; k < n; k++)
-                result[k] = WARD_ERR_STORE;
-            return WARD_ERR_STORE;
-        }
+    /* Acknowledgements first: they make room in full queues. */
+    for (size_t i = 0; !e && i < n_acks; i++) {
+        ack_result[i] = ack_one(st, acks[i].recipient, acks[i].id);
+        if (ack_result[i] != WARD_OK && ack_result[i] != WARD_ERR_NOT_FOUND)
+            e = WARD_ERR_STORE;
     }
-    e = ward_sql_commit(st);
+    for (size_t i = 0; !e && i < n; i++) {
+        result[i] = put_one(st, &msgs[i], max_queue);
+        if (result[i] == WARD_ERR_STORE)
+            e = WARD_ERR_STORE;
+    }
+    if (!e)
+        e = ward_sql_commit(st);
+    else
+        ward_sql_rollback(st); /* the database itself failed: nothing */
     if (e) {
         for (size_t k = 0; k < n; k++)
             result[k] = e;
+        for (size_t k = 0; k < n_acks; k++)
+            ack_result[k] = e;
         return e;
     }
     return WARD_OK;
+}
+
+ward_err ward_store_queue_put(ward_store *st, ward_store_msg *msgs, size_t n,
+                              size_t max_queue, ward_err *result)
+{
+    return ward_store_queue_commit(st, msgs, n, max_queue, result, NULL, 0,
+                                   NULL);
 }
 
 ward_err ward_store_queue_list(ward_store *st, int64_t recipient,
@@ -102,34 +138,10 @@ ward_err ward_store_queue_list(ward_store *st, int64_t recipient,
 
 ward_err ward_store_queue_ack(ward_store *st, int64_t recipient, int64_t id)
 {
-    ward_err e = ward_sql_begin(st);
-    if (e)
-        return e;
-    sqlite3_stmt *s = ward_sql_stmt(st, S_QUEUE_DELETE);
-    if (!s) {
-        e = WARD_ERR_STORE;
-        goto fail;
-    }
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, recipient);
-    if ((e = ward_sql_exec(st, s, "ack")))
-        goto fail;
-    if (sqlite3_changes(st->db) == 0) {
-        e = WARD_ERR_NOT_FOUND;
-        goto fail;
-    }
-    s = ward_sql_stmt(st, S_QUEUE_RELEASE);
-    if (!s) {
-        e = WARD_ERR_STORE;
-        goto fail;
-    }
-    sqlite3_bind_int64(s, 1, recipient);
-    if ((e = ward_sql_exec(st, s, "queue release")))
-        goto fail;
-    return ward_sql_commit(st);
-fail:
-    ward_sql_rollback(st);
-    return e;
+    ward_store_ack a = {recipient, id};
+    ward_err r = WARD_ERR_INTERNAL;
+    ward_err e = ward_store_queue_commit(st, NULL, 0, 0, NULL, &a, 1, &r);
+    return e ? e : r;
 }
 
 ward_err ward_store_queue_depth(ward_store *st, int64_t recipient,

@@ -968,6 +968,32 @@ static void test_queues(ward_store *st)
         bad += r[i] != (i < LIMIT ? WARD_OK : WARD_ERR_LIMIT);
     CHECK_EQ_INT(bad, 0);
     CHECK_EQ_INT(depth(st, dave), LIMIT);
+    /* A group commit: acks (one of them not dave's to make) and sends in
+     * one transaction; the acks go first, so the full queue takes as many
+     * new messages as were acknowledged. */
+    ward_store_ack acks[4] = {{dave, many[0].id},
+                              {dave, many[1].id},
+                              {bob, many[2].id},  /* not bob's */
+                              {dave, many[0].id}}; /* twice */
+    ward_err ar[4] = {WARD_ERR_INTERNAL, WARD_ERR_INTERNAL, WARD_ERR_INTERNAL,
+                      WARD_ERR_INTERNAL};
+    ward_store_msg more[3];
+    for (int i = 0; i < 3; i++) {
+        set_msg(&more[i], dave, bob, "bob", WARD_MSG_SIGNAL, t0 + 500 + i, 0,
+                (const uint8_t *)&idx[i], sizeof idx[i]);
+        r[i] = WARD_ERR_INTERNAL;
+    }
+    CHECK_EQ_INT(ward_store_queue_commit(st, more, 3, LIMIT, r, acks, 4, ar),
+                 WARD_OK);
+    CHECK_EQ_INT(ar[0], WARD_OK);
+    CHECK_EQ_INT(ar[1], WARD_OK);
+    CHECK_EQ_INT(ar[2], WARD_ERR_NOT_FOUND);
+    CHECK_EQ_INT(ar[3], WARD_ERR_NOT_FOUND);
+    CHECK_EQ_INT(r[0], WARD_OK);
+    CHECK_EQ_INT(r[1], WARD_OK);
+    CHECK_EQ_INT(r[2], WARD_ERR_LIMIT);
+    CHECK_EQ_INT(depth(st, dave), LIMIT);
+    CHECK(more[1].id > more[0].id && more[0].id > many[LIMIT - 1].id);
     /* Others' queues were not disturbed by any of it. */
     CHECK_EQ_INT(depth(st, bob), 5);
     CHECK_EQ_INT(depth(st, carol), 3);
