@@ -10,6 +10,8 @@ packages=(
   libsqlite3-dev                # the embedded store
   libjansson-dev                # JSON for the HTTP API
   libwebsockets-dev             # HTTP and WebSocket transport of ward serve
+  libwebsockets-evlib-ev        # its libev (epoll) event loop plugin
+  libev-dev                     # the loop ward serve drives
   curl                          # the server's integration tests
   libcurl4-openssl-dev          # the client's HTTP
   libsignal-protocol-c-dev      # interoperability tests and benchmarks

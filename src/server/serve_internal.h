@@ -58,6 +58,7 @@ typedef struct serve_metrics {
 typedef struct ward_serve {
     const ward_serve_config *cfg;
     struct lws_context *cx;
+    struct ev_loop *loop; /* libev's, driven by serve_loop */
     struct lws_vhost *vh;
     struct lws *listen_wsi, *signal_wsi;
     int listen_fd, signal_fd, port;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ev.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -403,6 +404,17 @@ static ward_err setup_lws(ward_serve *s)
                    LWS_SERVER_OPTION_VALIDATE_UTF8;
     if (cfg->tls_cert)
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    /* libev's loop (epoll) instead of lws's poll(2) over every
+     * descriptor, whose cost grows with each open connection. The loop
+     * is ours ("foreign"), so serve_loop still runs one pass at a time. */
+    s->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    if (!s->loop) {
+        log_error("setup", "cannot create the event loop");
+        return WARD_ERR_INTERNAL;
+    }
+    void *foreign[1] = {s->loop};
+    info.options |= LWS_SERVER_OPTION_LIBEV;
+    info.foreign_loops = foreign;
     info.max_http_header_data = 4096; /* every header of a request */
     info.timeout_secs = 20;           /* a stalled request or handshake */
     info.user = s;
@@ -461,8 +473,7 @@ static ward_err setup_fds(ward_serve *s, sigset_t *sigs)
 static void serve_loop(ward_serve *s)
 {
     while (!s->force_exit) {
-        if (lws_service(s->cx, 0) < 0)
-            break;
+        ev_run(s->loop, EVRUN_ONCE);
         if (s->got_signal && !s->shutting_down)
             begin_shutdown(s);
         if (s->shutting_down && drained(s))
@@ -562,6 +573,8 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
          * adopted listen socket and signalfd. */
         lws_context_destroy(s->cx);
     }
+    if (s->loop)
+        ev_loop_destroy(s->loop);
     ward_serve_ws_sends_free(s);
     ward_api_free(s->api);
     ward_blobs_close(s->blobs);
