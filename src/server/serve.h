@@ -4,8 +4,10 @@
  * HTTP/1.1 (TLS when a certificate and key are configured) carries the
  * JSON API, GET /metrics (Prometheus text) and the WebSocket protocol
  * "ward.v1" on /v1/ws, which pushes each account's messages to every
- * session it has open. One thread runs everything; sends that arrive in
- * one pass of the event loop are committed together (ward_api_flush).
+ * session it has open. One thread runs the event loop (libev, epoll);
+ * password hashing runs on worker threads. Sends and acknowledgements
+ * that arrive in one pass of the loop are committed together
+ * (ward_api_flush).
  * Each HTTP connection carries one request (Connection: close: lws 4.1.6
  * cannot be trusted with pipelined requests, see serve_http.c). Logs are
  * JSON lines on stderr.

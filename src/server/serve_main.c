@@ -6,6 +6,12 @@
  * way to stop accepting on SIGTERM (lws 4.1.6's lws_context_deprecate
  * crashes). Signals arrive through a signalfd adopted the same way, so
  * the loop wakes for them like for any other event.
+ *
+ * The loop is libev's (epoll), handed to lws as a foreign loop and run
+ * one pass at a time by serve_loop, which checks for a signal and for
+ * the end of the drain after each pass. lws's own loop polls every
+ * descriptor on each pass, which at 10,000 connections took half the
+ * CPU (docs/benchmarks.md).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
