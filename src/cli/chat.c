@@ -65,7 +65,7 @@ typedef struct follow_ctx {
 static void follow_status(void *ctx, const char *what)
 {
     (void)ctx;
-    fprintf(stderr, "ward: %s\n", what);
+    cli_error("%s", what); /* sanitised: it may quote the server */
 }
 
 ward_err cli_follow(ward_client *c,
@@ -149,14 +149,19 @@ static void say(chat *ch, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void say(chat *ch, const char *fmt, ...)
 {
+    char line[2048];
     va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    /* Status lines quote the server: nothing in them may drive the
+     * terminal. */
+    cli_sanitize(line);
+    FILE *out = ch->tty ? stdout : stderr;
     if (ch->tty)
         fputs("\r\033[K", stdout);
-    va_start(ap, fmt);
-    vfprintf(ch->tty ? stdout : stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', ch->tty ? stdout : stderr);
-    fflush(ch->tty ? stdout : stderr);
+    fprintf(out, "%s\n", line);
+    fflush(out);
     redraw(ch);
 }
 

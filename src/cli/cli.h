@@ -32,6 +32,10 @@ int cli_chat_run(ward_client *c, const char *peer);
 /* client_cmds.c: one received message as recv and chat print it. */
 void cli_show_message(FILE *out, const ward_client_msg *m);
 
+/* Replaces control characters (C0, DEL, C1) in |s| with '?', for text
+ * from elsewhere on its way to a terminal. */
+void cli_sanitize(char *s);
+
 /* Prints an error in git's style: "ward: <message>". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -137,14 +137,28 @@ static const cli_command commands[] = {
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
+void cli_sanitize(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    for (; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            *p = '?';
+        else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            p[0] = '?', p[1] = '?'; /* C1 controls (CSI and the like) */
+    }
+}
+
 void cli_error(const char *fmt, ...)
 {
+    /* Errors quote servers and files: nothing in them may drive the
+     * terminal. */
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("ward: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    cli_sanitize(msg);
+    fprintf(stderr, "ward: %s\n", msg);
 }
 
 static void print_overview(FILE *f)

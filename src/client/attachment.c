@@ -8,12 +8,14 @@
  * to (which franking binds to the message).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client_internal.h"
@@ -371,16 +373,31 @@ ward_err ward_client_attachment_defer(ward_client *c, int64_t msg_id,
                                       const ward_attachment *a)
 {
     char key[64];
+    if (!id_valid(a->id))
+        return WARD_OK; /* nothing to fetch: refused when it is shown */
     snprintf(key, sizeof key, DEFER_PREFIX "%020lld:%02zu", (long long)msg_id,
              index);
-    /* The name is cut so the record fits a setting (1 KiB). */
-    json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:I,s:s,s:s%}", "from", from,
+    /* Type and name are cut, and control characters (which JSON would
+     * escape six bytes to one) replaced, so the record always fits a
+     * setting (1 KiB): a record that did not fit would hold its message
+     * back for ever. */
+    char type[65], name[81];
+    snprintf(type, sizeof type, "%.64s", a->content_type);
+    snprintf(name, sizeof name, "%.80s", a->file_name);
+    /* ASCII only, so a cut never splits a UTF-8 sequence (which JSON
+     * would refuse); the saved file's name is ASCII anyway. */
+    for (char *p = type; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            *p = '_';
+    for (char *p = name; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            *p = '_';
+    json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:I,s:s,s:s}", "from", from,
                           "id", a->id, "key",
                           ward_client_b64(a->key, sizeof a->key), "sha256",
                           ward_client_b64(a->sha256, sizeof a->sha256),
-                          "size", (json_int_t)a->size, "type",
-                          a->content_type, "name", a->file_name,
-                          strnlen(a->file_name, 80));
+                          "size", (json_int_t)a->size, "type", type, "name",
+                          name);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     ward_err e = text ? ward_client_state_set(c->state, key, text)
@@ -390,6 +407,36 @@ ward_err ward_client_attachment_defer(ward_client *c, int64_t msg_id,
         free(text);
     }
     return e;
+}
+
+ward_err ward_client_attachment_settle(ward_client *c, int64_t msg_id,
+                                       size_t index)
+{
+    char key[64];
+    snprintf(key, sizeof key, DEFER_PREFIX "%020lld:%02zu", (long long)msg_id,
+             index);
+    return ward_client_state_unset(c->state, key);
+}
+
+/* Deletes what a download killed half-way left in the folder: the
+ * partial plaintext of an attachment. A day's grace keeps another
+ * process's download in progress safe. */
+static void sweep_parts(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    time_t now = time(NULL);
+    if (!d)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        struct stat st;
+        if (strncmp(de->d_name, ".part", 5) != 0 ||
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode) || now - st.st_mtime < 86400)
+            continue;
+        (void)unlinkat(dirfd(d), de->d_name, 0);
+    }
+    closedir(d);
 }
 
 static int collect(void *ctx, const char *key, const char *value)
@@ -437,6 +484,7 @@ ward_err ward_client_retry_attachments(ward_client *c,
     json_t *v;
     if (!arr)
         return WARD_ERR_NOMEM;
+    sweep_parts(c->attach_dir);
     ward_err e = ward_client_state_each(c->state, DEFER_PREFIX, collect, arr);
     json_array_foreach(arr, i, v) {
         const char *key = json_string_value(json_object_get(v, "k"));

@@ -87,6 +87,10 @@ ward_err ward_client_fetch_attachment(ward_client *c,
 ward_err ward_client_attachment_defer(ward_client *c, int64_t msg_id,
                                       size_t index, const char *from,
                                       const ward_attachment *a);
+/* Drops the kept pointer of attachment |index| of |msg_id| (saved, or
+ * refused for good). */
+ward_err ward_client_attachment_settle(ward_client *c, int64_t msg_id,
+                                       size_t index);
 ward_err ward_client_retry_attachments(ward_client *c,
                                        void (*fn)(void *ctx,
                                                   const ward_client_msg *m),

@@ -49,6 +49,8 @@ struct ward_client_live {
     json_t *inbox;        /* frames received, handled after lws_service */
     frame *tx_head, *tx_tail;
     int64_t next_ref;
+    int64_t *unanswered; /* refs of sends not answered yet */
+    size_t n_unanswered, cap_unanswered;
     /* a watched descriptor */
     int (*fd_fn)(void *ctx);
     void *fd_ctx;
@@ -109,6 +111,17 @@ static ward_err tx_json(ward_client_live *l, json_t *o)
     return e;
 }
 
+/* Forgets |ref| once answered; 1 if it was waiting. */
+static int answered(ward_client_live *l, int64_t ref)
+{
+    for (size_t i = 0; i < l->n_unanswered; i++)
+        if (l->unanswered[i] == ref) {
+            l->unanswered[i] = l->unanswered[--l->n_unanswered];
+            return 1;
+        }
+    return 0;
+}
+
 static void lost(ward_client_live *l, const char *why)
 {
     int was = l->connected;
@@ -124,6 +137,15 @@ static void lost(ward_client_live *l, const char *why)
     tx_free_all(l);
     if (why != l->why) /* snprintf from a buffer into itself empties it */
         snprintf(l->why, sizeof l->why, "%s", why);
+    /* Sends without an answer are told so, not forgotten: each may or may
+     * not have been stored. */
+    while (l->n_unanswered) {
+        int64_t ref = l->unanswered[--l->n_unanswered];
+        if (l->hooks.sent && !l->closing)
+            l->hooks.sent(l->hooks.ctx, ref, 0,
+                          "the connection dropped before the server "
+                          "answered: it may or may not have been sent");
+    }
     l->reconnect_at_ms = mono_ms() + l->backoff_ms;
     l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
                                                        : l->backoff_ms * 2;
@@ -348,6 +370,7 @@ void ward_client_live_close(ward_client_live *l)
     tx_free_all(l);
     ward_buf_release(&l->rx);
     json_decref(l->inbox);
+    free(l->unanswered);
     ward_identity_free(l->id);
     ward_prekeys_free(l->pk);
     ward_memzero(l->token, sizeof l->token);
@@ -362,7 +385,8 @@ int ward_client_live_connected(const ward_client_live *l)
 static void handle_sent(ward_client_live *l, json_t *o, int ok)
 {
     json_t *ref = json_object_get(o, "ref");
-    if (!json_is_integer(ref) || !l->hooks.sent)
+    if (!json_is_integer(ref) || !answered(l, json_integer_value(ref)) ||
+        !l->hooks.sent)
         return;
     if (ok) {
         l->hooks.sent(l->hooks.ctx, json_integer_value(ref),
@@ -462,10 +486,23 @@ ward_err ward_client_live_send_text(ward_client_live *l, const char *to,
         json_incref(t);
         json_object_del(body, "type");
         json_object_set_new(body, "msg_type", t);
+        if (l->n_unanswered == l->cap_unanswered) {
+            size_t cap = l->cap_unanswered ? l->cap_unanswered * 2 : 16;
+            int64_t *u = realloc(l->unanswered, cap * sizeof *u);
+            if (!u) {
+                json_decref(body);
+                ward_content_release(&content);
+                return WARD_ERR_NOMEM;
+            }
+            l->unanswered = u;
+            l->cap_unanswered = cap;
+        }
         *ref = l->next_ref++;
         json_object_set_new(body, "type", json_string("send"));
         json_object_set_new(body, "ref", json_integer(*ref));
         e = tx_json(l, body);
+        if (!e)
+            l->unanswered[l->n_unanswered++] = *ref;
     }
     json_decref(body);
     ward_content_release(&content);

@@ -328,6 +328,14 @@ static ward_err open_one(ward_client *c, const ward_identity *id,
     e = ward_client_state_put_session(c->state, in->from, s);
     if (!e && in->type == WARD_MSG_PREKEY)
         e = ward_client_state_put_prekeys(c->state, pk);
+    /* Each attachment is owed from the moment its message counts as seen:
+     * its pointer is kept in the same transaction and dropped once it is
+     * saved or refused, so a crash mid-download loses nothing. */
+    for (size_t i = 0; !e && m->problem == WARD_OK &&
+                       i < content->n_attachments;
+         i++)
+        e = ward_client_attachment_defer(c, in->id, i, in->from,
+                                         &content->attachments[i]);
     if (!e)
         e = ward_client_state_mark_seen(c->state, in->id);
     e = e ? (ward_client_state_rollback(c->state), e)
@@ -363,16 +371,16 @@ static ward_err show_with_attachments(ward_client *c, ward_client_msg *m,
         att[i].size = a->size;
         att[i].problem = ward_client_fetch_attachment(
             c, a, m->id, saved[i], sizeof saved[i], why[i], sizeof why[i]);
-        if (att[i].problem == WARD_ERR_IO &&
-            ward_client_attachment_defer(c, m->id, i, m->from, a) ==
-                WARD_OK) {
-            /* Kept, with its key, for the next try. */
+        if (att[i].problem == WARD_ERR_IO) {
+            /* Its pointer stays in the state for the next try. */
             char first[256];
             memcpy(first, why[i], sizeof first);
             snprintf(why[i], sizeof why[i],
                      "not downloaded yet (%.150s); it is tried again at the "
                      "next ward recv",
                      first);
+        } else {
+            (void)ward_client_attachment_settle(c, m->id, i);
         }
         if (att[i].problem == WARD_OK)
             att[i].saved_path = saved[i];

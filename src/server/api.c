@@ -42,6 +42,12 @@ size_t ward_api_pending_sends(const ward_api *api)
     return api->n_pending + api->n_acks;
 }
 
+void ward_api_stop_jobs(ward_api *api)
+{
+    if (api)
+        ward_api_jobs_free(api);
+}
+
 size_t ward_api_jobs_inflight(ward_api *api)
 {
     return api->pwq ? ward_workq_inflight(api->pwq) : 0;

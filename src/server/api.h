@@ -128,6 +128,10 @@ size_t ward_api_pending_sends(const ward_api *api);
 /* Completes the requests whose password work is done (register, log in,
  * delete account: deferred when pwhash_threads > 0). Returns how many. */
 size_t ward_api_poll(ward_api *api);
+/* Stops the password workers now (a job running finishes first; queued
+ * ones are dropped). For shutdown, before whatever |wake| uses is freed;
+ * the API falls back to hashing inline. */
+void ward_api_stop_jobs(ward_api *api);
 /* Requests waiting on password work. */
 size_t ward_api_jobs_inflight(ward_api *api);
 

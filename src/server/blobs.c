@@ -36,8 +36,13 @@ int ward_blobs_id_valid(const char *id)
 
 static int open_dir_at(int at, const char *name)
 {
-    if (mkdirat(at, name, 0700) != 0 && errno != EEXIST)
+    if (mkdirat(at, name, 0700) == 0) {
+        /* A new directory lasts once its parent's entry does. */
+        if (fsync(at) != 0)
+            return -1;
+    } else if (errno != EEXIST) {
         return -1;
+    }
     return openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 

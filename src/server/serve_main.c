@@ -575,9 +575,12 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
         lws_sul_cancel(&s->sul_deadline);
         lws_sul_cancel(&s->sul_accept);
         lws_sul_cancel(&s->sul_flush);
+        /* The password workers wake the context: they go first. */
+        ward_api_stop_jobs(s->api);
         /* Closes what is left (their CLOSED callbacks run) and the
          * adopted listen socket and signalfd. */
         lws_context_destroy(s->cx);
+        s->cx = NULL;
     }
     if (s->loop)
         ev_loop_destroy(s->loop);

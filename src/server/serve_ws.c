@@ -75,7 +75,9 @@ static int ws_enqueue(ward_serve *s, serve_ws *w, const char *p, size_t len,
         ward_serve_log("warn", "ws_overflow",
                        json_pack("{s:I,s:I}", "session", (json_int_t)w->sid,
                                  "queued_bytes", (json_int_t)w->q_bytes));
-        ws_close(w, LWS_CLOSE_STATUS_POLICY_VIOLATION, "send queue overflow");
+        /* 1013 "try again later": not 1008, which clients take to mean
+         * their token ended. */
+        ws_close(w, (enum lws_close_status)1013, "send queue overflow");
         return -1;
     }
     serve_out *o = malloc(sizeof *o + LWS_PRE + len);
