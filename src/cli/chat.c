@@ -26,7 +26,7 @@
 #include "ward/client.h"
 
 #define PROMPT "> "
-#define LINE_MAX_BYTES 4000
+#define LINE_MAX_BYTES 16000 /* a long paste; a message holds about 60 KiB */
 
 static volatile sig_atomic_t stop_signal, continued;
 
