@@ -10,31 +10,6 @@
 #define PREKEY_BATCH 100
 #define SIGNED_ID 1
 
-json_t *ward_client_b64(const uint8_t *p, size_t n)
-{
-    size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
-    char *s = malloc(cap);
-    if (!s)
-        return NULL;
-    sodium_bin2base64(s, cap, p, n, sodium_base64_VARIANT_ORIGINAL);
-    json_t *v = json_string(s);
-    free(s);
-    return v;
-}
-
-int ward_client_unb64(json_t *v, uint8_t *dst, size_t n)
-{
-    size_t got = 0;
-    const char *end = NULL;
-    if (!json_is_string(v) ||
-        sodium_base642bin(dst, n, json_string_value(v), json_string_length(v),
-                          NULL, &got, &end,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        got != n || end != json_string_value(v) + json_string_length(v))
-        return -1;
-    return 0;
-}
-
 void ward_client_server_error(json_t *reply, int status, char *err,
                               size_t errlen)
 {
@@ -129,7 +104,7 @@ static void add_prekey(void *ctx, uint32_t id,
         json_array_append_new(l->arr,
                               json_pack("{s:I,s:o}", "id", (json_int_t)id,
                                         "key",
-                                        ward_client_b64(pub, WARD_PUBKEY_LEN)));
+                                        ward_b64_json(pub, WARD_PUBKEY_LEN)));
 }
 
 /* Generates |count| one-time prekeys (and, with |fresh|, the identity and
@@ -201,15 +176,15 @@ static ward_err publish_keys(ward_client *c, int fresh, uint32_t count,
         e = ward_prekeys_bundle(pk, id, 1, SIGNED_ID, 0, &b);
         if (!e) {
             json_object_set_new(body, "identity_key",
-                                ward_client_b64(ik, sizeof ik));
+                                ward_b64_json(ik, sizeof ik));
             json_object_set_new(body, "registration_id",
                                 json_integer(ward_identity_registration_id(id)));
             json_object_set_new(
                 body, "signed_prekey",
                 json_pack("{s:i,s:o,s:o}", "id", SIGNED_ID, "key",
-                          ward_client_b64(b.signed_prekey, WARD_PUBKEY_LEN),
+                          ward_b64_json(b.signed_prekey, WARD_PUBKEY_LEN),
                           "signature",
-                          ward_client_b64(b.signed_prekey_sig,
+                          ward_b64_json(b.signed_prekey_sig,
                                           WARD_SIGNATURE_LEN)));
         }
     }

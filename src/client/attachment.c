@@ -394,8 +394,8 @@ ward_err ward_client_attachment_defer(ward_client *c, int64_t msg_id,
             *p = '_';
     json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:I,s:s,s:s}", "from", from,
                           "id", a->id, "key",
-                          ward_client_b64(a->key, sizeof a->key), "sha256",
-                          ward_client_b64(a->sha256, sizeof a->sha256),
+                          ward_b64_json(a->key, sizeof a->key), "sha256",
+                          ward_b64_json(a->sha256, sizeof a->sha256),
                           "size", (json_int_t)a->size, "type", type, "name",
                           name);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -458,9 +458,9 @@ static int parse_deferred(const char *text, ward_attachment *a,
     json_t *size = json_object_get(o, "size");
     int bad = !f || !id || !type || !name || !json_is_integer(size) ||
               strlen(id) >= sizeof a->id ||
-              ward_client_unb64(json_object_get(o, "key"), a->key,
+              ward_b64_json_exact(json_object_get(o, "key"), a->key,
                                 sizeof a->key) ||
-              ward_client_unb64(json_object_get(o, "sha256"), a->sha256,
+              ward_b64_json_exact(json_object_get(o, "sha256"), a->sha256,
                                 sizeof a->sha256);
     if (!bad) {
         snprintf(a->id, sizeof a->id, "%s", id);

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "../util/b64json.h"
 #include "http.h"
 #include "ward/client.h"
 
@@ -15,10 +16,6 @@ struct ward_client {
     char attach_dir[4096]; /* where received attachments are saved */
 };
 
-/* Base64 (standard, padded) of |n| bytes as a new JSON string. */
-json_t *ward_client_b64(const uint8_t *p, size_t n);
-/* Decodes a JSON base64 string into exactly |n| bytes; -1 otherwise. */
-int ward_client_unb64(json_t *v, uint8_t *dst, size_t n);
 
 /* Writes "server: MESSAGE" for an error reply into |err|. */
 void ward_client_server_error(json_t *reply, int status, char *err,

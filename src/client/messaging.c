@@ -20,7 +20,7 @@ static void note_new_identity(ward_client *c, const char *peer,
                               const uint8_t pub[WARD_PUBKEY_LEN])
 {
     char key[96];
-    json_t *v = ward_client_b64(pub, WARD_PUBKEY_LEN);
+    json_t *v = ward_b64_json(pub, WARD_PUBKEY_LEN);
     snprintf(key, sizeof key, "pending_identity:%s", peer);
     if (v)
         (void)ward_client_state_set(c->state, key, json_string_value(v));
@@ -42,11 +42,11 @@ static int bundle_from_json(json_t *r, ward_bundle *b)
     json_t *sid = json_object_get(spk, "id");
     memset(b, 0, sizeof *b);
     if (!json_is_integer(reg) || !json_is_integer(sid) ||
-        ward_client_unb64(json_object_get(r, "identity_key"), b->identity,
+        ward_b64_json_exact(json_object_get(r, "identity_key"), b->identity,
                           WARD_PUBKEY_LEN) ||
-        ward_client_unb64(json_object_get(spk, "key"), b->signed_prekey,
+        ward_b64_json_exact(json_object_get(spk, "key"), b->signed_prekey,
                           WARD_PUBKEY_LEN) ||
-        ward_client_unb64(json_object_get(spk, "signature"),
+        ward_b64_json_exact(json_object_get(spk, "signature"),
                           b->signed_prekey_sig, WARD_SIGNATURE_LEN))
         return -1;
     b->registration_id = (uint32_t)json_integer_value(reg);
@@ -55,7 +55,7 @@ static int bundle_from_json(json_t *r, ward_bundle *b)
     if (pre) {
         json_t *pid = json_object_get(pre, "id");
         if (!json_is_integer(pid) ||
-            ward_client_unb64(json_object_get(pre, "key"), b->prekey,
+            ward_b64_json_exact(json_object_get(pre, "key"), b->prekey,
                               WARD_PUBKEY_LEN))
             return -1;
         b->has_prekey = 1;
@@ -160,8 +160,8 @@ ward_err ward_client_seal(ward_client *c, const char *to,
         goto done;
     }
     *out = json_pack("{s:s,s:i,s:o,s:o}", "to", to, "type", type, "body",
-                     ward_client_b64(msg.data, msg.len), "commitment",
-                     ward_client_b64(commitment, sizeof commitment));
+                     ward_b64_json(msg.data, msg.len), "commitment",
+                     ward_b64_json(commitment, sizeof commitment));
     if (!*out)
         e = WARD_ERR_NOMEM;
 done:
@@ -439,7 +439,7 @@ ward_err ward_client_process(ward_client *c, const ward_identity *id,
                               sodium_base64_VARIANT_ORIGINAL) == 0)
             in.body.len = n;
     }
-    in.has_commitment = ward_client_unb64(json_object_get(v, "commitment"),
+    in.has_commitment = ward_b64_json_exact(json_object_get(v, "commitment"),
                                           in.commitment, 32) == 0;
     ward_client_msg m = {.id = in.id, .from = in.from,
                          .server_time = in.server_time};
@@ -544,7 +544,7 @@ ward_err ward_client_trust(ward_client *c, const char *peer, char *err,
         return e;
     }
     json_t *v = json_string(b64);
-    if (!v || ward_client_unb64(v, pub, sizeof pub)) {
+    if (!v || ward_b64_json_exact(v, pub, sizeof pub)) {
         json_decref(v);
         return WARD_ERR_BAD_STATE;
     }

@@ -167,15 +167,15 @@ int ward_api_get_bundle(ward_api *api, const ward_http_req *req,
         "{s:s,s:I,s:I,s:o,s:{s:I,s:o,s:o}}", "username", them.username,
         "registration_id", (json_int_t)b.registration_id, "device_id",
         (json_int_t)b.device_id, "identity_key",
-        ward_json_b64_string(b.identity, WARD_PUBKEY_LEN), "signed_prekey",
+        ward_b64_json(b.identity, WARD_PUBKEY_LEN), "signed_prekey",
         "id", (json_int_t)b.signed_prekey_id, "key",
-        ward_json_b64_string(b.signed_prekey, WARD_PUBKEY_LEN), "signature",
-        ward_json_b64_string(b.signed_prekey_sig, WARD_SIGNATURE_LEN));
+        ward_b64_json(b.signed_prekey, WARD_PUBKEY_LEN), "signature",
+        ward_b64_json(b.signed_prekey_sig, WARD_SIGNATURE_LEN));
     if (o && b.has_prekey)
         json_object_set_new(
             o, "prekey",
             json_pack("{s:I,s:o}", "id", (json_int_t)b.prekey_id, "key",
-                      ward_json_b64_string(b.prekey, WARD_PUBKEY_LEN)));
+                      ward_b64_json(b.prekey, WARD_PUBKEY_LEN)));
     ward_resp_json(resp, 200, o);
     return WARD_API_DONE;
 }

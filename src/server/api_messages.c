@@ -10,10 +10,10 @@ json_t *ward_api_message_json(const ward_store_msg *m)
     json_t *o = json_pack("{s:I,s:s,s:i,s:I,s:o}", "id", (json_int_t)m->id,
                           "from", m->sender_name, "type", m->type,
                           "server_time", (json_int_t)m->server_time, "body",
-                          ward_json_b64_string(m->body, m->body_len));
+                          ward_b64_json(m->body, m->body_len));
     if (o && m->has_commitment)
         json_object_set_new(o, "commitment",
-                            ward_json_b64_string(m->commitment, 32));
+                            ward_b64_json(m->commitment, 32));
     return o;
 }
 

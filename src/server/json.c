@@ -78,13 +78,7 @@ int ward_json_b64_exact(json_t *obj, const char *key, int required,
         *present = v != NULL;
     if (!v)
         return required ? -1 : 0;
-    size_t got = 0;
-    if (!json_is_string(v) ||
-        b64_decode(json_string_value(v), json_string_length(v), dst, n,
-                   &got) != 0 ||
-        got != n)
-        return -1;
-    return 0;
+    return ward_b64_json_exact(v, dst, n);
 }
 
 int ward_json_b64(json_t *obj, const char *key, size_t max, ward_buf *out)
@@ -112,18 +106,6 @@ int ward_json_b64(json_t *obj, const char *key, size_t max, ward_buf *out)
         return WARD_B64_BAD;
     out->len += n;
     return 0;
-}
-
-json_t *ward_json_b64_string(const uint8_t *p, size_t n)
-{
-    size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
-    char *s = malloc(cap);
-    if (!s)
-        return NULL;
-    sodium_bin2base64(s, cap, p, n, sodium_base64_VARIANT_ORIGINAL);
-    json_t *v = json_stringn_nocheck(s, strlen(s));
-    free(s);
-    return v;
 }
 
 void ward_resp_json(ward_http_resp *r, int status, json_t *obj)

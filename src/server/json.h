@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../util/b64json.h" /* ward_b64_json */
 #include "api.h"
 
 /* Parses a JSON object; NULL for anything else (bad JSON, another type,
@@ -30,8 +31,6 @@ int ward_json_b64_exact(json_t *obj, const char *key, int required,
 enum { WARD_B64_BAD = -1, WARD_B64_TOO_BIG = -2 };
 int ward_json_b64(json_t *obj, const char *key, size_t max, ward_buf *out);
 
-/* Base64 text of |n| bytes as a new jansson string. */
-json_t *ward_json_b64_string(const uint8_t *p, size_t n);
 
 /* Writes |obj| (stolen) as the response with |status|. */
 void ward_resp_json(ward_http_resp *r, int status, json_t *obj);
