@@ -180,55 +180,31 @@ static ward_err finish(ward_http *h, CURL *c, CURLcode rc, const char *cerr,
     return WARD_OK;
 }
 
-ward_err ward_http_upload(ward_http *h, const char *path, uint64_t size,
-                          ward_http_read_fn read_fn, void *ctx, int *status,
-                          json_t **reply, char *err, size_t errlen)
-{
-    char url[2048], cerr[CURL_ERROR_SIZE] = "";
-    ward_buf in;
-    ward_buf_init(&in, MAX_REPLY);
-    if (reply)
-        *reply = NULL;
-    CURL *c = h->curl;
-    struct curl_slist *hdrs = stream_setup(h, c, path, url, sizeof url, cerr);
-    hdrs = curl_slist_append(hdrs, "Content-Type: application/octet-stream");
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_fn);
-    curl_easy_setopt(c, CURLOPT_READDATA, ctx);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)size);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &in);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    CURLcode rc = curl_easy_perform(c);
-    ward_err e = finish(h, c, rc, cerr, &in, status, reply, err, errlen);
-    curl_slist_free_all(hdrs);
-    ward_buf_release(&in);
-    return e;
-}
-
 typedef struct download_ctx {
     CURL *curl;
-    ward_http_write_fn write_fn;
+    ward_http_write_fn write_fn; /* NULL: every body is the JSON reply */
     void *ctx;
-    ward_buf *err_body;
+    ward_buf *reply_body;
 } download_ctx;
 
-/* A 200's body goes to the caller; any other status's (a JSON error) is
+/* A 200's body goes to |write_fn|; any other (a JSON answer or error) is
  * kept for the reply. */
 static size_t on_download(char *p, size_t size, size_t n, void *ctx)
 {
     download_ctx *d = ctx;
     long code = 0;
     curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &code);
-    if (code == 200)
+    if (code == 200 && d->write_fn)
         return d->write_fn(p, size, n, d->ctx);
-    return on_data(p, size, n, d->err_body);
+    return on_data(p, size, n, d->reply_body);
 }
 
-ward_err ward_http_download(ward_http *h, const char *path,
-                            ward_http_write_fn write_fn, void *ctx,
-                            int *status, json_t **reply, char *err,
-                            size_t errlen)
+/* One streamed exchange: a POST of |size| bytes from |read_fn|, or (no
+ * |read_fn|) a GET whose 200 body goes to |write_fn|. */
+static ward_err stream(ward_http *h, const char *path, uint64_t size,
+                       ward_http_read_fn read_fn, void *rctx,
+                       ward_http_write_fn write_fn, void *wctx, int *status,
+                       json_t **reply, char *err, size_t errlen)
 {
     char url[2048], cerr[CURL_ERROR_SIZE] = "";
     ward_buf in;
@@ -236,8 +212,16 @@ ward_err ward_http_download(ward_http *h, const char *path,
     if (reply)
         *reply = NULL;
     CURL *c = h->curl;
-    download_ctx d = {c, write_fn, ctx, &in};
+    download_ctx d = {c, write_fn, wctx, &in};
     struct curl_slist *hdrs = stream_setup(h, c, path, url, sizeof url, cerr);
+    if (read_fn) {
+        hdrs = curl_slist_append(hdrs,
+                                 "Content-Type: application/octet-stream");
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, read_fn);
+        curl_easy_setopt(c, CURLOPT_READDATA, rctx);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)size);
+    }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_download);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
@@ -246,6 +230,23 @@ ward_err ward_http_download(ward_http *h, const char *path,
     curl_slist_free_all(hdrs);
     ward_buf_release(&in);
     return e;
+}
+
+ward_err ward_http_upload(ward_http *h, const char *path, uint64_t size,
+                          ward_http_read_fn read_fn, void *ctx, int *status,
+                          json_t **reply, char *err, size_t errlen)
+{
+    return stream(h, path, size, read_fn, ctx, NULL, NULL, status, reply, err,
+                  errlen);
+}
+
+ward_err ward_http_download(ward_http *h, const char *path,
+                            ward_http_write_fn write_fn, void *ctx,
+                            int *status, json_t **reply, char *err,
+                            size_t errlen)
+{
+    return stream(h, path, 0, NULL, NULL, write_fn, ctx, status, reply, err,
+                  errlen);
 }
 
 const char *ward_http_error_text(json_t *reply)
