@@ -17,6 +17,21 @@ json_t *ward_api_message_json(const ward_store_msg *m)
     return o;
 }
 
+/* Makes room for one more element in a growable array of |n| used out
+ * of |*cap|; -1 when out of memory (the array is unchanged). */
+static int room_for_one(void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 64;
+    void *p = realloc(*arr, c * elem);
+    if (!p)
+        return -1;
+    *arr = p;
+    *cap = c;
+    return 0;
+}
+
 /* The checks and the queueing that HTTP and WebSocket sends share;
  * |body| is borrowed. */
 static int send_checked(ward_api *api, const ward_account *me, json_t *body,
@@ -63,15 +78,10 @@ static int send_checked(ward_api *api, const ward_account *me, json_t *body,
                         "sending too fast; slow down");
         goto fail;
     }
-    if (api->n_pending == api->cap_pending) {
-        size_t cap = api->cap_pending ? api->cap_pending * 2 : 64;
-        pending_send *np = realloc(api->pending, cap * sizeof *np);
-        if (!np) {
-            ward_resp_error(resp, 500, "internal", "out of memory");
-            goto fail;
-        }
-        api->pending = np;
-        api->cap_pending = cap;
+    if (room_for_one((void **)&api->pending, &api->cap_pending,
+                     api->n_pending, sizeof *api->pending)) {
+        ward_resp_error(resp, 503, "busy", "out of memory");
+        goto fail;
     }
     p.msg.recipient = them.id;
     p.msg.sender = me->id;
@@ -121,15 +131,10 @@ int ward_api_send_json(ward_api *api, int64_t account, json_t *body,
 int ward_api_ack_async(ward_api *api, int64_t account, int64_t id,
                        void *opaque, ward_http_resp *resp)
 {
-    if (api->n_acks == api->cap_acks) {
-        size_t cap = api->cap_acks ? api->cap_acks * 2 : 64;
-        pending_ack *np = realloc(api->acks, cap * sizeof *np);
-        if (!np) {
-            ward_resp_error(resp, 503, "busy", "out of memory");
-            return WARD_API_DONE;
-        }
-        api->acks = np;
-        api->cap_acks = cap;
+    if (room_for_one((void **)&api->acks, &api->cap_acks, api->n_acks,
+                     sizeof *api->acks)) {
+        ward_resp_error(resp, 503, "busy", "out of memory");
+        return WARD_API_DONE;
     }
     api->acks[api->n_acks].ack.recipient = account;
     api->acks[api->n_acks].ack.id = id;
