@@ -402,6 +402,20 @@ static void ws_send(ward_serve *s, serve_ws *w, json_t *o)
     ward_buf_release(&r.body);
 }
 
+/* Counts, logs and sets the close for a frame that ends the session;
+ * returns -1 for the callback to return. */
+static int bad_frame(ward_serve *s, serve_ws *w, struct lws *wsi,
+                     enum lws_close_status code, const char *reason,
+                     const char *why)
+{
+    s->m.errors[SERR_WS_BAD_FRAME]++;
+    ward_serve_log("warn", "ws_bad_frame",
+                   json_pack("{s:I,s:s}", "session", (json_int_t)w->sid,
+                             "why", why));
+    lws_close_reason(wsi, code, (unsigned char *)reason, strlen(reason));
+    return -1;
+}
+
 /* One complete client message. Returns -1 to close the session. */
 static int ws_handle(ward_serve *s, serve_ws *w, struct lws *wsi,
                      const uint8_t *p, size_t n)
@@ -410,13 +424,8 @@ static int ws_handle(ward_serve *s, serve_ws *w, struct lws *wsi,
     json_t *o = ward_json_object(p, n);
     if (!o || ward_json_str(o, "type", 1, s->cfg->api.max_body, &type)) {
         json_decref(o);
-        s->m.errors[SERR_WS_BAD_FRAME]++;
-        ward_serve_log("warn", "ws_bad_frame",
-                       json_pack("{s:I,s:s}", "session", (json_int_t)w->sid,
-                                 "why", "not a JSON object with a type"));
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
-                         (unsigned char *)"invalid json", 12);
-        return -1;
+        return bad_frame(s, w, wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+                         "invalid json", "not a JSON object with a type");
     }
     if (w->close_code)
         ; /* closing: its frames are no longer answered */
@@ -434,21 +443,12 @@ static int ws_handle(ward_serve *s, serve_ws *w, struct lws *wsi,
 static int ws_receive(ward_serve *s, serve_ws *w, struct lws *wsi,
                       const void *in, size_t len)
 {
-    if (lws_frame_is_binary(wsi)) {
-        s->m.errors[SERR_WS_BAD_FRAME]++;
-        ward_serve_log("warn", "ws_bad_frame",
-                       json_pack("{s:I,s:s}", "session", (json_int_t)w->sid,
-                                 "why", "binary frame"));
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
-                         (unsigned char *)"text frames only", 16);
-        return -1;
-    }
-    if (w->rx_len + len > s->cfg->api.max_body) {
-        s->m.errors[SERR_WS_BAD_FRAME]++;
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-                         (unsigned char *)"frame too large", 15);
-        return -1;
-    }
+    if (lws_frame_is_binary(wsi))
+        return bad_frame(s, w, wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+                         "text frames only", "binary frame");
+    if (w->rx_len + len > s->cfg->api.max_body)
+        return bad_frame(s, w, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                         "frame too large", "frame too large");
     if (len && w->rx_len + len > w->rx_cap) {
         size_t cap = w->rx_cap ? w->rx_cap : 512;
         while (cap < w->rx_len + len)
