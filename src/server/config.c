@@ -249,27 +249,30 @@ static char *trim(char *s, char *end)
     return s;
 }
 
-ward_err ward_serve_config_parse(char *text, size_t n,
+ward_err ward_serve_config_parse(const char *text, size_t n,
                                  ward_err (*fn)(void *ctx, const char *key,
                                                 const char *value),
                                  void *ctx, int *line_out, char *err,
                                  size_t errlen)
 {
     int line = 0;
-    char *p = text, *end = text + n;
+    const char *p = text, *end = text + n;
+    char buf[WARD_SERVE_CONFIG_LINE_MAX + 1]; /* one line, NUL-ended */
     if (err && errlen)
         err[0] = 0;
     while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *eol = nl ? nl : end;
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eol = nl ? nl : end;
+        size_t len = (size_t)(eol - p);
         line++;
         if (line_out)
             *line_out = line;
-        if (eol - p > WARD_SERVE_CONFIG_LINE_MAX)
+        if (len > WARD_SERVE_CONFIG_LINE_MAX)
             return fail(err, errlen, "line too long");
-        if (memchr(p, 0, (size_t)(eol - p)))
+        if (memchr(p, 0, len))
             return fail(err, errlen, "a NUL byte");
-        char *s = trim(p, eol);
+        memcpy(buf, p, len);
+        char *s = trim(buf, buf + len);
         p = nl ? nl + 1 : end;
         if (!*s || *s == '#')
             continue;

@@ -50,13 +50,14 @@ ward_err ward_serve_config_check(const ward_serve_config *c, char *err,
                                  size_t errlen);
 
 /*
- * A config file's text (|n| bytes, modified in place): "key = value"
- * lines, '#' comments, blank lines; '_' may stand for '-' in keys. Calls
- * |fn| for each setting in order and stops at its first error. On a
+ * A config file's text (|n| bytes): "key = value" lines, '#' comments,
+ * blank lines; '_' may stand for '-' in keys. Calls |fn| for each setting
+ * in order (|key| and |value| last only during the call: copy what must
+ * stay) and stops at its first error. On a
  * malformed line WARD_ERR_INVALID_ARG, |*line| its number and |err| why.
  */
 #define WARD_SERVE_CONFIG_LINE_MAX 4096
-ward_err ward_serve_config_parse(char *text, size_t n,
+ward_err ward_serve_config_parse(const char *text, size_t n,
                                  ward_err (*fn)(void *ctx, const char *key,
                                                 const char *value),
                                  void *ctx, int *line, char *err,
