@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ward/buf.h"
 #include "ward/err.h"
 #include "ward/proto.h"
 
@@ -35,15 +36,25 @@ enum { WARD_AGE_MINOR = 1, WARD_AGE_ADULT = 2 };
 #define WARD_USERNAME_MAX 32
 #define WARD_PWHASH_MAX 128
 
+enum { WARD_STATUS_ACTIVE = 0, WARD_STATUS_SUSPENDED = 1,
+       WARD_STATUS_BANNED = 2 };
+
 typedef struct ward_account {
     int64_t id;
     char username[WARD_USERNAME_MAX + 1];
     int age_band;        /* WARD_AGE_* */
     int64_t created_at;
     char pwhash[WARD_PWHASH_MAX + 1]; /* crypto_pwhash_str output */
+    int is_private;      /* only accounts it follows may find or reach it */
+    int status;          /* WARD_STATUS_* as stored; see status_until */
+    int64_t status_until; /* end of a suspension (ms) */
 } ward_account;
 
-/* WARD_ERR_EXISTS if the username is taken. */
+/* The status in force at |now|: a suspension that has ended is active. */
+int ward_account_status(const ward_account *a, int64_t now);
+
+/* WARD_ERR_EXISTS if the username is taken. A minor's account starts
+ * private, an adult's public. */
 ward_err ward_store_account_create(ward_store *st, const char *username,
                                    const char *pwhash, int age_band,
                                    int64_t now, int64_t *id);
@@ -54,6 +65,52 @@ ward_err ward_store_account_by_id(ward_store *st, int64_t id,
                                   ward_account *out);
 /* Deletes the account with its tokens, keys and queued messages. */
 ward_err ward_store_account_delete(ward_store *st, int64_t id);
+
+ward_err ward_store_account_set_private(ward_store *st, int64_t id,
+                                       int is_private);
+/* Sets the status (WARD_STATUS_*); |until| ends a suspension. Tokens are
+ * kept, so the owner is told why (the API checks the status each time). */
+ward_err ward_store_account_set_status(ward_store *st, int64_t id, int status,
+                                       int64_t until);
+
+/* ---- social graph (follows and blocks, by account id) ---- */
+
+/* |*created| (may be NULL) is 0 when it already existed. */
+ward_err ward_store_follow(ward_store *st, int64_t follower, int64_t followee,
+                           int64_t now, int *created);
+/* WARD_ERR_NOT_FOUND if |follower| did not follow |followee|. */
+ward_err ward_store_unfollow(ward_store *st, int64_t follower,
+                             int64_t followee);
+/* Blocks, and removes the follows both ways, in one transaction.
+ * |blocker_band| is kept with the block (the suspicious flag counts blocks
+ * by minors). */
+ward_err ward_store_block(ward_store *st, int64_t blocker, int blocker_band,
+                          int64_t blocked, int64_t now, int *created);
+ward_err ward_store_unblock(ward_store *st, int64_t blocker, int64_t blocked);
+
+/* What lies between accounts |a| and |b|. */
+typedef struct ward_store_relation {
+    int a_follows_b, b_follows_a, a_blocked_b, b_blocked_a;
+} ward_store_relation;
+ward_err ward_store_relation_get(ward_store *st, int64_t a, int64_t b,
+                                 ward_store_relation *out);
+
+enum { WARD_LIST_FOLLOWING, WARD_LIST_FOLLOWERS, WARD_LIST_BLOCKED };
+/* Calls |fn| with each account of the list, by username. */
+ward_err ward_store_graph_list(ward_store *st, int64_t account, int which,
+                               int (*fn)(void *ctx, int64_t id,
+                                         const char *username),
+                               void *ctx);
+/* Friend-of-friend candidates for |account|: accounts followed by the
+ * accounts it follows, not itself nor already followed, most shared
+ * follows first, up to |limit|. The caller applies the contact policy. */
+ward_err ward_store_suggestions(ward_store *st, int64_t account, size_t limit,
+                                int (*fn)(void *ctx, int64_t id, int shared),
+                                void *ctx);
+/* How many distinct minors blocked or reported |account| at or after
+ * |since| (the "suspicious" signal). */
+ward_err ward_store_minor_signals(ward_store *st, int64_t account,
+                                  int64_t since, size_t *count);
 
 /* ---- login tokens (stored as hashes only) ---- */
 
@@ -127,6 +184,9 @@ typedef struct ward_store_msg {
     int64_t server_time;
     int has_commitment;
     uint8_t commitment[32];
+    int has_tag;         /* the server's franking tag over commitment, */
+    uint8_t tag[32];     /* sender, recipient and server_time */
+    uint32_t key_id;     /* which server franking key made the tag */
     const uint8_t *body; /* ciphertext; borrowed, see each call */
     size_t body_len;
 } ward_store_msg;
@@ -190,5 +250,144 @@ ward_err ward_store_blob_delete(ward_store *st, const char *id);
 ward_err ward_store_blob_expire(ward_store *st, int64_t now,
                                 void (*fn)(void *ctx, const ward_blob *b),
                                 void *ctx);
+
+/* ---- reports ---- */
+
+enum { WARD_REPORT_MESSAGE = 1, WARD_REPORT_ACCOUNT = 2 };
+/* In order of severity (the queue's second sort key). */
+enum {
+    WARD_REASON_CSE = 1, /* child sexual exploitation */
+    WARD_REASON_GROOMING,
+    WARD_REASON_SEXUAL_HARASSMENT,
+    WARD_REASON_HARASSMENT,
+    WARD_REASON_SPAM,
+    WARD_REASON_OTHER,
+};
+enum { WARD_PRIORITY_NORMAL = 0, WARD_PRIORITY_HIGH = 1 };
+enum { WARD_REPORT_OPEN = 0, WARD_REPORT_CLOSED = 1,
+       WARD_REPORT_ESCALATED = 2 };
+/* What the server found of a reported message's attachment. */
+enum { WARD_EVIDENCE_NONE = 0, WARD_EVIDENCE_VERIFIED = 1,
+       WARD_EVIDENCE_UNAVAILABLE = 2, WARD_EVIDENCE_MISMATCH = 3 };
+#define WARD_REPORT_NOTE_MAX 1000
+#define WARD_EVIDENCE_NAME_MAX 63
+
+typedef struct ward_report {
+    int64_t id;
+    int kind, reason, priority, status;
+    int64_t reporter, subject;
+    char reporter_name[WARD_USERNAME_MAX + 1];
+    char subject_name[WARD_USERNAME_MAX + 1];
+    int reporter_band, subject_band;
+    int64_t created_at;
+    char note[WARD_REPORT_NOTE_MAX * 4 + 1]; /* UTF-8 */
+    /* a message report's evidence, as revealed and verified */
+    int64_t message_id, message_time;
+    const uint8_t *content; /* Content bytes; borrowed, see each call */
+    size_t content_len;
+    uint8_t commitment[32], tag[32];
+    uint32_t key_id;
+    int attachment; /* WARD_EVIDENCE_* */
+    char evidence[WARD_EVIDENCE_NAME_MAX + 1]; /* file under DATA/evidence */
+    int held;       /* evidence kept (escalated) */
+    char decision[16];
+    int64_t decided_by, decided_at;
+} ward_report;
+
+/* Stores |r| (id, status and decision fields are ignored) and sets
+ * r->id. */
+ward_err ward_store_report_add(ward_store *st, ward_report *r);
+/* |out->content| points into |content|, which the caller releases. */
+ward_err ward_store_report_get(ward_store *st, int64_t id, ward_report *out,
+                               ward_buf *content);
+
+typedef struct ward_report_filter {
+    int status;   /* -1: any */
+    int reason;   /* 0: any */
+    int priority; /* -1: any */
+    int64_t subject; /* 0: any */
+    int64_t reporter; /* 0: any */
+} ward_report_filter;
+/* Reports matching |f|, highest priority first, then most severe reason,
+ * then oldest; |fn| sees them without content. */
+ward_err ward_store_report_list(ward_store *st, const ward_report_filter *f,
+                                size_t offset, size_t limit,
+                                int (*fn)(void *ctx, const ward_report *r),
+                                void *ctx);
+/* Records a decision: |status| (WARD_REPORT_*), |decision| ("dismiss",
+ * "warn", ...), who and when; |hold| sets the evidence hold (never
+ * cleared). WARD_ERR_NOT_FOUND for no such report. */
+ward_err ward_store_report_decide(ward_store *st, int64_t id, int status,
+                                  const char *decision, int hold,
+                                  int64_t moderator, int64_t now);
+
+/* Persistent counters (refused reports, for transparency figures). */
+ward_err ward_store_counter_add(ward_store *st, const char *name,
+                                int64_t delta);
+ward_err ward_store_counter_get(ward_store *st, const char *name,
+                                int64_t *value);
+
+/* ---- moderators, console sessions, audit log ---- */
+
+enum { WARD_ROLE_MODERATOR = 1, WARD_ROLE_ADMIN = 2 };
+#define WARD_MODERATOR_NAME_MAX 32
+
+typedef struct ward_moderator {
+    int64_t id;
+    char name[WARD_MODERATOR_NAME_MAX + 1];
+    char pwhash[WARD_PWHASH_MAX + 1];
+    int role;     /* WARD_ROLE_* */
+    int disabled;
+    int64_t created_at;
+} ward_moderator;
+
+ward_err ward_store_moderator_add(ward_store *st, const char *name,
+                                  const char *pwhash, int role, int64_t now,
+                                  int64_t *id);
+ward_err ward_store_moderator_by_name(ward_store *st, const char *name,
+                                      ward_moderator *out);
+ward_err ward_store_moderator_by_id(ward_store *st, int64_t id,
+                                    ward_moderator *out);
+/* Changes the role and the disabled flag (disabling ends the sessions). */
+ward_err ward_store_moderator_set(ward_store *st, int64_t id, int role,
+                                  int disabled);
+ward_err ward_store_moderator_list(ward_store *st,
+                                   int (*fn)(void *ctx,
+                                             const ward_moderator *m),
+                                   void *ctx);
+
+ward_err ward_store_console_session_put(ward_store *st,
+                                        const uint8_t hash[32],
+                                        int64_t moderator,
+                                        const uint8_t csrf[32],
+                                        int64_t expires_at);
+/* The moderator and CSRF token of an unexpired session;
+ * WARD_ERR_NOT_FOUND otherwise. */
+ward_err ward_store_console_session_check(ward_store *st,
+                                          const uint8_t hash[32], int64_t now,
+                                          int64_t *moderator,
+                                          uint8_t csrf[32]);
+ward_err ward_store_console_session_delete(ward_store *st,
+                                           const uint8_t hash[32]);
+
+typedef struct ward_audit_entry {
+    int64_t id, at, moderator;
+    char moderator_name[WARD_MODERATOR_NAME_MAX + 1];
+    char action[32];
+    int64_t report, subject; /* 0: none */
+    char detail[512];
+    uint8_t hash[32]; /* SHA-256 over the previous hash and these fields */
+} ward_audit_entry;
+
+/* Appends |e| (id and hash are set here). */
+ward_err ward_store_audit_append(ward_store *st, ward_audit_entry *e);
+/* Newest first, ids below |before| (0: from the newest). */
+ward_err ward_store_audit_list(ward_store *st, int64_t before, size_t limit,
+                               int (*fn)(void *ctx,
+                                         const ward_audit_entry *e),
+                               void *ctx);
+/* Recomputes the hash chain; |*bad_id| is the first entry that does not
+ * match (0: the whole log is intact). */
+ward_err ward_store_audit_verify(ward_store *st, int64_t *bad_id);
 
 #endif

@@ -17,6 +17,7 @@ ward_err ward_store_account_create(ward_store *st, const char *username,
     sqlite3_bind_text(s, 2, pwhash, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, age_band);
     sqlite3_bind_int64(s, 4, now);
+    sqlite3_bind_int(s, 5, age_band == WARD_AGE_MINOR);
     ward_err e = ward_sql_exec(st, s, "account insert");
     if (!e && id)
         *id = sqlite3_last_insert_rowid(st->db);
@@ -35,6 +36,9 @@ static ward_err account_row(ward_store *st, sqlite3_stmt *s, ward_account *out)
         a.age_band = sqlite3_column_int(s, 2);
         a.created_at = sqlite3_column_int64(s, 3);
         ward_sql_text(s, 4, a.pwhash, sizeof a.pwhash);
+        a.is_private = sqlite3_column_int(s, 5) != 0;
+        a.status = sqlite3_column_int(s, 6);
+        a.status_until = sqlite3_column_int64(s, 7);
         *out = a;
         e = WARD_OK;
     } else if (rc != SQLITE_DONE) {
@@ -75,6 +79,47 @@ ward_err ward_store_account_delete(ward_store *st, int64_t id)
     if (!e && sqlite3_changes(st->db) == 0)
         e = WARD_ERR_NOT_FOUND;
     return e;
+}
+
+int ward_account_status(const ward_account *a, int64_t now)
+{
+    if (a->status == WARD_STATUS_SUSPENDED && a->status_until <= now)
+        return WARD_STATUS_ACTIVE;
+    return a->status;
+}
+
+static ward_err account_update(ward_store *st, sqlite3_stmt *s,
+                               const char *what)
+{
+    ward_err e = ward_sql_exec(st, s, what);
+    if (!e && sqlite3_changes(st->db) == 0)
+        e = WARD_ERR_NOT_FOUND;
+    return e;
+}
+
+ward_err ward_store_account_set_private(ward_store *st, int64_t id,
+                                       int is_private)
+{
+    sqlite3_stmt *s = ward_sql_stmt(st, S_ACCOUNT_SET_PRIVATE);
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int(s, 1, is_private != 0);
+    sqlite3_bind_int64(s, 2, id);
+    return account_update(st, s, "account privacy");
+}
+
+ward_err ward_store_account_set_status(ward_store *st, int64_t id, int status,
+                                       int64_t until)
+{
+    if (status < WARD_STATUS_ACTIVE || status > WARD_STATUS_BANNED)
+        return WARD_ERR_INVALID_ARG;
+    sqlite3_stmt *s = ward_sql_stmt(st, S_ACCOUNT_SET_STATUS);
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int(s, 1, status);
+    sqlite3_bind_int64(s, 2, status == WARD_STATUS_SUSPENDED ? until : 0);
+    sqlite3_bind_int64(s, 3, id);
+    return account_update(st, s, "account status");
 }
 
 ward_err ward_store_token_put(ward_store *st, const uint8_t hash[32],

@@ -54,6 +54,91 @@ static const char *const migrations[] = {
     "  created_at INTEGER NOT NULL,"
     "  expires_at INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX blobs_expiry ON blobs(expires_at);",
+    /* 2: child safety. Accounts are named by id wherever a record must
+     * outlive a username (ids are never reused; usernames can be). */
+    "ALTER TABLE accounts ADD COLUMN private INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE accounts ADD COLUMN status INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE accounts ADD COLUMN status_until INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE accounts SET private = 1 WHERE age_band = 1;"
+    "ALTER TABLE messages ADD COLUMN tag BLOB;"
+    "ALTER TABLE messages ADD COLUMN key_id INTEGER;"
+    "CREATE TABLE follows ("
+    "  follower INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  followee INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (follower, followee)) WITHOUT ROWID;"
+    "CREATE INDEX follows_followee ON follows(followee, follower);"
+    "CREATE TABLE blocks ("
+    "  blocker INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  blocked INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  blocker_band INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (blocker, blocked)) WITHOUT ROWID;"
+    "CREATE INDEX blocks_blocked ON blocks(blocked, created_at);"
+    /* Reports keep their evidence when either account is deleted: no
+     * foreign keys, and the names and bands as they were. */
+    "CREATE TABLE reports ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  kind INTEGER NOT NULL,"
+    "  reason INTEGER NOT NULL,"
+    "  priority INTEGER NOT NULL,"
+    "  status INTEGER NOT NULL DEFAULT 0,"
+    "  reporter INTEGER NOT NULL,"
+    "  reporter_name TEXT NOT NULL,"
+    "  reporter_band INTEGER NOT NULL,"
+    "  subject INTEGER NOT NULL,"
+    "  subject_name TEXT NOT NULL,"
+    "  subject_band INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  message_id INTEGER,"
+    "  message_time INTEGER,"
+    "  content BLOB,"
+    "  commitment BLOB,"
+    "  tag BLOB,"
+    "  key_id INTEGER,"
+    "  attachment INTEGER NOT NULL DEFAULT 0,"
+    "  evidence TEXT NOT NULL DEFAULT '',"
+    "  held INTEGER NOT NULL DEFAULT 0,"
+    "  decision TEXT NOT NULL DEFAULT '',"
+    "  decided_by INTEGER,"
+    "  decided_at INTEGER);"
+    "CREATE INDEX reports_queue ON reports(status, priority, created_at);"
+    "CREATE INDEX reports_subject ON reports(subject, created_at);"
+    "CREATE INDEX reports_reporter ON reports(reporter_band, subject, "
+    "  created_at);"
+    "CREATE TABLE counters ("
+    "  name TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE moderators ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  pwhash TEXT NOT NULL,"
+    "  role INTEGER NOT NULL,"
+    "  disabled INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE console_sessions ("
+    "  hash BLOB PRIMARY KEY,"
+    "  moderator INTEGER NOT NULL REFERENCES moderators(id) "
+    "    ON DELETE CASCADE,"
+    "  csrf BLOB NOT NULL,"
+    "  expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+    /* Append-only: each entry carries the SHA-256 of the previous one's
+     * hash and its own fields, and the triggers refuse changes. */
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  at INTEGER NOT NULL,"
+    "  moderator INTEGER NOT NULL,"
+    "  moderator_name TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  report INTEGER,"
+    "  subject INTEGER,"
+    "  detail TEXT NOT NULL DEFAULT '',"
+    "  hash BLOB NOT NULL);"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+    "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+    "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -62,11 +147,16 @@ static const char *const sql[S_COUNT] = {
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_ACCOUNT_INSERT] = "INSERT INTO accounts(username, pwhash, age_band, "
-                         "created_at) VALUES (?, ?, ?, ?)",
-    [S_ACCOUNT_BY_NAME] = "SELECT id, username, age_band, created_at, pwhash "
+                         "created_at, private) VALUES (?, ?, ?, ?, ?)",
+    [S_ACCOUNT_BY_NAME] = "SELECT id, username, age_band, created_at, pwhash, "
+                          "private, status, status_until "
                           "FROM accounts WHERE username = ?",
-    [S_ACCOUNT_BY_ID] = "SELECT id, username, age_band, created_at, pwhash "
+    [S_ACCOUNT_BY_ID] = "SELECT id, username, age_band, created_at, pwhash, "
+                        "private, status, status_until "
                         "FROM accounts WHERE id = ?",
+    [S_ACCOUNT_SET_PRIVATE] = "UPDATE accounts SET private = ? WHERE id = ?",
+    [S_ACCOUNT_SET_STATUS] = "UPDATE accounts SET status = ?, "
+                             "status_until = ? WHERE id = ?",
     [S_ACCOUNT_DELETE] = "DELETE FROM accounts WHERE id = ?",
     [S_TOKEN_INSERT] = "INSERT INTO tokens(hash, account, expires_at) "
                        "VALUES (?, ?, ?)",
