@@ -11,7 +11,7 @@
 #include "api_internal.h"
 #include "ward/crypto.h"
 
-static const char *band_name(int band)
+const char *ward_api_band_name(int band)
 {
     return band == WARD_AGE_MINOR ? "minor" : "adult";
 }
@@ -87,7 +87,7 @@ static void finish_register(ward_api *api, pw_job *j, ward_http_resp *resp)
     }
     ward_resp_json(resp, 201,
                    json_pack("{s:s,s:s}", "username", j->name, "age_band",
-                             band_name(j->band)));
+                             ward_api_band_name(j->band)));
 }
 
 static void finish_login(ward_api *api, pw_job *j, ward_http_resp *resp)
@@ -121,7 +121,7 @@ static void finish_login(ward_api *api, pw_job *j, ward_http_resp *resp)
                    json_pack("{s:s,s:I,s:s,s:s,s:I,s:b}", "token", token,
                              "expires_at", (json_int_t)expires, "username",
                              acct.username, "age_band",
-                             band_name(acct.age_band), "prekeys",
+                             ward_api_band_name(acct.age_band), "prekeys",
                              (json_int_t)prekeys, "prekeys_low",
                              prekeys < api->cfg.prekeys_low));
     ward_memzero(token, sizeof token);
