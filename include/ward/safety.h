@@ -70,4 +70,10 @@ ward_verdict ward_policy_decide(ward_entry entry, unsigned facts, int *rule);
 const char *ward_verdict_code(ward_verdict v);
 int ward_entry_hides(ward_entry entry);
 
+/* Report reasons (WARD_REASON_* of store.h) by their API names:
+ * "child_sexual_exploitation", "grooming", "sexual_harassment",
+ * "other_harassment", "spam", "other". parse: 0 for an unknown name. */
+int ward_report_reason_parse(const char *name);
+const char *ward_report_reason_name(int reason);
+
 #endif

@@ -6,8 +6,12 @@
 #define REACH (WARD_ENTRY_BUNDLE | WARD_ENTRY_SEND | WARD_ENTRY_GROUP_ADD)
 #define SEE (WARD_ENTRY_FIND | WARD_ENTRY_SUGGEST | WARD_ENTRY_FOLLOW)
 
-/* Order matters: a block outranks everything, then the protections of
- * minors, then privacy (so a refusal names the strongest reason). */
+/* Order matters: the first rule that applies names the refusal. Blocks
+ * come first. Privacy comes before the protections of minors, so that a
+ * refused adult learns no more than "private" about a minor's account
+ * (minors are private by default); the plain minor rule comes before the
+ * suspicious one, so that a flagged adult is not told it was flagged
+ * (where both apply, the answer is the same for every adult). */
 static const ward_rule rules[] = {
     {WARD_ENTRY_ALL, WARD_FACT_TARGET_BLOCKED, 0,
      WARD_REFUSE_BLOCKED_BY_TARGET,
@@ -16,6 +20,15 @@ static const ward_rule rules[] = {
     {WARD_ENTRY_ALL, WARD_FACT_ACTOR_BLOCKED, 0, WARD_REFUSE_YOU_BLOCKED,
      "a block is absolute both ways: the blocker does not reach the "
      "blocked either"},
+    {WARD_ENTRY_ALL, WARD_FACT_TARGET_PRIVATE, WARD_FACT_TARGET_FOLLOWS,
+     WARD_REFUSE_PRIVATE,
+     "a private account is reached, found and followed only by the "
+     "accounts it follows"},
+    {REACH, WARD_FACT_TARGET_MINOR,
+     WARD_FACT_ACTOR_MINOR | WARD_FACT_TARGET_FOLLOWS,
+     WARD_REFUSE_MINOR_NOT_FOLLOWING,
+     "an adult cannot open a conversation with a minor unless the minor "
+     "follows the adult"},
     {WARD_ENTRY_ALL, WARD_FACT_ACTOR_SUSPICIOUS | WARD_FACT_TARGET_MINOR,
      WARD_FACT_ACTOR_MINOR | WARD_FACT_TARGET_FOLLOWS, WARD_REFUSE_SUSPICIOUS,
      "an adult flagged suspicious reaches, finds and follows no minor "
@@ -23,20 +36,11 @@ static const ward_rule rules[] = {
     {WARD_ENTRY_SUGGEST, WARD_FACT_ACTOR_MINOR | WARD_FACT_TARGET_SUSPICIOUS,
      WARD_FACT_TARGET_MINOR | WARD_FACT_ACTOR_FOLLOWS, WARD_REFUSE_SUSPICIOUS,
      "an adult flagged suspicious is never suggested to a minor"},
-    {REACH, WARD_FACT_TARGET_MINOR,
-     WARD_FACT_ACTOR_MINOR | WARD_FACT_TARGET_FOLLOWS,
-     WARD_REFUSE_MINOR_NOT_FOLLOWING,
-     "an adult cannot open a conversation with a minor unless the minor "
-     "follows the adult"},
     {SEE, WARD_FACT_TARGET_MINOR,
      WARD_FACT_ACTOR_MINOR | WARD_FACT_TARGET_FOLLOWS,
      WARD_REFUSE_MINOR_HIDDEN,
      "minors are not findable by, suggested to or followable by adults "
      "they do not follow"},
-    {WARD_ENTRY_ALL, WARD_FACT_TARGET_PRIVATE, WARD_FACT_TARGET_FOLLOWS,
-     WARD_REFUSE_PRIVATE,
-     "a private account is reached, found and followed only by the "
-     "accounts it follows"},
 };
 
 const ward_rule *ward_policy_rules(int *n)

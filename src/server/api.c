@@ -138,6 +138,16 @@ void ward_api_attach(ward_api *api, struct ward_frank_keys *keys,
     api->evidence_dir = evidence_dir;
 }
 
+ward_err ward_api_set_account_status(ward_api *api, int64_t account,
+                                     int status, int64_t until)
+{
+    ward_err e = ward_store_account_set_status(api->st, account, status,
+                                               until);
+    if (!e && status != WARD_STATUS_ACTIVE && api->hooks.kick)
+        api->hooks.kick(api->hooks.ctx, account);
+    return e;
+}
+
 int ward_api_refuse_status(ward_api *api, int64_t account,
                            ward_http_resp *resp)
 {

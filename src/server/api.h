@@ -165,6 +165,12 @@ ward_err ward_api_authenticate(ward_api *api, const char *authorization,
 int ward_api_refuse_status(ward_api *api, int64_t account,
                            ward_http_resp *resp);
 
+/* Sets an account's status (WARD_STATUS_*; |until| ends a suspension) and
+ * closes its live sessions when it may no longer use the service. For
+ * the moderation console. */
+ward_err ward_api_set_account_status(ward_api *api, int64_t account,
+                                     int status, int64_t until);
+
 /* Counters for /metrics. */
 typedef struct ward_api_stats {
     uint64_t requests, messages_in, messages_out, errors_4xx, errors_5xx;
