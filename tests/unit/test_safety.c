@@ -11,6 +11,8 @@
  * - suspended and banned accounts; the suspicious flag's window and
  *   threshold; the social endpoints.
  */
+#include <sys/stat.h>
+
 #include "api_harness.h"
 #include "ward/safety.h"
 
@@ -853,10 +855,80 @@ static void test_social_api(void)
     env_close();
 }
 
+/* ------------------------------------------------------------------------ */
+/* The franking keys on disk.                                               */
+
+static void test_frank_keys(void)
+{
+    char dir[] = "/tmp/ward_test_fkeys_XXXXXX", path[128], err[256];
+    REQUIRE(mkdtemp(dir));
+    ward_frank_keys *k = NULL;
+    CHECK_EQ_INT(ward_frank_keys_open(&k, dir, T0, 10 * DAY_MS, DAY_MS, err,
+                                      sizeof err),
+                 WARD_OK);
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/franking", dir);
+    CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0700);
+    snprintf(path, sizeof path, "%s/franking/1.key", dir);
+    CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+    uint32_t id;
+    const uint8_t *key, *again;
+    ward_frank_keys_current(k, &id, &key);
+    CHECK_EQ_INT(id, 1);
+    CHECK_EQ_INT(ward_frank_keys_lookup(k, 1, T0 + 1000 * DAY_MS, &again),
+                 WARD_OK); /* the newest key never expires */
+    CHECK_EQ_INT(ward_frank_keys_lookup(k, 2, T0, &again), WARD_ERR_NOT_FOUND);
+    /* Reopening reads the same key. */
+    uint8_t first[32];
+    memcpy(first, key, 32);
+    ward_frank_keys_free(k);
+    CHECK_EQ_INT(ward_frank_keys_open(&k, dir, T0 + 1, 10 * DAY_MS, DAY_MS,
+                                      err, sizeof err),
+                 WARD_OK);
+    ward_frank_keys_current(k, &id, &key);
+    CHECK(id == 1 && memcmp(first, key, 32) == 0);
+    /* Scheduled rotation, then expiry of the old key. */
+    CHECK_EQ_INT(ward_frank_keys_reload(k, T0 + 10 * DAY_MS, err, sizeof err),
+                 WARD_OK);
+    ward_frank_keys_current(k, &id, &key);
+    CHECK(id == 2 && memcmp(first, key, 32) != 0);
+    CHECK_EQ_INT(ward_frank_keys_lookup(k, 1, T0 + 10 * DAY_MS + 5, &again),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_frank_keys_lookup(k, 1, T0 + 11 * DAY_MS, &again),
+                 WARD_ERR_NOT_FOUND);
+    CHECK_EQ_INT(ward_frank_keys_reload(k, T0 + 11 * DAY_MS, err, sizeof err),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_frank_keys_count(k), 1);
+    CHECK(access(path, F_OK) != 0);
+    ward_frank_keys_free(k);
+    /* A truncated key file is refused with a reason, and a reload keeps
+     * the keys it had. */
+    CHECK_EQ_INT(ward_frank_keys_open(&k, dir, T0 + 11 * DAY_MS, 10 * DAY_MS,
+                                      DAY_MS, err, sizeof err),
+                 WARD_OK);
+    snprintf(path, sizeof path, "%s/franking/2.key", dir);
+    REQUIRE(truncate(path, 30) == 0);
+    CHECK_EQ_INT(ward_frank_keys_reload(k, T0 + 11 * DAY_MS, err, sizeof err),
+                 WARD_ERR_MALFORMED);
+    CHECK(strstr(err, "2.key") != NULL);
+    CHECK_EQ_INT(ward_frank_keys_count(k), 1);
+    ward_frank_keys_free(k);
+    ward_frank_keys *k2 = NULL;
+    CHECK_EQ_INT(ward_frank_keys_open(&k2, dir, T0 + 11 * DAY_MS, 10 * DAY_MS,
+                                      DAY_MS, err, sizeof err),
+                 WARD_ERR_MALFORMED);
+    CHECK(k2 == NULL);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/franking", dir);
+    CHECK(rmdir(path) == 0);
+    CHECK(rmdir(dir) == 0);
+}
+
 int main(void)
 {
     REQUIRE(ward_crypto_init() == WARD_OK);
     test_policy_table();
+    test_frank_keys();
     test_policy_matrix();
     test_franking();
     test_status();
