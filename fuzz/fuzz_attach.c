@@ -9,6 +9,7 @@
  * exactly the claimed size.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -52,25 +52,35 @@ static void free_keys(fkey *keys, size_t n)
     free(keys);
 }
 
-/* Parses one key file's text. */
-static int parse_key(const char *text, uint32_t file_id, fkey *out)
+ward_err ward_frank_key_parse(const char *text, size_t n, uint32_t id,
+                              int64_t *created, uint8_t key[32])
 {
-    unsigned long id;
-    long long created;
-    char b64[64];
-    if (sscanf(text, "ward franking key v1\nid %lu\ncreated %lld\nkey %63s\n",
-               &id, &created, b64) != 3 ||
-        id != file_id || created < 0)
-        return -1;
-    size_t n = 0;
-    int ok = sodium_base642bin(out->key, sizeof out->key, b64, strlen(b64),
-                               NULL, &n, NULL,
-                               sodium_base64_VARIANT_ORIGINAL) == 0 &&
-             n == sizeof out->key;
+    /* A copy ending in NUL: the text may hold anything. */
+    char buf[KEY_FILE_MAX + 1], b64[64];
+    ward_memzero(key, 32);
+    if (n == 0 || n > KEY_FILE_MAX || memchr(text, 0, n))
+        return WARD_ERR_MALFORMED;
+    memcpy(buf, text, n);
+    buf[n] = 0;
+    unsigned long got_id;
+    long long when;
+    int consumed = 0;
+    int ok = sscanf(buf, "ward franking key v1\nid %10lu\ncreated %18lld\n"
+                         "key %63s\n%n",
+                    &got_id, &when, b64, &consumed) == 3 &&
+             (size_t)consumed == n && got_id == id && when >= 0;
+    size_t len = 0;
+    ok = ok && sodium_base642bin(key, 32, b64, strlen(b64), NULL, &len, NULL,
+                                 sodium_base64_VARIANT_ORIGINAL) == 0 &&
+         len == 32;
+    ward_memzero(buf, sizeof buf);
     ward_memzero(b64, sizeof b64);
-    out->id = (uint32_t)id;
-    out->created = created;
-    return ok ? 0 : -1;
+    if (!ok) {
+        ward_memzero(key, 32);
+        return WARD_ERR_MALFORMED;
+    }
+    *created = when;
+    return WARD_OK;
 }
 
 /* "<id>.key" with a decimal id in 1..UINT32_MAX and nothing else. */
@@ -101,13 +111,12 @@ static ward_err read_key_file(int dfd, const char *name, uint32_t id,
     if (fd < 0)
         return fail(err, errlen, WARD_ERR_IO, "cannot read franking key %s: %s",
                     name, strerror(errno));
-    ssize_t r = read(fd, text, KEY_FILE_MAX);
+    ssize_t r = read(fd, text, sizeof text);
     close(fd);
-    int bad = r <= 0 || r >= KEY_FILE_MAX;
-    if (!bad) {
-        text[r] = 0;
-        bad = parse_key(text, id, out) != 0;
-    }
+    int bad = r <= 0 || r > KEY_FILE_MAX ||
+              ward_frank_key_parse(text, (size_t)r, id, &out->created,
+                                   out->key) != WARD_OK;
+    out->id = id;
     ward_memzero(text, sizeof text);
     if (bad)
         return fail(err, errlen, WARD_ERR_MALFORMED,

@@ -44,6 +44,11 @@ void ward_frank_keys_current(const ward_frank_keys *k, uint32_t *id,
  * unknown or expired key. */
 ward_err ward_frank_keys_lookup(const ward_frank_keys *k, uint32_t id,
                                 int64_t now, const uint8_t **key);
+/* One key file's text (|n| bytes, any bytes) for key |id|: WARD_OK with
+ * its creation time and key, or WARD_ERR_MALFORMED. */
+ward_err ward_frank_key_parse(const char *text, size_t n, uint32_t id,
+                              int64_t *created, uint8_t key[32]);
+
 /* How many keys are held (for /metrics and tests). */
 size_t ward_frank_keys_count(const ward_frank_keys *k);
 
