@@ -238,8 +238,9 @@ ward_err ward_client_trust(ward_client *c, const char *peer, char *err,
  * A username is checked here as the server checks it (3 to 32 of a-z,
  * 0-9, '.', '_', '-', starting with a letter or digit): anything else is
  * WARD_ERR_INVALID_ARG before a request is made. A refusal by the server
- * is WARD_ERR_AUTH (the contact policy, a suspended or banned account, a
- * lost login) or WARD_ERR_NOT_FOUND (no such user, or nothing to undo),
+ * is WARD_ERR_FORBIDDEN (the contact policy, a suspended or banned
+ * account), WARD_ERR_AUTH (not logged in) or WARD_ERR_NOT_FOUND (no such
+ * user, or nothing to undo),
  * with the refusal table's sentence in |err|; a reply that is not what
  * the API documents is WARD_ERR_MALFORMED; the network, WARD_ERR_IO.
  */
@@ -329,6 +330,14 @@ const char *ward_client_reason_name(ward_client_reason r);
 /* In words, for people ("child sexual exploitation", ...). */
 const char *ward_client_reason_text(ward_client_reason r);
 
+/* Calls |fn| for each message kept for reporting (from |peer| only,
+ * unless NULL), oldest first, after purging what is past the retention
+ * period; as ward_client_state_each_reveal. */
+ward_err ward_client_kept_messages(ward_client *c, const char *peer,
+                                   int (*fn)(void *ctx,
+                                             const ward_client_reveal *r),
+                                   void *ctx, char *err, size_t errlen);
+
 #define WARD_CLIENT_NOTE_MAX 1000 /* characters (code points) */
 
 typedef struct ward_client_report_result {
@@ -348,7 +357,8 @@ typedef struct ward_client_report_result {
  * sent: NOT_FOUND if the message is not kept (never shown, or older than
  * the retention period), INVALID_ARG if it is not from |user| or the note
  * is not acceptable, BAD_STATE if the server never stamped it. The
- * server's refusals: report_unverified, franking_key_expired (AUTH).
+ * server's refusals: report_unverified, franking_key_expired (AUTH, with
+ * the table's sentence).
  */
 ward_err ward_client_report_message(ward_client *c, const char *user,
                                     int64_t msg_id, ward_client_reason reason,

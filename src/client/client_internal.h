@@ -30,7 +30,7 @@ void ward_client_server_error(json_t *reply, int status, char *err,
 /* One authenticated JSON exchange: WARD_OK when the status is |ok1| or
  * |ok2| (|*reply| is then the caller's, maybe NULL; |*status| may be
  * NULL), else the refusal's sentence about |who| in |err| and NOT_FOUND
- * (404), AUTH (401, 403, 422), INVALID_ARG (400) or IO. */
+ * (404), FORBIDDEN (403), AUTH (401, 422), INVALID_ARG (400) or IO. */
 ward_err ward_client_request(ward_client *c, const char *method,
                              const char *path, json_t *body, int ok1, int ok2,
                              int *status, json_t **reply, const char *who,

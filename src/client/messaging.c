@@ -81,7 +81,9 @@ static ward_err start_session(ward_client *c, ward_session *s,
     if (status != 200) {
         ward_client_server_error_about(reply, status, to, err, errlen);
         json_decref(reply);
-        return status == 404 ? WARD_ERR_NOT_FOUND : WARD_ERR_IO;
+        return status == 404   ? WARD_ERR_NOT_FOUND
+               : status == 403 ? WARD_ERR_FORBIDDEN
+                               : WARD_ERR_IO;
     }
     if (bundle_from_json(reply, &b)) {
         json_decref(reply);
@@ -190,7 +192,9 @@ ward_err ward_client_post(ward_client *c, json_t *body, int64_t *id_out,
         ward_client_server_error_about(
             reply, status, json_string_value(json_object_get(body, "to")), err,
             errlen);
-        e = status == 404 ? WARD_ERR_NOT_FOUND : WARD_ERR_IO;
+        e = status == 404   ? WARD_ERR_NOT_FOUND
+            : status == 403 ? WARD_ERR_FORBIDDEN
+                            : WARD_ERR_IO;
     }
     if (!e && id_out)
         *id_out = json_integer_value(json_object_get(reply, "id"));

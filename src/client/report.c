@@ -269,3 +269,16 @@ ward_err ward_client_report_account(ward_client *c, const char *user,
     json_decref(body);
     return e;
 }
+
+ward_err ward_client_kept_messages(ward_client *c, const char *peer,
+                                   int (*fn)(void *ctx,
+                                             const ward_client_reveal *r),
+                                   void *ctx, char *err, size_t errlen)
+{
+    (void)ward_client_state_purge_expired(c->state, now_ms(), NULL);
+    ward_err e = ward_client_state_each_reveal(c->state, peer, fn, ctx);
+    if (e && err && errlen)
+        snprintf(err, errlen, "cannot read the local state: %s",
+                 ward_strerror(e));
+    return e;
+}

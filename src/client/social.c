@@ -51,9 +51,10 @@ ward_err ward_client_request(ward_client *c, const char *method,
     switch (st) {
     case 404:
         return WARD_ERR_NOT_FOUND;
-    case 401:
     case 403:
-    case 422:
+        return WARD_ERR_FORBIDDEN;
+    case 401:
+    case 422: /* a report whose MACs did not verify */
         return WARD_ERR_AUTH;
     case 400:
         return WARD_ERR_INVALID_ARG;
