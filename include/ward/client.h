@@ -136,12 +136,15 @@ ward_err ward_client_state_purge_expired(ward_client_state *cs,
  * The server's refusals in plain words. Writes into |out| (|cap| bytes)
  * the sentence for error |code| (the "code" of a JSON error reply) about
  * |who|, the other account (NULL or "": "that user"); |until_ms| is the
- * end of a suspension (0: not known). WARD_ERR_NOT_FOUND (|out| untouched)
- * for a code without a sentence, WARD_ERR_INVALID_ARG for no room.
- * Every function below that talks to the server uses it for its |err|.
+ * end of a suspension (0: not known); |detail| (may be NULL) the server's
+ * message, which the sentences of a few codes that cover several cases
+ * (invalid_report) quote. WARD_ERR_NOT_FOUND (|out| untouched) for a code
+ * without a sentence, WARD_ERR_INVALID_ARG for no room. Every function
+ * below that talks to the server uses it for its |err|.
  */
 ward_err ward_client_refusal_text(const char *code, const char *who,
-                                  int64_t until_ms, char *out, size_t cap);
+                                  int64_t until_ms, const char *detail,
+                                  char *out, size_t cap);
 /* The |i|-th code with a sentence, or NULL past the last. */
 const char *ward_client_refusal_code(size_t i);
 

@@ -18,7 +18,8 @@
 typedef struct refusal {
     const char *code;
     /* "{who}" is the other account (or "that user"), "{until}" the end of
-     * a suspension. */
+     * a suspension, "{detail}" the server's own message (for a code that
+     * covers several cases). */
     const char *text;
 } refusal;
 
@@ -51,7 +52,8 @@ static const refusal table[] = {
     {"franking_key_expired",
      "this message is too old to be reported: the server no longer has the "
      "key that stamped it"},
-    {"invalid_report", "the server refused the report as malformed"},
+    {"invalid_report", "the server refused the report: {detail}"},
+    {"self", "{who} is your own account"},
     /* sending */
     {"queue_full", "{who} has too many unread messages: try again later"},
     {"rate_limited", "too many requests: wait a minute and try again"},
@@ -63,7 +65,8 @@ static const refusal table[] = {
 };
 
 ward_err ward_client_refusal_text(const char *code, const char *who,
-                                  int64_t until_ms, char *out, size_t cap)
+                                  int64_t until_ms, const char *detail,
+                                  char *out, size_t cap)
 {
     const refusal *r = NULL;
     for (size_t i = 0; code && i < sizeof table / sizeof table[0]; i++)
@@ -80,6 +83,8 @@ ward_err ward_client_refusal_text(const char *code, const char *who,
     }
     if (!who || !*who)
         who = "that user";
+    if (!detail || !*detail)
+        detail = "it is not valid";
     size_t n = 0;
     for (const char *p = r->text; *p && n + 1 < cap;) {
         const char *sub = NULL;
@@ -87,6 +92,8 @@ ward_err ward_client_refusal_text(const char *code, const char *who,
             sub = who, p += 5;
         else if (strncmp(p, "{until}", 7) == 0)
             sub = until, p += 7;
+        else if (strncmp(p, "{detail}", 8) == 0)
+            sub = detail, p += 8;
         if (sub) {
             int k = snprintf(out + n, cap - n, "%s", sub);
             n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;
@@ -121,8 +128,10 @@ void ward_client_server_error_about(json_t *reply, int status,
 {
     if (!err || !errlen)
         return;
+    json_t *msg = json_object_get(json_object_get(reply, "error"), "message");
     if (ward_client_refusal_text(ward_http_error_code(reply), who,
-                                 until_of(reply), err, errlen) == WARD_OK)
+                                 until_of(reply), json_string_value(msg), err,
+                                 errlen) == WARD_OK)
         return;
     snprintf(err, errlen, "server: %s (%d %s)", ward_http_error_text(reply),
              status, ward_http_error_code(reply));

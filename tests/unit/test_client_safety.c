@@ -42,8 +42,8 @@ static void test_refusals(void)
     char out[512], out2[512];
     for (size_t i = 0; i < sizeof about_other / sizeof *about_other; i++) {
         out[0] = 0;
-        CHECK_EQ_INT(ward_client_refusal_text(about_other[i], "bobby", 0, out,
-                                              sizeof out),
+        CHECK_EQ_INT(ward_client_refusal_text(about_other[i], "bobby", 0, NULL,
+                                              out, sizeof out),
                      WARD_OK);
         if (!has(out, "bobby"))
             fprintf(stderr, "no name in the sentence for %s: %s\n",
@@ -52,74 +52,87 @@ static void test_refusals(void)
         /* A plain sentence, not the code again. */
         CHECK(!has(out, about_other[i]) && !has(out, "_"));
         /* Without a name it still reads. */
-        CHECK_EQ_INT(ward_client_refusal_text(about_other[i], NULL, 0, out2,
-                                              sizeof out2),
+        CHECK_EQ_INT(ward_client_refusal_text(about_other[i], NULL, 0, NULL,
+                                              out2, sizeof out2),
                      WARD_OK);
         CHECK(has(out2, "that user") && !has(out2, "(null)"));
     }
     for (size_t i = 0; i < sizeof about_self / sizeof *about_self; i++) {
         out[0] = 0;
-        CHECK_EQ_INT(ward_client_refusal_text(about_self[i], "bobby", 0, out,
-                                              sizeof out),
+        CHECK_EQ_INT(ward_client_refusal_text(about_self[i], "bobby", 0, NULL,
+                                              out, sizeof out),
                      WARD_OK);
         CHECK(strlen(out) > 10 && !has(out, "_"));
     }
     /* Distinct refusals read differently. */
     char a[256], b[256];
-    ward_client_refusal_text("blocked_by_recipient", "bob", 0, a, sizeof a);
-    ward_client_refusal_text("you_blocked", "bob", 0, b, sizeof b);
+    ward_client_refusal_text("blocked_by_recipient", "bob", 0, NULL, a,
+                             sizeof a);
+    ward_client_refusal_text("you_blocked", "bob", 0, NULL, b, sizeof b);
     CHECK(strcmp(a, b) != 0);
 
     /* Only the codes that are about age say anything about it: the others
      * must not reveal more than the server did. */
     static const char *const ageless[] = {
-        "blocked_by_recipient", "you_blocked", "recipient_private",
-        "no_such_user", "not_following", "report_unverified"};
+        "blocked_by_recipient", "you_blocked",   "recipient_private",
+        "no_such_user",         "not_following", "report_unverified"};
     for (size_t i = 0; i < sizeof ageless / sizeof *ageless; i++) {
-        ward_client_refusal_text(ageless[i], "bob", 0, out, sizeof out);
+        ward_client_refusal_text(ageless[i], "bob", 0, NULL, out, sizeof out);
         CHECK(!has(out, "18") && !has(out, "minor") && !has(out, "child") &&
               !has(out, " age") && !has(out, "young"));
     }
-    ward_client_refusal_text("minor_not_following", "bob", 0, out,
+    ward_client_refusal_text("minor_not_following", "bob", 0, NULL, out,
                              sizeof out);
     CHECK(has(out, "under 18") && has(out, "not followed you"));
     /* no_such_user also answers for an account the policy hides: it must
      * not hint at hiding. */
-    ward_client_refusal_text("no_such_user", "bob", 0, out, sizeof out);
+    ward_client_refusal_text("no_such_user", "bob", 0, NULL, out, sizeof out);
     CHECK(!has(out, "hid") && !has(out, "allowed") && !has(out, "policy"));
 
     /* A suspension gives its end in UTC (2027-01-01T00:00:00Z). */
-    ward_client_refusal_text("account_suspended", NULL, 1798761600000LL, out,
-                             sizeof out);
+    ward_client_refusal_text("account_suspended", NULL, 1798761600000LL, NULL,
+                             out, sizeof out);
     CHECK(has(out, "2027-01-01 00:00 UTC"));
-    ward_client_refusal_text("account_suspended", NULL, 0, out, sizeof out);
+    ward_client_refusal_text("account_suspended", NULL, 0, NULL, out,
+                             sizeof out);
     CHECK(has(out, "suspended"));
+
+    /* invalid_report quotes the server, which says what was wrong. */
+    ward_client_refusal_text("invalid_report", NULL, 0,
+                             "you cannot report yourself", out, sizeof out);
+    CHECK(strcmp(out, "the server refused the report: you cannot report "
+                      "yourself") == 0);
+    ward_client_refusal_text("invalid_report", NULL, 0, NULL, out, sizeof out);
+    CHECK(has(out, "refused the report") && !has(out, "(null)"));
 
     /* An unknown code: NOT_FOUND, and |out| untouched. */
     strcpy(out, "unchanged");
-    CHECK_EQ_INT(ward_client_refusal_text("frobnicated", "bob", 0, out,
+    CHECK_EQ_INT(ward_client_refusal_text("frobnicated", "bob", 0, NULL, out,
                                           sizeof out),
                  WARD_ERR_NOT_FOUND);
-    CHECK_EQ_INT(ward_client_refusal_text(NULL, "bob", 0, out, sizeof out),
-                 WARD_ERR_NOT_FOUND);
+    CHECK_EQ_INT(
+        ward_client_refusal_text(NULL, "bob", 0, NULL, out, sizeof out),
+        WARD_ERR_NOT_FOUND);
     CHECK(strcmp(out, "unchanged") == 0);
     /* A small buffer is cut short, terminated. */
     memset(out, 'x', sizeof out);
-    CHECK_EQ_INT(ward_client_refusal_text("you_blocked", "bob", 0, out, 8),
-                 WARD_OK);
+    CHECK_EQ_INT(
+        ward_client_refusal_text("you_blocked", "bob", 0, NULL, out, 8),
+        WARD_OK);
     CHECK(strlen(out) == 7);
     /* A long name does not overflow. */
     char big[300];
     memset(big, 'n', sizeof big - 1);
     big[sizeof big - 1] = 0;
-    CHECK_EQ_INT(ward_client_refusal_text("you_blocked", big, 0, out, 100),
-                 WARD_OK);
+    CHECK_EQ_INT(
+        ward_client_refusal_text("you_blocked", big, 0, NULL, out, 100),
+        WARD_OK);
     CHECK(strlen(out) == 99);
 
     /* Every code in the table has a non-empty sentence. */
     size_t n = 0;
     for (const char *code; (code = ward_client_refusal_code(n)); n++) {
-        CHECK_EQ_INT(ward_client_refusal_text(code, "bob", 0, out,
+        CHECK_EQ_INT(ward_client_refusal_text(code, "bob", 0, NULL, out,
                                               sizeof out),
                      WARD_OK);
         CHECK(strlen(out) > 10);
