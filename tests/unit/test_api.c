@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../../src/server/api.h"
+#include "../../src/server/franking_keys.h"
 #include "ward/crypto.h"
 #include "ward/proto.h"
 #include "ward/store.h"
@@ -122,6 +123,7 @@ typedef struct env {
     char dir[64], path[128];
     ward_store *st;
     ward_api *api;
+    ward_frank_keys *frank;
     ward_api_config cfg;
     fake f;
     const char *remote;
@@ -159,11 +161,33 @@ static void env_open(const ward_api_config *cfg)
     ward_api_hooks h = {.done = on_done, .deliver = on_deliver,
                         .now = on_now, .ctx = &G.f};
     REQUIRE(ward_api_new(&G.api, G.st, &G.cfg, &h) == WARD_OK);
+    REQUIRE(ward_frank_keys_open(&G.frank, G.dir, T0, 30LL * 86400000,
+                                 365LL * 86400000, err,
+                                 sizeof err) == WARD_OK);
+    ward_api_attach(G.api, G.frank, NULL, NULL);
+}
+
+/* Removes a directory of plain files. */
+static void rm_flat_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    REQUIRE(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char p[1024];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        CHECK(unlink(p) == 0);
+    }
+    closedir(d);
+    CHECK(rmdir(dir) == 0);
 }
 
 static void env_close(void)
 {
     ward_api_free(G.api);
+    ward_frank_keys_free(G.frank);
     ward_store_close(G.st);
     fake_clear(&G.f);
     json_decref(G.j);
@@ -176,7 +200,10 @@ static void env_close(void)
             continue;
         char p[sizeof G.dir + sizeof de->d_name + 2];
         snprintf(p, sizeof p, "%s/%s", G.dir, de->d_name);
-        CHECK(unlink(p) == 0);
+        if (strcmp(de->d_name, "franking") == 0)
+            rm_flat_dir(p);
+        else
+            CHECK(unlink(p) == 0);
     }
     closedir(d);
     CHECK(rmdir(G.dir) == 0);
@@ -512,15 +539,29 @@ static int bundle_decode(json_t *o, ward_bundle *b)
 /* Messages.                                                                */
 
 /* POST /v1/messages; returns G.rc. */
+/* The commitment is required; where a test does not care, any 32 bytes
+ * do (the server cannot check it). */
+static const uint8_t any_commit[32] = {0x5a};
+
 static int post_msg(const user *from, const char *to, int type,
                     const uint8_t *body, size_t n, const uint8_t *commitment,
                     size_t clen, void *opaque)
 {
     json_t *o = json_pack("{s:s,s:i,s:o}", "to", to, "type", type, "body",
                           b64j(body, n));
-    if (commitment)
-        json_object_set_new(o, "commitment", b64j(commitment, clen));
+    json_object_set_new(o, "commitment", commitment ? b64j(commitment, clen)
+                                                    : b64j(any_commit, 32));
     call_json("POST", "/v1/messages", from->auth, o, opaque);
+    return G.rc;
+}
+
+/* A send without the franking commitment. */
+static int post_msg_bare(const user *from, const char *to, int type,
+                         const uint8_t *body, size_t n)
+{
+    json_t *o = json_pack("{s:s,s:i,s:o}", "to", to, "type", type, "body",
+                          b64j(body, n));
+    call_json("POST", "/v1/messages", from->auth, o, NULL);
     return G.rc;
 }
 
@@ -580,7 +621,7 @@ static void test_routing(void)
     CHECK_ERR(404, "no_route");
 
     const char *wrong[][2] = {{"POST", "/healthz"},     {"GET", "/v1/accounts"},
-                              {"PUT", "/v1/accounts"},  {"GET", "/v1/accounts/me"},
+                              {"PUT", "/v1/accounts"},  {"PUT", "/v1/accounts/me"},
                               {"PUT", "/v1/sessions"},  {"GET", "/v1/sessions"},
                               {"POST", "/v1/keys"},     {"DELETE", "/v1/keys"},
                               {"PUT", "/v1/messages"},  {"PATCH", "/v1/messages"},
@@ -1412,12 +1453,8 @@ static void check_listed(json_t *m, const char *from, int type,
     CHECK_EQ_INT(got, (long)n);
     if (got == (long)n)
         CHECK_MEM(buf, body, n);
-    if (commitment) {
-        CHECK_EQ_INT(unb64(jstr(m, "commitment"), buf, sizeof buf), 32);
-        CHECK_MEM(buf, commitment, 32);
-    } else {
-        CHECK(json_object_get(m, "commitment") == NULL);
-    }
+    CHECK_EQ_INT(unb64(jstr(m, "commitment"), buf, sizeof buf), 32);
+    CHECK_MEM(buf, commitment ? commitment : any_commit, 32);
 }
 
 static void test_messages(void)
@@ -1498,9 +1535,8 @@ static void test_messages(void)
         CHECK_EQ_INT(d->m.body_len, sends[i].n);
         if (d->m.body_len == sends[i].n)
             CHECK_MEM(d->body, sends[i].body, sends[i].n);
-        CHECK_EQ_INT(d->m.has_commitment, sends[i].c != NULL);
-        if (sends[i].c)
-            CHECK_MEM(d->m.commitment, sends[i].c, 32);
+        CHECK_EQ_INT(d->m.has_commitment, 1);
+        CHECK_MEM(d->m.commitment, sends[i].c ? sends[i].c : any_commit, 32);
         /* Every send is answered before anything is pushed. */
         for (int k = 0; k < 4; k++)
             CHECK(G.f.done[k].seq < d->seq);
@@ -1627,6 +1663,9 @@ static void test_messages(void)
         CHECK_ERR(400, "invalid_message");
     }
     post_msg(&al, "bob", 2, b1, sizeof b1, c1, 31, NULL);
+    CHECK_ERR(400, "invalid_message");
+    /* Without a franking commitment a message could not be reported. */
+    post_msg_bare(&al, "bob", 2, b1, sizeof b1);
     CHECK_ERR(400, "invalid_message");
     post_msg(&al, "bob", 2, b1, sizeof b1, big, 33, NULL);
     CHECK_ERR(400, "invalid_message");
