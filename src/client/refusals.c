@@ -3,11 +3,11 @@
  * code, so that `ward send`, `ward chat`, `ward follow` and the others
  * say the same thing for the same refusal.
  *
- * A sentence says no more than the code does. The contact policy's codes
- * already tell the refused user why (that is their point: "they have not
- * followed you, and they are under 18"), but a code that hides something
- * (no_such_user also answers for an account the policy hides at find)
- * must read exactly like the plain case.
+ * A sentence says no more than the server's own message: what the user
+ * can do about it, never a fact the rule protects (the other account's
+ * age, a flag on the user's own). A code that hides something
+ * (no_such_user also answers for an account the policy hides at find and
+ * follow) must read exactly like the plain case.
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,11 +28,13 @@ static const refusal table[] = {
     {"blocked_by_recipient", "{who} has blocked you: you cannot contact them"},
     {"you_blocked", "you have blocked {who}: run 'ward unblock {who}' to "
                     "contact them again"},
-    {"minor_not_following", "{who} cannot be contacted: they have not "
-                            "followed you, and they are under 18"},
-    {"suspicious_account",
-     "{who} cannot be contacted: your account may not contact under-18s "
-     "who are not connected to you"},
+    /* Neither sentence says why the rule applies (the other account's age,
+     * or a flag on yours): the server's own messages do not, an adult must
+     * not learn from a refusal that an account is a child's, and a
+     * flagged account must not learn that it is flagged. */
+    {"minor_not_following", "{who} cannot be contacted: they accept new "
+                            "conversations only from people they follow"},
+    {"suspicious_account", "{who} cannot be contacted by you"},
     {"recipient_private", "{who}'s account is private: you can contact them "
                           "once they follow you"},
     /* your own account */

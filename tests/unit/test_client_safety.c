@@ -15,6 +15,7 @@
 #include "../src/client/client_internal.h"
 #include "ward/client.h"
 #include "ward/crypto.h"
+#include "ward/safety.h"
 #include "wtest.h"
 
 static char dir[] = "/tmp/ward-client-safety-XXXXXX";
@@ -81,9 +82,21 @@ static void test_refusals(void)
         CHECK(!has(out, "18") && !has(out, "minor") && !has(out, "child") &&
               !has(out, " age") && !has(out, "young"));
     }
+    /* Nor do the two rules about minors: an adult must not learn from a
+     * refusal that an account is a child's (find hides them for that
+     * reason), nor a flagged account that it is flagged. */
+    static const char *const guarded[] = {"minor_not_following",
+                                          "suspicious_account"};
+    for (size_t i = 0; i < 2; i++) {
+        ward_client_refusal_text(guarded[i], "bob", 0, NULL, out, sizeof out);
+        CHECK(has(out, "bob cannot be contacted"));
+        CHECK(!has(out, "18") && !has(out, "minor") && !has(out, "child") &&
+              !has(out, " age") && !has(out, "young") &&
+              !has(out, "flag") && !has(out, "suspic"));
+    }
     ward_client_refusal_text("minor_not_following", "bob", 0, NULL, out,
                              sizeof out);
-    CHECK(has(out, "under 18") && has(out, "not followed you"));
+    CHECK(has(out, "only from people they follow"));
     /* no_such_user also answers for an account the policy hides: it must
      * not hint at hiding. */
     ward_client_refusal_text("no_such_user", "bob", 0, NULL, out, sizeof out);
@@ -128,6 +141,28 @@ static void test_refusals(void)
         ward_client_refusal_text("you_blocked", big, 0, NULL, out, 100),
         WARD_OK);
     CHECK(strlen(out) == 99);
+
+    /* Every refusal the server's contact policy can send as a code (at an
+     * entry point that refuses rather than hides) has a sentence: taken
+     * from the server's own rule table, so a rule added there without a
+     * sentence here fails. */
+    int n_rules = 0;
+    const ward_rule *rules = ward_policy_rules(&n_rules);
+    CHECK(n_rules > 0);
+    for (int i = 0; i < n_rules; i++) {
+        for (unsigned bit = 1; bit <= WARD_ENTRY_ALL; bit <<= 1) {
+            if (!(rules[i].entries & bit) ||
+                ward_entry_hides((ward_entry)bit))
+                continue;
+            const char *code = ward_verdict_code(rules[i].verdict);
+            ward_err e =
+                ward_client_refusal_text(code, "bob", 0, NULL, out,
+                                         sizeof out);
+            if (e)
+                fprintf(stderr, "no sentence for the policy's '%s'\n", code);
+            CHECK_EQ_INT(e, WARD_OK);
+        }
+    }
 
     /* Every code in the table has a non-empty sentence. */
     size_t n = 0;
