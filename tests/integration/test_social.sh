@@ -311,6 +311,14 @@ sqlite3 "$data/ward.db" "UPDATE accounts SET status = 2, status_until = 0 WHERE 
 as erin contacts
 check "a banned account: a sentence" err_has "your account has been banned"
 check "banned: no raw code" no_code
+# The live connection is refused at the upgrade: chat says why and stops,
+# rather than reconnecting for ever.
+echo "hello" | timeout 20 "$ward" chat dave --user erin >"$work/out" 2>"$work/err"; rc=$?
+check "a banned account's chat: exit 1 ($rc)" [ "$rc" -eq 1 ]
+check "a banned account's chat: the sentence" err_has "your account has been banned"
+timeout 20 "$ward" recv --follow --user erin >"$work/out" 2>"$work/err"; rc=$?
+check "a banned account's recv --follow: exit 1" [ "$rc" -eq 1 ]
+check "a banned account's recv --follow: the sentence" err_has "your account has been banned"
 
 echo "test_social: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
