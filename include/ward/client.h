@@ -69,11 +69,89 @@ ward_err ward_client_state_mark_seen(ward_client_state *cs, int64_t id);
 ward_err ward_client_state_was_seen(ward_client_state *cs, int64_t id,
                                     int *seen);
 
+/* ---- kept messages: what a report can reveal ---- */
+
+/*
+ * Each message shown to the user is kept (in the same transaction that
+ * marks it seen, so a shown message is always reportable) with what the
+ * operator needs to verify a report of it: the Content bytes, which hold
+ * the franking key and any attachment's key, the commitment, and the
+ * server's tag. Records older than the retention period are purged when
+ * the state is opened and at each receive.
+ */
+#define WARD_CLIENT_KEEP_DAYS_DEFAULT 90
+/* The setting (ward_client_state_set) that overrides the retention period:
+ * a whole number of days, 1 to 3650. */
+#define WARD_CLIENT_KEEP_DAYS_KEY "keep_days"
+
+typedef struct ward_client_reveal {
+    int64_t id;          /* the server's message id */
+    char from[64];       /* the sender's username when it was shown */
+    int64_t from_id;     /* the sender's account id; 0: the server sent none */
+    int64_t server_time; /* the server's time stamp (ms) */
+    uint8_t *content;    /* the Content bytes: plaintext with the franking
+                            key. From the state it is the caller's, wiped
+                            and freed by ward_client_reveal_release */
+    size_t content_len;
+    uint8_t commitment[32];
+    int has_tag;         /* the server stamped it: tag and key_id are set */
+    uint8_t tag[32];
+    int64_t key_id;      /* which server franking key made the tag */
+    int64_t shown_at;    /* when it was shown (ms since the epoch) */
+} ward_client_reveal;
+
+/* Wipes and frees |r|'s content; |r| is left zeroed. NULL is fine. */
+void ward_client_reveal_release(ward_client_reveal *r);
+
+/* Keeps |r| (its content is copied). WARD_ERR_EXISTS if message |r->id|
+ * is kept already, WARD_ERR_INVALID_ARG for an empty content, an id <= 0
+ * or a sender name that is empty or longer than 63 bytes. */
+ward_err ward_client_state_put_reveal(ward_client_state *cs,
+                                      const ward_client_reveal *r);
+/* Message |id|'s record into |*out| (release it); WARD_ERR_NOT_FOUND if
+ * it is not kept (never shown, or purged). */
+ward_err ward_client_state_get_reveal(ward_client_state *cs, int64_t id,
+                                      ward_client_reveal *out);
+/* Calls |fn| for each kept message (from |peer| only, unless NULL), oldest
+ * id first, until it returns non-zero. The record's content is wiped after
+ * each call: copy what must outlive it. */
+ward_err ward_client_state_each_reveal(ward_client_state *cs,
+                                       const char *peer,
+                                       int (*fn)(void *ctx,
+                                                 const ward_client_reveal *r),
+                                       void *ctx);
+/* Deletes the records shown before |before_ms| (overwritten on disk: the
+ * state runs with secure_delete). |*purged| (may be NULL) gets how many. */
+ward_err ward_client_state_purge_reveals(ward_client_state *cs,
+                                         int64_t before_ms, size_t *purged);
+/* Purges what is older than the retention period (the keep_days setting,
+ * else WARD_CLIENT_KEEP_DAYS_DEFAULT) at |now_ms|; |*days| (may be NULL)
+ * gets the period used. */
+ward_err ward_client_state_purge_expired(ward_client_state *cs,
+                                         int64_t now_ms, int *days);
+
 /* ---- talking to a server ---- */
 
 /*
+ * The server's refusals in plain words. Writes into |out| (|cap| bytes)
+ * the sentence for error |code| (the "code" of a JSON error reply) about
+ * |who|, the other account (NULL or "": "that user"); |until_ms| is the
+ * end of a suspension (0: not known); |detail| (may be NULL) the server's
+ * message, which the sentences of a few codes that cover several cases
+ * (invalid_report) quote. WARD_ERR_NOT_FOUND (|out| untouched) for a code
+ * without a sentence, WARD_ERR_INVALID_ARG for no room. Every function
+ * below that talks to the server uses it for its |err|.
+ */
+ward_err ward_client_refusal_text(const char *code, const char *who,
+                                  int64_t until_ms, const char *detail,
+                                  char *out, size_t cap);
+/* The |i|-th code with a sentence, or NULL past the last. */
+const char *ward_client_refusal_code(size_t i);
+
+/*
  * A client for one account on one server. Errors come with a sentence for
- * the user in |err| (server refusals carry the server's message).
+ * the user in |err|: a refusal the table above knows in its words, any
+ * other with the server's message.
  */
 typedef struct ward_client ward_client;
 
@@ -156,6 +234,147 @@ ward_err ward_client_receive(ward_client *c,
  * bundle. */
 ward_err ward_client_trust(ward_client *c, const char *peer, char *err,
                            size_t errlen);
+
+/* ---- people: follows, blocks, finding, suggestions, privacy ---- */
+
+/*
+ * A username is checked here as the server checks it (3 to 32 of a-z,
+ * 0-9, '.', '_', '-', starting with a letter or digit): anything else is
+ * WARD_ERR_INVALID_ARG before a request is made. A refusal by the server
+ * is WARD_ERR_FORBIDDEN (the contact policy, a suspended or banned
+ * account), WARD_ERR_AUTH (not logged in) or WARD_ERR_NOT_FOUND (no such
+ * user, or nothing to undo),
+ * with the refusal table's sentence in |err|; a reply that is not what
+ * the API documents is WARD_ERR_MALFORMED; the network, WARD_ERR_IO.
+ */
+
+/* 1 if |name| is a username the server could accept. */
+int ward_client_username_valid(const char *name);
+
+/* Follows |user| (subject to the contact policy). |*created| (may be
+ * NULL) is 0 if already followed. */
+ward_err ward_client_follow(ward_client *c, const char *user, int *created,
+                            char *err, size_t errlen);
+/* NOT_FOUND (not_following) if not followed. */
+ward_err ward_client_unfollow(ward_client *c, const char *user, char *err,
+                              size_t errlen);
+/* Blocks |user| (never refused by the policy; removes the follows both
+ * ways). |*created| (may be NULL) is 0 if already blocked. */
+ward_err ward_client_block(ward_client *c, const char *user, int *created,
+                           char *err, size_t errlen);
+/* NOT_FOUND (not_blocked) if not blocked. */
+ward_err ward_client_unblock(ward_client *c, const char *user, char *err,
+                             size_t errlen);
+
+typedef struct ward_client_user {
+    char username[64];
+    int64_t id;
+    int you_follow;  /* you follow them */
+    int follows_you; /* they follow you */
+} ward_client_user;
+
+/* Finds the account named exactly |user|. NOT_FOUND if there is none, or
+ * if the server hides it from you (the two are told apart by nobody). */
+ward_err ward_client_find(ward_client *c, const char *user,
+                          ward_client_user *out, char *err, size_t errlen);
+
+enum { WARD_CLIENT_FOLLOWING = 1, WARD_CLIENT_FOLLOWERS = 2,
+       WARD_CLIENT_BLOCKED = 3 };
+/* Calls |fn| with each name of list |which| (WARD_CLIENT_*), in the
+ * server's order, until it returns non-zero. */
+ward_err ward_client_contacts(ward_client *c, int which,
+                              int (*fn)(void *ctx, const char *user),
+                              void *ctx, char *err, size_t errlen);
+
+/* People you may know: accounts followed by accounts you follow, most
+ * shared follows first, at most |limit| (1 to 100). |fn| as above, with
+ * how many of your follows follow them. */
+ward_err ward_client_suggestions(ward_client *c, int limit,
+                                 int (*fn)(void *ctx, const char *user,
+                                           int64_t shared),
+                                 void *ctx, char *err, size_t errlen);
+
+typedef struct ward_client_account {
+    int64_t id;
+    char username[64];
+    int minor;       /* the account is under 18 */
+    int is_private;  /* only accounts it follows may find or contact it */
+    char status[16]; /* "active", "suspended" or "banned" */
+    int64_t created_at;
+} ward_client_account;
+
+/* Your account as the server sees it. */
+ward_err ward_client_account_get(ward_client *c, ward_client_account *out,
+                                 char *err, size_t errlen);
+/* Makes your account private (|on| = 1) or public; |out| (may be NULL)
+ * gets the account afterwards. */
+ward_err ward_client_set_private(ward_client *c, int on,
+                                 ward_client_account *out, char *err,
+                                 size_t errlen);
+
+/* ---- reports ---- */
+
+typedef enum ward_client_reason {
+    WARD_CLIENT_REASON_CHILD_SEXUAL_EXPLOITATION = 1,
+    WARD_CLIENT_REASON_GROOMING,
+    WARD_CLIENT_REASON_SEXUAL_HARASSMENT,
+    WARD_CLIENT_REASON_OTHER_HARASSMENT,
+    WARD_CLIENT_REASON_SPAM,
+    WARD_CLIENT_REASON_OTHER
+} ward_client_reason;
+
+/* The reason for a word the `ward report` command takes (csam or
+ * child-sexual-exploitation, grooming, sexual-harassment, harassment,
+ * spam, other; the API's own names are accepted too).
+ * WARD_ERR_INVALID_ARG for any other. */
+ward_err ward_client_reason_parse(const char *word, ward_client_reason *out);
+/* The API's name ("child_sexual_exploitation", ...); NULL if unknown. */
+const char *ward_client_reason_name(ward_client_reason r);
+/* In words, for people ("child sexual exploitation", ...). */
+const char *ward_client_reason_text(ward_client_reason r);
+
+/* Calls |fn| for each message kept for reporting (from |peer| only,
+ * unless NULL), oldest first, after purging what is past the retention
+ * period; as ward_client_state_each_reveal. */
+ward_err ward_client_kept_messages(ward_client *c, const char *peer,
+                                   int (*fn)(void *ctx,
+                                             const ward_client_reveal *r),
+                                   void *ctx, char *err, size_t errlen);
+
+#define WARD_CLIENT_NOTE_MAX 1000 /* characters (code points) */
+
+typedef struct ward_client_report_result {
+    int64_t id;          /* the report's id */
+    int verified;        /* the server verified the message */
+    int high_priority;   /* a minor is involved: reviewed first */
+    char attachment[16]; /* "verified", "unavailable", "mismatch", "none"
+                            ("" for an account report) */
+} ward_client_report_result;
+
+/*
+ * Reports message |msg_id| from |user|: reveals to the operator that one
+ * message as kept when it was shown (its Content, with the franking key
+ * and any attachment's key, the commitment, the server's tag, sender and
+ * time), with |reason| and |note| (may be NULL; valid UTF-8, at most
+ * WARD_CLIENT_NOTE_MAX characters). Refused here, before anything is
+ * sent: NOT_FOUND if the message is not kept (never shown, or older than
+ * the retention period), INVALID_ARG if it is not from |user| or the note
+ * is not acceptable, BAD_STATE if the server never stamped it. The
+ * server's refusals: report_unverified, franking_key_expired (AUTH, with
+ * the table's sentence).
+ */
+ward_err ward_client_report_message(ward_client *c, const char *user,
+                                    int64_t msg_id, ward_client_reason reason,
+                                    const char *note,
+                                    ward_client_report_result *out,
+                                    char *err, size_t errlen);
+/* Reports the account |user| itself (its profile or behaviour), without
+ * revealing any message. NOT_FOUND if there is no such user. */
+ward_err ward_client_report_account(ward_client *c, const char *user,
+                                    ward_client_reason reason,
+                                    const char *note,
+                                    ward_client_report_result *out,
+                                    char *err, size_t errlen);
 
 /* ---- a live connection (WebSocket) ---- */
 

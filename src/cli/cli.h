@@ -23,6 +23,28 @@ int cli_trust(int argc, char **argv);
 
 int cli_chat(int argc, char **argv);
 
+int cli_follow_cmd(int argc, char **argv);
+int cli_unfollow(int argc, char **argv);
+int cli_block(int argc, char **argv);
+int cli_unblock(int argc, char **argv);
+int cli_find(int argc, char **argv);
+int cli_contacts(int argc, char **argv);
+int cli_suggestions(int argc, char **argv);
+int cli_privacy(int argc, char **argv);
+int cli_report(int argc, char **argv);
+int cli_history(int argc, char **argv);
+
+/* client_cmds.c: what every client command takes. */
+typedef struct cli_common {
+    const char *server;
+    const char *user;
+    int password_stdin;
+} cli_common;
+/* Takes --server URL, --user NAME and --password-stdin out of argv (with
+ * $WARD_SERVER and $WARD_USER as defaults); returns the remaining count
+ * (positional arguments kept in order). */
+int cli_take_common(int argc, char **argv, cli_common *o);
+
 /* chat.c: the live loops. */
 #include "ward/client.h"
 ward_err cli_follow(ward_client *c,
@@ -31,6 +53,10 @@ ward_err cli_follow(ward_client *c,
 int cli_chat_run(ward_client *c, const char *peer);
 /* client_cmds.c: one received message as recv and chat print it. */
 void cli_show_message(FILE *out, const ward_client_msg *m);
+/* Opens the client for --user (an error printed if it cannot). */
+ward_client *cli_open_client(const cli_common *o, char *err, size_t errlen);
+/* Writes text from someone else so that it cannot drive the terminal. */
+void cli_put_untrusted(FILE *out, const char *s, size_t n);
 
 /* Replaces control characters (C0, DEL, C1) in |s| with '?', for text
  * from elsewhere on its way to a terminal. */

@@ -11,15 +11,9 @@
 
 #define DEFAULT_SERVER "http://127.0.0.1:8080"
 
-typedef struct common {
-    const char *server;
-    const char *user;
-    int password_stdin;
-} common;
+typedef cli_common common;
 
-/* Takes --server URL, --user NAME and --password-stdin out of argv;
- * returns the remaining count (positional arguments kept in order). */
-static int take_common(int argc, char **argv, common *o)
+int cli_take_common(int argc, char **argv, cli_common *o)
 {
     int n = 0;
     o->server = getenv("WARD_SERVER");
@@ -65,7 +59,7 @@ static int read_password(const char *prompt, int from_stdin, char *out,
     return 0;
 }
 
-static ward_client *open_client(const common *o, char *err, size_t errlen)
+ward_client *cli_open_client(const cli_common *o, char *err, size_t errlen)
 {
     ward_client *c = NULL;
     if (!o->user) {
@@ -83,7 +77,7 @@ static ward_client *open_client(const common *o, char *err, size_t errlen)
 static ward_client *open_client_in(const common *o, const char *save_dir,
                                    char *err, size_t errlen)
 {
-    ward_client *c = open_client(o, err, errlen);
+    ward_client *c = cli_open_client(o, err, errlen);
     if (c && save_dir)
         ward_client_set_attachment_dir(c, save_dir);
     return c;
@@ -93,7 +87,7 @@ int cli_account(int argc, char **argv)
 {
     common o;
     char err[512] = "", pw[1100], birth[32] = "";
-    argc = take_common(argc, argv, &o);
+    argc = cli_take_common(argc, argv, &o);
     if (argc < 2) {
         cli_error("usage: ward account register|login|logout|delete "
                   "[--user NAME] [--server URL]");
@@ -126,7 +120,7 @@ int cli_account(int argc, char **argv)
                   "band is kept)");
         return CLI_USAGE;
     }
-    ward_client *c = open_client(&o, err, sizeof err);
+    ward_client *c = cli_open_client(&o, err, sizeof err);
     if (!c)
         return CLI_FAIL;
     ward_err e = WARD_OK;
@@ -163,7 +157,7 @@ int cli_send(int argc, char **argv)
     common o;
     char err[512] = "";
     const char *image = NULL, *to = NULL, *text = NULL;
-    argc = take_common(argc, argv, &o);
+    argc = cli_take_common(argc, argv, &o);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--image") == 0 && i + 1 < argc) {
             image = argv[++i];
@@ -184,7 +178,7 @@ int cli_send(int argc, char **argv)
                   "[CAPTION]");
         return CLI_USAGE;
     }
-    ward_client *c = open_client(&o, err, sizeof err);
+    ward_client *c = cli_open_client(&o, err, sizeof err);
     if (!c)
         return CLI_FAIL;
     int64_t id = 0;
@@ -210,7 +204,7 @@ int cli_send(int argc, char **argv)
  * continuation line, so a message cannot forge a line of its own that
  * looks like "[ID] FROM: ...".
  */
-static void put_untrusted(FILE *out, const char *s, size_t n)
+void cli_put_untrusted(FILE *out, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n; i++) {
@@ -234,7 +228,7 @@ static void put_untrusted(FILE *out, const char *s, size_t n)
 
 static void put_str(FILE *out, const char *s)
 {
-    put_untrusted(out, s ? s : "", s ? strlen(s) : 0);
+    cli_put_untrusted(out, s ? s : "", s ? strlen(s) : 0);
 }
 
 static void put_prefix(FILE *out, const ward_client_msg *m)
@@ -256,12 +250,15 @@ void cli_show_message(FILE *out, const ward_client_msg *m)
         put_str(out, m->from);
         fputs("')\n", out);
     } else if (m->problem) {
-        put_prefix(out, m);
-        fputs("(a malformed message was dropped)\n", out);
+        /* Undecryptable, or a commitment that does not match its content:
+         * such a message could not be reported, so it is not shown. */
+        fprintf(out, "[%lld] (a malformed message from ", (long long)m->id);
+        put_str(out, m->from);
+        fputs(" was dropped)\n", out);
     } else {
         if (m->text || !m->n_attachments) {
             put_prefix(out, m);
-            put_untrusted(out, m->text ? m->text : "", m->text_len);
+            cli_put_untrusted(out, m->text ? m->text : "", m->text_len);
             fputc('\n', out);
         }
         for (size_t i = 0; i < m->n_attachments; i++) {
@@ -296,7 +293,7 @@ int cli_recv(int argc, char **argv)
     char err[512] = "";
     const char *save_dir = NULL;
     int follow = 0;
-    argc = take_common(argc, argv, &o);
+    argc = cli_take_common(argc, argv, &o);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--save-dir") == 0 && i + 1 < argc) {
             save_dir = argv[++i];
@@ -331,7 +328,7 @@ int cli_chat(int argc, char **argv)
     common o;
     char err[512] = "";
     const char *save_dir = NULL, *peer = NULL;
-    argc = take_common(argc, argv, &o);
+    argc = cli_take_common(argc, argv, &o);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--save-dir") == 0 && i + 1 < argc)
             save_dir = argv[++i];
@@ -357,12 +354,12 @@ int cli_trust(int argc, char **argv)
 {
     common o;
     char err[512] = "";
-    argc = take_common(argc, argv, &o);
+    argc = cli_take_common(argc, argv, &o);
     if (argc != 2 || argv[1][0] == '-') {
         cli_error("usage: ward trust USER [--user NAME]");
         return CLI_USAGE;
     }
-    ward_client *c = open_client(&o, err, sizeof err);
+    ward_client *c = cli_open_client(&o, err, sizeof err);
     if (!c)
         return CLI_FAIL;
     ward_err e = ward_client_trust(c, argv[1], err, sizeof err);

@@ -87,6 +87,85 @@ static const cli_command commands[] = {
      "After USER's identity key changed (a new phone, or someone pretending to\n"
      "be them), check with them by another channel, then accept the new key.\n",
      cli_trust},
+    {"history", "list the received messages kept for reporting",
+     "usage: ward history [USER] [--user NAME] [--server URL]\n"
+     "\n"
+     "Lists the messages shown on this device that it keeps so that they can\n"
+     "be reported (all, or those from USER), oldest first, each with the id\n"
+     "that 'ward report' takes: [ID] FROM: TEXT. A message is kept for 90\n"
+     "days after it was shown (the state setting keep_days changes that),\n"
+     "then deleted from the device.\n",
+     cli_history},
+    {"follow", "follow someone",
+     "usage: ward follow USER [--user NAME] [--server URL]\n"
+     "\n"
+     "Follows USER. An under-18 can be contacted only by adults they follow,\n"
+     "and a private account only by accounts it follows; the server may\n"
+     "refuse (for example if USER blocked you), and says why.\n",
+     cli_follow_cmd},
+    {"unfollow", "stop following someone",
+     "usage: ward unfollow USER [--user NAME] [--server URL]\n", cli_unfollow},
+    {"block", "block someone: they can no longer contact you",
+     "usage: ward block USER [--user NAME] [--server URL]\n"
+     "\n"
+     "Blocks USER: they can no longer fetch your keys or message you, and the\n"
+     "follows between you (both ways) are removed. Blocking is never refused.\n",
+     cli_block},
+    {"unblock", "unblock someone",
+     "usage: ward unblock USER [--user NAME] [--server URL]\n", cli_unblock},
+    {"find", "find an account by its exact username",
+     "usage: ward find USER [--user NAME] [--server URL]\n"
+     "\n"
+     "Says whether the account USER exists and whether you follow each other.\n"
+     "An account the safety rules hide from you is reported exactly like one\n"
+     "that does not exist (exit 1).\n",
+     cli_find},
+    {"contacts", "list who you follow, who follows you, who you blocked",
+     "usage: ward contacts [following|followers|blocked] [--user NAME]\n"
+     "                     [--server URL]\n"
+     "\n"
+     "Without an argument, the three lists, one a line. With one, that list\n"
+     "alone, one name a line.\n",
+     cli_contacts},
+    {"suggestions", "people you may know (followed by people you follow)",
+     "usage: ward suggestions [--limit N] [--user NAME] [--server URL]\n"
+     "\n"
+     "Accounts followed by the accounts you follow, that you do not follow\n"
+     "yet, the most shared first. The server computes them and leaves out\n"
+     "anyone the safety rules keep from you.\n"
+     "\n"
+     "  --limit N          at most N (1 to 100, default 10)\n",
+     cli_suggestions},
+    {"privacy", "show or set whether your account is private",
+     "usage: ward privacy [on|off] [--user NAME] [--server URL]\n"
+     "\n"
+     "A private account can be found and contacted only by the accounts it\n"
+     "follows. Under-18s' accounts start private, adults' public. Without an\n"
+     "argument, shows the setting.\n",
+     cli_privacy},
+    {"report", "report a message or an account to the operator",
+     "usage: ward report USER MESSAGE_ID --reason REASON [--note TEXT]\n"
+     "       ward report USER --reason REASON [--note TEXT]\n"
+     "\n"
+     "With MESSAGE_ID (the number in [brackets] before a message that\n"
+     "'ward recv', 'ward chat' and 'ward history' show), reveals that one\n"
+     "message from USER to the operator: its text, any image's key (so the\n"
+     "server can fetch, decrypt and check the image), the franking key,\n"
+     "commitment and tag that prove USER sent exactly it, the sender and the\n"
+     "time. Nothing else of your conversations is revealed. Only messages\n"
+     "shown on this device in the last 90 days can be reported.\n"
+     "\n"
+     "Without MESSAGE_ID, reports the account itself (its profile or\n"
+     "behaviour) without revealing any message.\n"
+     "\n"
+     "  --reason REASON    csam (or child-sexual-exploitation), grooming,\n"
+     "                     sexual-harassment, harassment, spam, other\n"
+     "  --note TEXT        what the moderators should know (at most 1,000\n"
+     "                     characters)\n"
+     "\n"
+     "Prints the report's id and priority, and what the server verified.\n"
+     "If a child is in danger now, call the police as well.\n",
+     cli_report},
     {"serve", "run the server: HTTP API, WebSocket delivery, metrics",
      "usage: ward serve [--config FILE] [--data DIR] [--listen ADDR:PORT]\n"
      "                  [--tls-cert FILE --tls-key FILE] [--port-file FILE]\n"
@@ -180,7 +259,7 @@ static void print_overview(FILE *f)
                "ward is an end-to-end encrypted messenger with child-safety\n"
                "protections that do not read messages.\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nSee 'ward help COMMAND' for one command's options.\n");
 }
 

@@ -10,15 +10,6 @@
 #define PREKEY_BATCH 100
 #define SIGNED_ID 1
 
-void ward_client_server_error(json_t *reply, int status, char *err,
-                              size_t errlen)
-{
-    if (err && errlen)
-        snprintf(err, errlen, "server: %s (%d %s)",
-                 ward_http_error_text(reply), status,
-                 ward_http_error_code(reply));
-}
-
 ward_err ward_client_new(ward_client **out, const char *server_url,
                          const char *username, const char *state_path,
                          char *err, size_t errlen)

@@ -17,9 +17,39 @@ struct ward_client {
 };
 
 
-/* Writes "server: MESSAGE" for an error reply into |err|. */
+/* Writes the sentence for an error reply into |err|: the refusal table's
+ * (refusals.c) for a code it knows, about |who| (the other account; NULL
+ * if none), else "server: MESSAGE (STATUS CODE)". */
+void ward_client_server_error_about(json_t *reply, int status,
+                                    const char *who, char *err,
+                                    size_t errlen);
+/* The same without another account. */
 void ward_client_server_error(json_t *reply, int status, char *err,
                               size_t errlen);
+
+/* One authenticated JSON exchange: WARD_OK when the status is |ok1| or
+ * |ok2| (|*reply| is then the caller's, maybe NULL; |*status| may be
+ * NULL), else the refusal's sentence about |who| in |err| and NOT_FOUND
+ * (404), FORBIDDEN (403), AUTH (401, 422), INVALID_ARG (400) or IO. */
+ward_err ward_client_request(ward_client *c, const char *method,
+                             const char *path, json_t *body, int ok1, int ok2,
+                             int *status, json_t **reply, const char *who,
+                             char *err, size_t errlen);
+
+/* Parsers of the server's replies (social.c, report.c): each checks the
+ * whole value before writing |out| or calling |fn|, and says
+ * WARD_ERR_MALFORMED for anything the API does not document. */
+ward_err ward_client_parse_user(json_t *v, ward_client_user *out);
+ward_err ward_client_parse_account(json_t *v, ward_client_account *out);
+ward_err ward_client_parse_names(json_t *arr,
+                                 int (*fn)(void *ctx, const char *user),
+                                 void *ctx);
+ward_err ward_client_parse_suggestions(json_t *reply,
+                                       int (*fn)(void *ctx, const char *user,
+                                                 int64_t shared),
+                                       void *ctx);
+ward_err ward_client_parse_report_result(json_t *v, int message_report,
+                                         ward_client_report_result *out);
 
 /* Loads the token into the HTTP handle; WARD_ERR_AUTH if logged out. */
 ward_err ward_client_use_token(ward_client *c, char *err, size_t errlen);

@@ -44,12 +44,17 @@ struct ward_client_live {
     int attempting, connected, closing;
     int64_t reconnect_at_ms, backoff_ms;
     int fatal;            /* the server refused the token */
+    int probe;            /* refused at the upgrade: ask why over HTTP */
+    char refusal[512];    /* the account's refusal, once known */
     char why[256];        /* why the last connection ended */
     ward_buf rx;          /* a frame being reassembled */
     json_t *inbox;        /* frames received, handled after lws_service */
     frame *tx_head, *tx_tail;
     int64_t next_ref;
-    int64_t *unanswered; /* refs of sends not answered yet */
+    struct pending_send {
+        int64_t ref;
+        char to[64]; /* for the sentence of a refusal */
+    } *unanswered; /* sends not answered yet */
     size_t n_unanswered, cap_unanswered;
     /* a watched descriptor */
     int (*fd_fn)(void *ctx);
@@ -111,11 +116,13 @@ static ward_err tx_json(ward_client_live *l, json_t *o)
     return e;
 }
 
-/* Forgets |ref| once answered; 1 if it was waiting. */
-static int answered(ward_client_live *l, int64_t ref)
+/* Forgets |ref| once answered, copying its recipient into |to|; 1 if it
+ * was waiting. */
+static int answered(ward_client_live *l, int64_t ref, char *to, size_t cap)
 {
     for (size_t i = 0; i < l->n_unanswered; i++)
-        if (l->unanswered[i] == ref) {
+        if (l->unanswered[i].ref == ref) {
+            snprintf(to, cap, "%s", l->unanswered[i].to);
             l->unanswered[i] = l->unanswered[--l->n_unanswered];
             return 1;
         }
@@ -140,7 +147,7 @@ static void lost(ward_client_live *l, const char *why)
     /* Sends without an answer are told so, not forgotten: each may or may
      * not have been stored. */
     while (l->n_unanswered) {
-        int64_t ref = l->unanswered[--l->n_unanswered];
+        int64_t ref = l->unanswered[--l->n_unanswered].ref;
         if (l->hooks.sent && !l->closing)
             l->hooks.sent(l->hooks.ctx, ref, 0,
                           "the connection dropped before the server "
@@ -178,6 +185,8 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason,
         const char *t = in ? (const char *)in : "cannot connect";
         if (strstr(t, "unauthorized") || strstr(t, "401"))
             l->fatal = 1;
+        else if (strstr(t, "not 101"))
+            l->probe = 1; /* lws does not say which status came back */
         lost(l, t);
         break;
     }
@@ -385,14 +394,21 @@ int ward_client_live_connected(const ward_client_live *l)
 static void handle_sent(ward_client_live *l, json_t *o, int ok)
 {
     json_t *ref = json_object_get(o, "ref");
-    if (!json_is_integer(ref) || !answered(l, json_integer_value(ref)) ||
+    char to[64];
+    if (!json_is_integer(ref) ||
+        !answered(l, json_integer_value(ref), to, sizeof to) ||
         !l->hooks.sent)
         return;
     if (ok) {
         l->hooks.sent(l->hooks.ctx, json_integer_value(ref),
                       json_integer_value(json_object_get(o, "id")), NULL);
     } else {
-        const char *why = ward_http_error_text(o);
+        /* The same sentence as the refusal of an HTTP send. */
+        char why[512];
+        json_t *st = json_object_get(o, "status");
+        ward_client_server_error_about(
+            o, json_is_integer(st) ? (int)json_integer_value(st) : 0, to,
+            why, sizeof why);
         l->hooks.sent(l->hooks.ctx, json_integer_value(ref), 0, why);
     }
 }
@@ -434,9 +450,43 @@ static ward_err drain_inbox(ward_client_live *l, char *err, size_t errlen)
     return e;
 }
 
+/* A suspended or banned account is refused at the upgrade (403) and
+ * its live session closed (1008), which lws reports without the reason:
+ * GET /v1/accounts/me says which, so the user reads why rather than a
+ * reconnect loop or a request to log in again. 1 if the account itself is
+ * refused (|l->refusal| says how). */
+static int account_refused(ward_client_live *l)
+{
+    int status = 0;
+    json_t *reply = NULL;
+    if (l->refusal[0])
+        return 1;
+    if (ward_http_call(l->c->http, "GET", "/v1/accounts/me", NULL, &status,
+                       &reply, NULL, 0) == WARD_OK &&
+        status == 403) {
+        const char *code = ward_http_error_code(reply);
+        if (strcmp(code, "account_banned") == 0 ||
+            strcmp(code, "account_suspended") == 0)
+            ward_client_server_error(reply, status, l->refusal,
+                                     sizeof l->refusal);
+    }
+    json_decref(reply);
+    return l->refusal[0] != 0;
+}
+
 ward_err ward_client_live_service(ward_client_live *l, int timeout_ms,
                                   char *err, size_t errlen)
 {
+    if (l->probe) {
+        l->probe = 0;
+        if (account_refused(l))
+            l->fatal = 1;
+    }
+    if (l->fatal && account_refused(l)) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s", l->refusal);
+        return WARD_ERR_AUTH;
+    }
     if (l->fatal) {
         if (err && errlen)
             snprintf(err, errlen,
@@ -488,7 +538,8 @@ ward_err ward_client_live_send_text(ward_client_live *l, const char *to,
         json_object_set_new(body, "msg_type", t);
         if (l->n_unanswered == l->cap_unanswered) {
             size_t cap = l->cap_unanswered ? l->cap_unanswered * 2 : 16;
-            int64_t *u = realloc(l->unanswered, cap * sizeof *u);
+            struct pending_send *u =
+                realloc(l->unanswered, cap * sizeof *u);
             if (!u) {
                 json_decref(body);
                 ward_content_release(&content);
@@ -501,8 +552,11 @@ ward_err ward_client_live_send_text(ward_client_live *l, const char *to,
         json_object_set_new(body, "type", json_string("send"));
         json_object_set_new(body, "ref", json_integer(*ref));
         e = tx_json(l, body);
-        if (!e)
-            l->unanswered[l->n_unanswered++] = *ref;
+        if (!e) {
+            struct pending_send *p = &l->unanswered[l->n_unanswered++];
+            p->ref = *ref;
+            snprintf(p->to, sizeof p->to, "%s", to);
+        }
     }
     json_decref(body);
     ward_content_release(&content);

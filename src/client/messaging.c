@@ -79,9 +79,11 @@ static ward_err start_session(ward_client *c, ward_session *s,
     if (e)
         return e;
     if (status != 200) {
-        ward_client_server_error(reply, status, err, errlen);
+        ward_client_server_error_about(reply, status, to, err, errlen);
         json_decref(reply);
-        return status == 404 ? WARD_ERR_NOT_FOUND : WARD_ERR_IO;
+        return status == 404   ? WARD_ERR_NOT_FOUND
+               : status == 403 ? WARD_ERR_FORBIDDEN
+                               : WARD_ERR_IO;
     }
     if (bundle_from_json(reply, &b)) {
         json_decref(reply);
@@ -187,8 +189,12 @@ ward_err ward_client_post(ward_client *c, json_t *body, int64_t *id_out,
     ward_err e = ward_http_call(c->http, "POST", "/v1/messages", body,
                                 &status, &reply, err, errlen);
     if (!e && status != 201) {
-        ward_client_server_error(reply, status, err, errlen);
-        e = status == 404 ? WARD_ERR_NOT_FOUND : WARD_ERR_IO;
+        ward_client_server_error_about(
+            reply, status, json_string_value(json_object_get(body, "to")), err,
+            errlen);
+        e = status == 404   ? WARD_ERR_NOT_FOUND
+            : status == 403 ? WARD_ERR_FORBIDDEN
+                            : WARD_ERR_IO;
     }
     if (!e && id_out)
         *id_out = json_integer_value(json_object_get(reply, "id"));
@@ -245,11 +251,37 @@ static ward_err ack(ward_client *c, int64_t id, char *err, size_t errlen)
 typedef struct one_msg {
     int64_t id, server_time;
     const char *from;
+    int64_t from_id; /* 0: the server sent none */
     int type;
     ward_buf body;
     int has_commitment;
     uint8_t commitment[32];
+    int has_tag; /* the server's franking tag, and its key */
+    uint8_t tag[32];
+    int64_t key_id;
 } one_msg;
+
+/* Keeps what a report of this message reveals (client.h). */
+static ward_err keep_reveal(ward_client *c, const one_msg *in,
+                            const ward_buf *pt)
+{
+    ward_client_reveal r;
+    memset(&r, 0, sizeof r);
+    r.id = in->id;
+    snprintf(r.from, sizeof r.from, "%s", in->from);
+    r.from_id = in->from_id;
+    r.server_time = in->server_time;
+    r.content = pt->data; /* borrowed: copied into the state */
+    r.content_len = pt->len;
+    memcpy(r.commitment, in->commitment, sizeof r.commitment);
+    r.has_tag = in->has_tag;
+    memcpy(r.tag, in->tag, sizeof r.tag);
+    r.key_id = in->key_id;
+    r.shown_at = now_ms();
+    ward_err e = ward_client_state_put_reveal(c->state, &r);
+    ward_memzero(&r, sizeof r);
+    return e;
+}
 
 /* Decrypts one message and commits the session change; |m| says what to
  * show, |*keep| whether to leave it queued, |*seen| that it was handled
@@ -328,6 +360,11 @@ static ward_err open_one(ward_client *c, const ward_identity *id,
     e = ward_client_state_put_session(c->state, in->from, s);
     if (!e && in->type == WARD_MSG_PREKEY)
         e = ward_client_state_put_prekeys(c->state, pk);
+    /* What a report reveals is kept in the same transaction as the seen
+     * id: a message the user was shown can always be reported. One whose
+     * commitment failed is not kept: it was never shown. */
+    if (!e && m->problem == WARD_OK)
+        e = keep_reveal(c, in, &pt);
     /* Each attachment is owed from the moment its message counts as seen:
      * its pointer is kept in the same transaction and dropped once it is
      * saved or refused, so a crash mid-download loses nothing. */
@@ -417,7 +454,10 @@ ward_err ward_client_process(ward_client *c, const ward_identity *id,
     in.type = (int)json_integer_value(json_object_get(v, "type"));
     in.from = json_string_value(json_object_get(v, "from"));
     json_t *b = json_object_get(v, "body");
-    if (!in.from || !json_is_string(b) || in.id <= 0)
+    /* A name longer than any the server allows cannot be kept for a
+     * report either. */
+    if (!in.from || !in.from[0] || strlen(in.from) > 63 ||
+        !json_is_string(b) || in.id <= 0)
         return WARD_OK; /* malformed from the server: left queued there */
     /* Our own state failing is not the message's fault: stop, and say so,
      * rather than skip it silently. */
@@ -441,6 +481,18 @@ ward_err ward_client_process(ward_client *c, const ward_identity *id,
     }
     in.has_commitment = ward_b64_json_exact(json_object_get(v, "commitment"),
                                           in.commitment, 32) == 0;
+    /* The franking fields only matter to a report: a message without them
+     * (from a server before franking tags) is shown, and a report of it is
+     * refused on this side. */
+    json_t *fid = json_object_get(v, "from_id");
+    json_t *kid = json_object_get(v, "key_id");
+    if (json_is_integer(fid) && json_integer_value(fid) > 0)
+        in.from_id = json_integer_value(fid);
+    if (json_is_integer(kid) && json_integer_value(kid) >= 0 &&
+        ward_b64_json_exact(json_object_get(v, "tag"), in.tag, 32) == 0) {
+        in.has_tag = 1;
+        in.key_id = json_integer_value(kid);
+    }
     ward_client_msg m = {.id = in.id, .from = in.from,
                          .server_time = in.server_time};
     ward_content content;
@@ -472,6 +524,9 @@ ward_err ward_client_receive(ward_client *c,
     int64_t after = 0;
     size_t shown = 0;
     ward_err e = ward_client_use_token(c, err, errlen);
+    /* Kept plaintext past its retention period goes first. */
+    if (!e)
+        (void)ward_client_state_purge_expired(c->state, now_ms(), NULL);
     /* Images an earlier run could not download come first. */
     if (!e)
         (void)ward_client_retry_attachments(c, fn, ctx, &shown, NULL);

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ward/client.h"
+#include "ward/crypto.h"
 
 struct ward_client_state {
     sqlite3 *db;
@@ -21,7 +23,22 @@ static const char schema[] =
     "  bytes BLOB NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS sessions (peer TEXT PRIMARY KEY, "
     "  record BLOB NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS seen (id INTEGER PRIMARY KEY);";
+    "CREATE TABLE IF NOT EXISTS seen (id INTEGER PRIMARY KEY);"
+    /* What a report of a shown message reveals (client.h). */
+    "CREATE TABLE IF NOT EXISTS shown (id INTEGER PRIMARY KEY, "
+    "  peer TEXT NOT NULL, peer_id INTEGER NOT NULL, "
+    "  server_time INTEGER NOT NULL, content BLOB NOT NULL, "
+    "  commitment BLOB NOT NULL, tag BLOB, key_id INTEGER, "
+    "  shown_at INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS shown_by_time ON shown(shown_at);"
+    "CREATE INDEX IF NOT EXISTS shown_by_peer ON shown(peer, id);";
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 ward_err ward_client_state_open(ward_client_state **out, const char *path,
                                 char *err, size_t errlen)
@@ -57,6 +74,11 @@ ward_err ward_client_state_open(ward_client_state **out, const char *path,
         return WARD_ERR_STORE;
     }
     sqlite3_busy_timeout(cs->db, 5000);
+    /* Plaintext is not kept past its retention period, even by a client
+     * that no longer receives. A failure here (the file busy for longer
+     * than the timeout) is not worth refusing to open for: the next
+     * receive purges again. */
+    (void)ward_client_state_purge_expired(cs, wall_ms(), NULL);
     *out = cs;
     return WARD_OK;
 }
@@ -363,4 +385,177 @@ ward_err ward_client_state_was_seen(ward_client_state *cs, int64_t id,
         return WARD_ERR_STORE;
     *seen = rc == SQLITE_ROW;
     return WARD_OK;
+}
+
+/* ---- kept messages ---- */
+
+void ward_client_reveal_release(ward_client_reveal *r)
+{
+    if (!r)
+        return;
+    if (r->content) {
+        ward_memzero(r->content, r->content_len);
+        free(r->content);
+    }
+    ward_memzero(r, sizeof *r);
+}
+
+ward_err ward_client_state_put_reveal(ward_client_state *cs,
+                                      const ward_client_reveal *r)
+{
+    size_t from_len = r ? strnlen(r->from, sizeof r->from) : 0;
+    if (!r || r->id <= 0 || !r->content || r->content_len == 0 ||
+        r->content_len > INT32_MAX || from_len == 0 ||
+        from_len >= sizeof r->from)
+        return WARD_ERR_INVALID_ARG;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(cs->db,
+                           "INSERT INTO shown(id, peer, peer_id, server_time, "
+                           "content, commitment, tag, key_id, shown_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &s, NULL) != SQLITE_OK)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, r->id);
+    sqlite3_bind_text(s, 2, r->from, (int)from_len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, r->from_id);
+    sqlite3_bind_int64(s, 4, r->server_time);
+    sqlite3_bind_blob(s, 5, r->content, (int)r->content_len, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 6, r->commitment, sizeof r->commitment,
+                      SQLITE_STATIC);
+    if (r->has_tag) {
+        sqlite3_bind_blob(s, 7, r->tag, sizeof r->tag, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 8, r->key_id);
+    }
+    sqlite3_bind_int64(s, 9, r->shown_at);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc == SQLITE_CONSTRAINT)
+        return WARD_ERR_EXISTS;
+    return rc == SQLITE_DONE ? WARD_OK : WARD_ERR_STORE;
+}
+
+#define REVEAL_COLUMNS                                                   \
+    "SELECT id, peer, peer_id, server_time, content, commitment, tag, "  \
+    "key_id, shown_at FROM shown "
+
+/* One row into |out| (content copied); WARD_ERR_BAD_STATE for a row this
+ * code did not write (a blob of the wrong size). */
+static ward_err reveal_from_row(sqlite3_stmt *s, ward_client_reveal *out)
+{
+    ward_client_reveal r;
+    memset(&r, 0, sizeof r);
+    const unsigned char *peer = sqlite3_column_text(s, 1);
+    int peer_len = sqlite3_column_bytes(s, 1);
+    const void *content = sqlite3_column_blob(s, 4);
+    int content_len = sqlite3_column_bytes(s, 4);
+    int tag_type = sqlite3_column_type(s, 6);
+    if (!peer || peer_len <= 0 || (size_t)peer_len >= sizeof r.from ||
+        !content || content_len <= 0 ||
+        sqlite3_column_bytes(s, 5) != (int)sizeof r.commitment ||
+        (tag_type != SQLITE_NULL &&
+         sqlite3_column_bytes(s, 6) != (int)sizeof r.tag))
+        return WARD_ERR_BAD_STATE;
+    r.id = sqlite3_column_int64(s, 0);
+    memcpy(r.from, peer, (size_t)peer_len);
+    r.from_id = sqlite3_column_int64(s, 2);
+    r.server_time = sqlite3_column_int64(s, 3);
+    memcpy(r.commitment, sqlite3_column_blob(s, 5), sizeof r.commitment);
+    if (tag_type != SQLITE_NULL) {
+        r.has_tag = 1;
+        memcpy(r.tag, sqlite3_column_blob(s, 6), sizeof r.tag);
+        r.key_id = sqlite3_column_int64(s, 7);
+    }
+    r.shown_at = sqlite3_column_int64(s, 8);
+    r.content = malloc((size_t)content_len);
+    if (!r.content)
+        return WARD_ERR_NOMEM;
+    memcpy(r.content, content, (size_t)content_len);
+    r.content_len = (size_t)content_len;
+    *out = r;
+    return WARD_OK;
+}
+
+ward_err ward_client_state_get_reveal(ward_client_state *cs, int64_t id,
+                                      ward_client_reveal *out)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(cs->db, REVEAL_COLUMNS "WHERE id = ?", -1, &s,
+                           NULL) != SQLITE_OK)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    ward_err e = WARD_ERR_NOT_FOUND;
+    if (rc == SQLITE_ROW)
+        e = reveal_from_row(s, out);
+    else if (rc != SQLITE_DONE)
+        e = WARD_ERR_STORE;
+    sqlite3_finalize(s);
+    return e;
+}
+
+ward_err ward_client_state_each_reveal(ward_client_state *cs,
+                                       const char *peer,
+                                       int (*fn)(void *ctx,
+                                                 const ward_client_reveal *r),
+                                       void *ctx)
+{
+    sqlite3_stmt *s;
+    const char *sql = peer ? REVEAL_COLUMNS "WHERE peer = ? ORDER BY id"
+                           : REVEAL_COLUMNS "ORDER BY id";
+    if (sqlite3_prepare_v2(cs->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return WARD_ERR_STORE;
+    if (peer)
+        sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
+    int rc;
+    ward_err e = WARD_OK;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        ward_client_reveal r;
+        if ((e = reveal_from_row(s, &r)))
+            break;
+        int stop = fn(ctx, &r);
+        ward_client_reveal_release(&r);
+        if (stop)
+            break;
+    }
+    if (!e && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        e = WARD_ERR_STORE;
+    sqlite3_finalize(s);
+    return e;
+}
+
+ward_err ward_client_state_purge_reveals(ward_client_state *cs,
+                                         int64_t before_ms, size_t *purged)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(cs->db, "DELETE FROM shown WHERE shown_at < ?", -1,
+                           &s, NULL) != SQLITE_OK)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, before_ms);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return WARD_ERR_STORE;
+    if (purged)
+        *purged = (size_t)sqlite3_changes(cs->db);
+    return WARD_OK;
+}
+
+ward_err ward_client_state_purge_expired(ward_client_state *cs,
+                                         int64_t now_ms, int *days)
+{
+    char v[32];
+    int keep = WARD_CLIENT_KEEP_DAYS_DEFAULT;
+    if (ward_client_state_get(cs, WARD_CLIENT_KEEP_DAYS_KEY, v, sizeof v) ==
+        WARD_OK) {
+        char *end = NULL;
+        long d = strtol(v, &end, 10);
+        /* A setting that makes no sense falls back to the default rather
+         * than keeping plaintext for ever or dropping it at once. */
+        if (end != v && *end == 0 && d >= 1 && d <= 3650)
+            keep = (int)d;
+    }
+    if (days)
+        *days = keep;
+    return ward_client_state_purge_reveals(
+        cs, now_ms - (int64_t)keep * 24 * 3600 * 1000, NULL);
 }

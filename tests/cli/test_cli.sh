@@ -23,12 +23,28 @@ check "unknown command" 2 "$ward" frobnicate
 check "version" 0 "$ward" version
 check_out "version prints a version" "^ward [0-9]" "$ward" version
 check "help for an unknown command" 2 "$ward" help frobnicate
-for cmd in demo account send recv trust help version; do
+for cmd in demo account send recv trust help version history follow unfollow \
+           block unblock find contacts suggestions privacy report; do
   check "help $cmd" 0 "$ward" help "$cmd"
   check_out "help $cmd shows usage" "usage: ward $cmd" "$ward" help "$cmd"
   check_out "--help lists $cmd" "$cmd" "$ward" --help
 done
 check "send without arguments" 2 "$ward" send
+# The new commands refuse bad usage before opening any state (2).
+check "follow without a user" 2 "$ward" follow
+check "follow two users" 2 "$ward" follow bob carol --user alice
+check "follow a name that cannot be one" 2 "$ward" follow 'Bob!' --user alice
+check "block with an unknown option" 2 "$ward" block bob --frob --user alice
+check "contacts of an unknown list" 2 "$ward" contacts friends --user alice
+check "privacy maybe" 2 "$ward" privacy maybe --user alice
+check "suggestions --limit 0" 2 "$ward" suggestions --limit 0 --user alice
+check "suggestions --limit 101" 2 "$ward" suggestions --limit 101 --user alice
+check "report without a reason" 2 "$ward" report bob 42 --user alice
+check "report with an unknown reason" 2 "$ward" report bob 42 --reason rude --user alice
+check "report with a bad message id" 2 "$ward" report bob 4x2 --reason spam --user alice
+check "report with a zero message id" 2 "$ward" report bob 0 --reason spam --user alice
+check_out "report names the reasons" "csam, grooming, sexual-harassment, harassment, spam or other" "$ward" report bob --reason rude --user alice
+check_out "help report lists csam" "csam (or child-sexual-exploitation)" "$ward" help report
 check "account without a verb" 2 "$ward" account
 check "account with an unknown verb" 2 "$ward" account frob --user x
 check "register without a birth date" 2 "$ward" account register alice

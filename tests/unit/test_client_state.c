@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ward/client.h"
@@ -109,6 +110,183 @@ static void test_keys_and_sessions(ward_client_state *cs)
     ward_identity_free(b);
 }
 
+#define DAY_MS ((int64_t)24 * 3600 * 1000)
+
+static int64_t wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A record with recognisable bytes: content "content-of-ID". */
+static void make_reveal(ward_client_reveal *r, int64_t id, const char *from,
+                        int64_t shown_at, char *content, size_t cap)
+{
+    memset(r, 0, sizeof *r);
+    r->id = id;
+    snprintf(r->from, sizeof r->from, "%s", from);
+    r->from_id = 1000 + id;
+    r->server_time = 5000 + id;
+    snprintf(content, cap, "content-of-%lld", (long long)id);
+    r->content = (uint8_t *)content;
+    r->content_len = strlen(content);
+    memset(r->commitment, (int)(id & 0xff), sizeof r->commitment);
+    r->has_tag = 1;
+    memset(r->tag, 0xa0, sizeof r->tag);
+    r->key_id = 7;
+    r->shown_at = shown_at;
+}
+
+static int count_cb(void *ctx, const ward_client_reveal *r)
+{
+    (void)r;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int count_kept(ward_client_state *cs, const char *peer)
+{
+    int n = 0;
+    CHECK_EQ_INT(ward_client_state_each_reveal(cs, peer, count_cb, &n),
+                 WARD_OK);
+    return n;
+}
+
+static void test_reveals(ward_client_state *cs)
+{
+    ward_client_reveal r, got;
+    char buf[64];
+    int64_t now = wall_now();
+
+    /* Kept and read back field by field. */
+    make_reveal(&r, 42, "alice", now, buf, sizeof buf);
+    r.has_tag = 1;
+    CHECK_EQ_INT(ward_client_state_put_reveal(cs, &r), WARD_OK);
+    CHECK_EQ_INT(ward_client_state_get_reveal(cs, 42, &got), WARD_OK);
+    CHECK_EQ_INT(got.id, 42);
+    CHECK(strcmp(got.from, "alice") == 0);
+    CHECK_EQ_INT(got.from_id, 1042);
+    CHECK_EQ_INT(got.server_time, 5042);
+    CHECK_EQ_INT(got.content_len, strlen("content-of-42"));
+    CHECK(got.content && memcmp(got.content, "content-of-42", 13) == 0);
+    CHECK_MEM(got.commitment, r.commitment, 32);
+    CHECK_EQ_INT(got.has_tag, 1);
+    CHECK_MEM(got.tag, r.tag, 32);
+    CHECK_EQ_INT(got.key_id, 7);
+    CHECK_EQ_INT(got.shown_at, now);
+    ward_client_reveal_release(&got);
+    CHECK(got.content == NULL && got.content_len == 0 && got.id == 0);
+    ward_client_reveal_release(NULL);
+
+    /* Another id is not found; a second record of one id is refused and
+     * leaves the first as it was. */
+    CHECK_EQ_INT(ward_client_state_get_reveal(cs, 43, &got),
+                 WARD_ERR_NOT_FOUND);
+    make_reveal(&r, 42, "mallory", now, buf, sizeof buf);
+    CHECK_EQ_INT(ward_client_state_put_reveal(cs, &r), WARD_ERR_EXISTS);
+    CHECK_EQ_INT(ward_client_state_get_reveal(cs, 42, &got), WARD_OK);
+    CHECK(strcmp(got.from, "alice") == 0);
+    ward_client_reveal_release(&got);
+
+    /* A message the server did not stamp is kept without a tag. */
+    make_reveal(&r, 44, "bob", now, buf, sizeof buf);
+    r.has_tag = 0;
+    CHECK_EQ_INT(ward_client_state_put_reveal(cs, &r), WARD_OK);
+    CHECK_EQ_INT(ward_client_state_get_reveal(cs, 44, &got), WARD_OK);
+    CHECK_EQ_INT(got.has_tag, 0);
+    ward_client_reveal_release(&got);
+
+    /* Bad input is refused and changes nothing. */
+    int before = count_kept(cs, NULL);
+    make_reveal(&r, 0, "alice", now, buf, sizeof buf);
+    CHECK_EQ_INT(ward_client_state_put_reveal(cs, &r), WARD_ERR_INVALID_ARG);
+    make_reveal(&r, 45, "", now, buf, sizeof buf);
+    CHECK_EQ_INT(ward_client_state_put_reveal(cs, &r), WARD_ERR_INVALID_ARG);
+    make_reveal(&r, 46, "alice", now, buf, sizeof buf);
+    r.content_len = 0;
+    CHECK_EQ_INT(ward_client_state_put_reveal(cs, &r), WARD_ERR_INVALID_ARG);
+    make_reveal(&r, 47, "alice", now, buf, sizeof buf);
+    memset(r.from, 'x', sizeof r.from); /* no terminating NUL */
+    CHECK_EQ_INT(ward_client_state_put_reveal(cs, &r), WARD_ERR_INVALID_ARG);
+    CHECK_EQ_INT(ward_client_state_put_reveal(cs, NULL),
+                 WARD_ERR_INVALID_ARG);
+    CHECK_EQ_INT(count_kept(cs, NULL), before);
+
+    /* A rolled-back transaction keeps no record (open_one writes it in
+     * the transaction of the seen id). */
+    CHECK_EQ_INT(ward_client_state_begin(cs), WARD_OK);
+    make_reveal(&r, 48, "alice", now, buf, sizeof buf);
+    CHECK_EQ_INT(ward_client_state_put_reveal(cs, &r), WARD_OK);
+    CHECK_EQ_INT(ward_client_state_mark_seen(cs, 48), WARD_OK);
+    ward_client_state_rollback(cs);
+    CHECK_EQ_INT(ward_client_state_get_reveal(cs, 48, &got),
+                 WARD_ERR_NOT_FOUND);
+
+    /* By sender, oldest id first. */
+    CHECK_EQ_INT(count_kept(cs, "alice"), 1);
+    CHECK_EQ_INT(count_kept(cs, "bob"), 1);
+    CHECK_EQ_INT(count_kept(cs, "nobody"), 0);
+
+    /* Retention: 90 days by default. */
+    make_reveal(&r, 50, "carol", now - 91 * DAY_MS, buf, sizeof buf);
+    CHECK_EQ_INT(ward_client_state_put_reveal(cs, &r), WARD_OK);
+    make_reveal(&r, 51, "carol", now - 89 * DAY_MS, buf, sizeof buf);
+    CHECK_EQ_INT(ward_client_state_put_reveal(cs, &r), WARD_OK);
+    int days = 0;
+    CHECK_EQ_INT(ward_client_state_purge_expired(cs, now, &days), WARD_OK);
+    CHECK_EQ_INT(days, 90);
+    CHECK_EQ_INT(ward_client_state_get_reveal(cs, 50, &got),
+                 WARD_ERR_NOT_FOUND);
+    CHECK_EQ_INT(ward_client_state_get_reveal(cs, 51, &got), WARD_OK);
+    ward_client_reveal_release(&got);
+    /* A shorter period from the setting; nonsense falls back to 90. */
+    CHECK_EQ_INT(ward_client_state_set(cs, WARD_CLIENT_KEEP_DAYS_KEY, "0"),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_client_state_purge_expired(cs, now, &days), WARD_OK);
+    CHECK_EQ_INT(days, 90);
+    CHECK_EQ_INT(ward_client_state_set(cs, WARD_CLIENT_KEEP_DAYS_KEY, "30x"),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_client_state_purge_expired(cs, now, &days), WARD_OK);
+    CHECK_EQ_INT(days, 90);
+    CHECK_EQ_INT(ward_client_state_get_reveal(cs, 51, &got), WARD_OK);
+    ward_client_reveal_release(&got);
+    CHECK_EQ_INT(ward_client_state_set(cs, WARD_CLIENT_KEEP_DAYS_KEY, "30"),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_client_state_purge_expired(cs, now, &days), WARD_OK);
+    CHECK_EQ_INT(days, 30);
+    CHECK_EQ_INT(ward_client_state_get_reveal(cs, 51, &got),
+                 WARD_ERR_NOT_FOUND);
+    CHECK_EQ_INT(ward_client_state_get_reveal(cs, 42, &got), WARD_OK);
+    ward_client_reveal_release(&got);
+    CHECK_EQ_INT(ward_client_state_unset(cs, WARD_CLIENT_KEEP_DAYS_KEY),
+                 WARD_OK);
+    size_t purged = 99;
+    CHECK_EQ_INT(ward_client_state_purge_reveals(cs, now - DAY_MS, &purged),
+                 WARD_OK);
+    CHECK_EQ_INT(purged, 0);
+
+    /* An expired record left behind (a client not run for months) is
+     * gone as soon as the state is opened again. */
+    make_reveal(&r, 60, "dave", now - 100 * DAY_MS, buf, sizeof buf);
+    CHECK_EQ_INT(ward_client_state_put_reveal(cs, &r), WARD_OK);
+    CHECK_EQ_INT(count_kept(cs, "dave"), 1);
+}
+
+/* The expired record test_reveals left must be gone after reopening. */
+static void test_reveal_purged_at_open(const char *path)
+{
+    char err[256];
+    ward_client_state *cs = NULL;
+    ward_client_reveal got;
+    REQUIRE(ward_client_state_open(&cs, path, err, sizeof err) == WARD_OK);
+    CHECK_EQ_INT(ward_client_state_get_reveal(cs, 60, &got),
+                 WARD_ERR_NOT_FOUND);
+    CHECK_EQ_INT(ward_client_state_get_reveal(cs, 42, &got), WARD_OK);
+    ward_client_reveal_release(&got);
+    ward_client_state_close(cs);
+}
+
 static void test_paths(void)
 {
     char xdg[256], path[4096], want[512];
@@ -144,7 +322,9 @@ int main(void)
     CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
     test_settings(cs);
     test_keys_and_sessions(cs);
+    test_reveals(cs);
     ward_client_state_close(cs);
+    test_reveal_purged_at_open(path);
     /* A file that is not a database is refused with a reason. */
     char junk[256];
     snprintf(junk, sizeof junk, "%s/junk.db", dir);
