@@ -529,7 +529,9 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
                                 .deliver = ward_serve_deliver,
                                 .wake = serve_wake,
                                 .ctx = s};
-        if ((e = ward_api_new(&s->api, s->st, &cfg->api, &hooks)))
+        ward_api_config acfg = cfg->api;
+        acfg.data_dir = cfg->data_dir; /* evidence for the console */
+        if ((e = ward_api_new(&s->api, s->st, &acfg, &hooks)))
             log_error("api", "cannot start the API: %s", ward_strerror(e));
     }
     if (!e) {
