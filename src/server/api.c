@@ -142,6 +142,11 @@ ward_err ward_api_new(ward_api **out, ward_store *st,
     return WARD_OK;
 }
 
+void ward_api_set_evidence_dir(ward_api *api, const char *dir)
+{
+    api->evidence_dir = dir;
+}
+
 void ward_api_free(ward_api *api)
 {
     if (!api)

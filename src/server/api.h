@@ -37,8 +37,6 @@ typedef struct ward_api_config {
     double register_burst, register_per_minute; /* per address */
     double send_burst, send_per_minute;         /* per sender */
     double upload_burst, upload_per_minute;     /* per uploader */
-    const char *data_dir; /* the server's DATA (the console reads evidence
-                             from DATA/evidence); NULL: none */
 } ward_api_config;
 
 void ward_api_config_defaults(ward_api_config *c);
@@ -96,6 +94,9 @@ typedef struct ward_api_hooks {
 
 ward_err ward_api_new(ward_api **out, ward_store *st,
                       const ward_api_config *cfg, const ward_api_hooks *hooks);
+/* Where reports' evidence images are (DATA/evidence); |dir| is borrowed
+ * and must outlive |api|. */
+void ward_api_set_evidence_dir(ward_api *api, const char *dir);
 void ward_api_free(ward_api *api);
 
 /* Handles one request. WARD_API_DONE: |resp| is filled (the caller

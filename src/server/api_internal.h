@@ -24,6 +24,7 @@ struct ward_console;
 struct ward_api {
     ward_store *st;
     struct ward_console *console; /* the moderation console (console.c) */
+    const char *evidence_dir;  /* borrowed; NULL: images not kept */
     ward_api_config cfg;
     ward_api_hooks hooks;
     ward_ratelimit *login_by_name, *login_by_addr, *register_by_addr;

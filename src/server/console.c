@@ -543,8 +543,10 @@ static int login(ward_api *api, const ward_http_req *req,
     j->known = e == WARD_OK;
     j->moderator = j->known ? m.id : 0;
     j->tls = req->tls;
-    snprintf(j->stored, sizeof j->stored, "%s",
-             j->known ? m.pwhash : api->dummy_hash);
+    const char *stored = j->known ? m.pwhash : api->dummy_hash;
+    size_t sl = strnlen(stored, sizeof j->stored - 1);
+    memcpy(j->stored, stored, sl);
+    j->stored[sl] = 0;
     ward_memzero(&m, sizeof m);
     r = console_job_run(api, j, resp);
 done:

@@ -364,8 +364,8 @@ static ward_err read_file(const char *path, ward_buf *out)
         e = WARD_ERR_IO;
     else if ((uint64_t)sb.st_size > EVIDENCE_MAX)
         e = WARD_ERR_TOO_BIG;
-    else if (sb.st_size && (e = ward_buf_reserve(out, (size_t)sb.st_size)))
-        ;
+    else if (sb.st_size)
+        e = ward_buf_reserve(out, (size_t)sb.st_size);
     while (!e && out->len < (size_t)sb.st_size) {
         ssize_t n = read(fd, out->data + out->len,
                          (size_t)sb.st_size - out->len);
@@ -400,14 +400,14 @@ static int get_evidence(ward_api *api, const ward_http_req *req,
         ward_api_store_error(api, resp, e);
         return WARD_API_DONE;
     }
-    if (!r.evidence[0] || !api->cfg.data_dir) {
+    if (!r.evidence[0] || !api->evidence_dir) {
         ward_resp_error(resp, 404, "no_evidence",
                         "this report has no evidence file");
         return WARD_API_DONE;
     }
     if (!evidence_name_ok(r.evidence) ||
-        (size_t)snprintf(path, sizeof path, "%s/evidence/%s",
-                         api->cfg.data_dir, r.evidence) >= sizeof path) {
+        (size_t)snprintf(path, sizeof path, "%s/%s", api->evidence_dir,
+                         r.evidence) >= sizeof path) {
         ward_resp_error(resp, 500, "internal", "bad evidence name");
         return WARD_API_DONE;
     }

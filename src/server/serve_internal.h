@@ -67,6 +67,7 @@ typedef struct ward_serve {
     ward_store *st;
     ward_api *api;
     ward_blobs *blobs;
+    char evidence_dir[4200];
 
     lws_dll2_owner_t parked;   /* serve_http waiting for the flush */
     lws_dll2_owner_t sessions; /* every serve_ws */

@@ -529,10 +529,14 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
                                 .deliver = ward_serve_deliver,
                                 .wake = serve_wake,
                                 .ctx = s};
-        ward_api_config acfg = cfg->api;
-        acfg.data_dir = cfg->data_dir; /* evidence for the console */
-        if ((e = ward_api_new(&s->api, s->st, &acfg, &hooks)))
+        if ((e = ward_api_new(&s->api, s->st, &cfg->api, &hooks)))
             log_error("api", "cannot start the API: %s", ward_strerror(e));
+    }
+    if (!e) {
+        /* Evidence images (kept with reports, read by the console). */
+        snprintf(s->evidence_dir, sizeof s->evidence_dir, "%s/evidence",
+                 cfg->data_dir);
+        ward_api_set_evidence_dir(s->api, s->evidence_dir);
     }
     if (!e) {
         raise_fd_limit();

@@ -11,6 +11,11 @@ typedef enum stmt_id {
     S_BEGIN, S_COMMIT, S_ROLLBACK,
     S_ACCOUNT_INSERT, S_ACCOUNT_BY_NAME, S_ACCOUNT_BY_ID, S_ACCOUNT_DELETE,
     S_ACCOUNT_SET_PRIVATE, S_ACCOUNT_SET_STATUS,
+    S_FOLLOW_INSERT, S_FOLLOW_DELETE, S_FOLLOW_EXISTS, S_BLOCK_INSERT,
+    S_BLOCK_DELETE, S_BLOCK_EXISTS, S_FOLLOWING_LIST, S_FOLLOWERS_LIST,
+    S_BLOCKED_LIST, S_SUGGESTIONS, S_SIGNAL_INSERT, S_MINOR_SIGNALS,
+    S_REPORT_INSERT, S_REPORT_GET, S_REPORT_LIST, S_REPORT_DECIDE, S_COUNTER_ADD,
+    S_COUNTER_GET,
     S_TOKEN_INSERT, S_TOKEN_CHECK, S_TOKEN_DELETE, S_TOKEN_PURGE,
     S_PREKEY_CLEAR_IF_NEW_IDENTITY, S_IDENTITY_UPSERT, S_SIGNED_UPSERT, S_PREKEY_UPSERT, S_PREKEY_COUNT,
     S_KEYS_GET, S_PREKEY_FIRST, S_PREKEY_DELETE,
@@ -44,6 +49,10 @@ ward_err ward_sql_fail(ward_store *st, const char *what);
 ward_err ward_sql_exec(ward_store *st, sqlite3_stmt *s, const char *what);
 
 ward_err ward_sql_begin(ward_store *st);
+/* Records that |source| (of |band|) blocked or reported |subject|, inside
+ * the caller's transaction. */
+ward_err ward_sql_signal(ward_store *st, int64_t subject, int64_t source,
+                         int band, int kind, int64_t at);
 ward_err ward_sql_commit(ward_store *st);
 void ward_sql_rollback(ward_store *st);
 

@@ -71,10 +71,18 @@ static const char *const migrations[] = {
     "CREATE TABLE blocks ("
     "  blocker INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
     "  blocked INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
-    "  blocker_band INTEGER NOT NULL,"
     "  created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (blocker, blocked)) WITHOUT ROWID;"
-    "CREATE INDEX blocks_blocked ON blocks(blocked, created_at);"
+    "CREATE INDEX blocks_blocked ON blocks(blocked);"
+    /* Blocks and reports as signals about an account: kept when a block
+     * is lifted, since the flag is about what happened in the window. */
+    "CREATE TABLE signals ("
+    "  subject INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  source INTEGER NOT NULL,"
+    "  source_band INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL);"
+    "CREATE INDEX signals_subject ON signals(subject, at);"
     /* Reports keep their evidence when either account is deleted: no
      * foreign keys, and the names and bands as they were. */
     "CREATE TABLE reports ("
@@ -105,8 +113,6 @@ static const char *const migrations[] = {
     "  decided_at INTEGER);"
     "CREATE INDEX reports_queue ON reports(status, priority, created_at);"
     "CREATE INDEX reports_subject ON reports(subject, created_at);"
-    "CREATE INDEX reports_reporter ON reports(reporter_band, subject, "
-    "  created_at);"
     "CREATE TABLE counters ("
     "  name TEXT PRIMARY KEY,"
     "  value INTEGER NOT NULL) WITHOUT ROWID;"
@@ -154,6 +160,63 @@ static const char *const sql[S_COUNT] = {
     [S_ACCOUNT_BY_ID] = "SELECT id, username, age_band, created_at, pwhash, "
                         "private, status, status_until "
                         "FROM accounts WHERE id = ?",
+    [S_FOLLOW_INSERT] = "INSERT INTO follows(follower, followee, created_at) "
+                        "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+    [S_FOLLOW_DELETE] = "DELETE FROM follows WHERE follower = ? "
+                        "AND followee = ?",
+    [S_FOLLOW_EXISTS] = "SELECT 1 FROM follows WHERE follower = ? "
+                        "AND followee = ?",
+    [S_BLOCK_INSERT] = "INSERT INTO blocks(blocker, blocked, created_at) "
+                       "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+    [S_BLOCK_DELETE] = "DELETE FROM blocks WHERE blocker = ? AND blocked = ?",
+    [S_BLOCK_EXISTS] = "SELECT 1 FROM blocks WHERE blocker = ? "
+                       "AND blocked = ?",
+    [S_FOLLOWING_LIST] = "SELECT a.id, a.username FROM follows f JOIN "
+                         "accounts a ON a.id = f.followee "
+                         "WHERE f.follower = ? ORDER BY a.username",
+    [S_FOLLOWERS_LIST] = "SELECT a.id, a.username FROM follows f JOIN "
+                         "accounts a ON a.id = f.follower "
+                         "WHERE f.followee = ? ORDER BY a.username",
+    [S_BLOCKED_LIST] = "SELECT a.id, a.username FROM blocks b JOIN "
+                       "accounts a ON a.id = b.blocked "
+                       "WHERE b.blocker = ? ORDER BY a.username",
+    [S_SUGGESTIONS] =
+        "SELECT f2.followee, count(*) AS shared FROM follows f1 "
+        "JOIN follows f2 ON f2.follower = f1.followee "
+        "WHERE f1.follower = ?1 AND f2.followee != ?1 AND NOT EXISTS "
+        "(SELECT 1 FROM follows f3 WHERE f3.follower = ?1 "
+        "AND f3.followee = f2.followee) "
+        "GROUP BY f2.followee ORDER BY shared DESC, f2.followee LIMIT ?2",
+    [S_SIGNAL_INSERT] = "INSERT INTO signals(subject, source, source_band, "
+                        "kind, at) VALUES (?, ?, ?, ?, ?)",
+    [S_MINOR_SIGNALS] = "SELECT count(DISTINCT source) FROM signals "
+                        "WHERE subject = ?1 AND at >= ?2 "
+                        "AND source_band = ?3",
+#define REPORT_COLS                                                          \
+    "id, kind, reason, priority, status, reporter, reporter_name, "          \
+    "reporter_band, subject, subject_name, subject_band, created_at, note, " \
+    "message_id, message_time, commitment, tag, key_id, attachment, "        \
+    "evidence, held, decision, decided_by, decided_at"
+    [S_REPORT_INSERT] =
+        "INSERT INTO reports(kind, reason, priority, reporter, reporter_name, "
+        "reporter_band, subject, subject_name, subject_band, created_at, "
+        "note, message_id, message_time, content, commitment, tag, key_id, "
+        "attachment, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?)",
+    [S_REPORT_GET] = "SELECT " REPORT_COLS ", content FROM reports "
+                     "WHERE id = ?",
+    [S_REPORT_LIST] = "SELECT " REPORT_COLS " FROM reports WHERE "
+                      "(?1 < 0 OR status = ?1) AND (?2 = 0 OR reason = ?2) "
+                      "AND (?3 < 0 OR priority = ?3) AND "
+                      "(?4 = 0 OR subject = ?4) AND (?5 = 0 OR reporter = ?5) "
+                      "ORDER BY priority DESC, reason, created_at, id "
+                      "LIMIT ?6 OFFSET ?7",
+    [S_REPORT_DECIDE] = "UPDATE reports SET status = ?, decision = ?, "
+                        "held = max(held, ?), decided_by = ?, "
+                        "decided_at = ? WHERE id = ?",
+    [S_COUNTER_ADD] = "INSERT INTO counters(name, value) VALUES (?1, ?2) "
+                      "ON CONFLICT(name) DO UPDATE SET value = value + ?2",
+    [S_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?",
     [S_ACCOUNT_SET_PRIVATE] = "UPDATE accounts SET private = ? WHERE id = ?",
     [S_ACCOUNT_SET_STATUS] = "UPDATE accounts SET status = ?, "
                              "status_until = ? WHERE id = ?",
@@ -193,10 +256,10 @@ static const char *const sql[S_COUNT] = {
     [S_QUEUE_RESERVE] = "UPDATE accounts SET queued = queued + 1 "
                         "WHERE id = ? AND queued < ?",
     [S_QUEUE_INSERT] = "INSERT INTO messages(recipient, sender, sender_name, "
-                       "type, server_time, commitment, body) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       "type, server_time, commitment, body, tag, key_id) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [S_QUEUE_LIST] = "SELECT id, sender, sender_name, type, server_time, "
-                     "commitment, body FROM messages "
+                     "commitment, body, tag, key_id FROM messages "
                      "WHERE recipient = ? AND id > ? ORDER BY id LIMIT ?",
     [S_QUEUE_DELETE] = "DELETE FROM messages WHERE id = ? AND recipient = ?",
     [S_QUEUE_RELEASE] = "UPDATE accounts SET queued = queued - 1 "

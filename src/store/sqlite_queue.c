@@ -32,6 +32,10 @@ static ward_err put_one(ward_store *st, ward_store_msg *m, size_t max_queue)
         sqlite3_bind_blob(s, 6, m->commitment, 32, SQLITE_STATIC);
     sqlite3_bind_blob(s, 7, m->body ? (const void *)m->body : "",
                       (int)m->body_len, SQLITE_STATIC);
+    if (m->has_tag) {
+        sqlite3_bind_blob(s, 8, m->tag, 32, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 9, m->key_id);
+    }
     e = ward_sql_exec(st, s, "queue insert");
     if (!e)
         m->id = sqlite3_last_insert_rowid(st->db);
@@ -127,6 +131,8 @@ ward_err ward_store_queue_list(ward_store *st, int64_t recipient,
         m.has_commitment = ward_sql_blob(s, 5, m.commitment, 32) == 0;
         m.body = sqlite3_column_blob(s, 6);
         m.body_len = (size_t)sqlite3_column_bytes(s, 6);
+        m.has_tag = ward_sql_blob(s, 7, m.tag, 32) == 0;
+        m.key_id = (uint32_t)sqlite3_column_int64(s, 8);
         if (fn(ctx, &m))
             break;
     }

@@ -1204,6 +1204,320 @@ static void test_review_rules(ward_store *st)
     CHECK_EQ_INT(ward_store_blob_put(st, &blob), WARD_OK);
 }
 
+/* ---- social graph ---- */
+
+static int64_t mk_account(ward_store *st, const char *name, int band)
+{
+    int64_t id = 0;
+    CHECK_EQ_INT(ward_store_account_create(st, name, "$argon2id$x", band,
+                                           1000, &id),
+                 WARD_OK);
+    return id;
+}
+
+typedef struct names {
+    char v[8][WARD_USERNAME_MAX + 1];
+    int64_t id[8];
+    int shared[8];
+    int n;
+} names;
+
+static int collect_name(void *ctx, int64_t id, const char *username)
+{
+    names *n = ctx;
+    if (n->n < 8) {
+        snprintf(n->v[n->n], sizeof n->v[0], "%s", username);
+        n->id[n->n++] = id;
+    }
+    return 0;
+}
+
+static int collect_suggestion(void *ctx, int64_t id, int shared)
+{
+    names *n = ctx;
+    if (n->n < 8) {
+        n->shared[n->n] = shared;
+        n->id[n->n++] = id;
+    }
+    return 0;
+}
+
+static void test_social(ward_store *st)
+{
+    int64_t ann = mk_account(st, "ann", WARD_AGE_ADULT);
+    int64_t kid = mk_account(st, "kid", WARD_AGE_MINOR);
+    int64_t bob = mk_account(st, "bob", WARD_AGE_ADULT);
+    int64_t cat = mk_account(st, "cat", WARD_AGE_ADULT);
+    ward_account a;
+
+    /* A minor's account starts private, an adult's public. */
+    CHECK_EQ_INT(ward_store_account_by_id(st, kid, &a), WARD_OK);
+    CHECK_EQ_INT(a.is_private, 1);
+    CHECK_EQ_INT(ward_store_account_by_id(st, ann, &a), WARD_OK);
+    CHECK_EQ_INT(a.is_private, 0);
+    CHECK_EQ_INT(ward_store_account_set_private(st, ann, 1), WARD_OK);
+    CHECK_EQ_INT(ward_store_account_by_name(st, "ann", &a), WARD_OK);
+    CHECK_EQ_INT(a.is_private, 1);
+    CHECK_EQ_INT(ward_store_account_set_private(st, 999, 1),
+                 WARD_ERR_NOT_FOUND);
+
+    /* Status: a suspension ends by itself; a ban does not. */
+    CHECK_EQ_INT(ward_store_account_set_status(st, bob, WARD_STATUS_SUSPENDED,
+                                               5000),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_store_account_by_id(st, bob, &a), WARD_OK);
+    CHECK_EQ_INT(ward_account_status(&a, 4999), WARD_STATUS_SUSPENDED);
+    CHECK_EQ_INT(ward_account_status(&a, 5000), WARD_STATUS_ACTIVE);
+    CHECK_EQ_INT(ward_store_account_set_status(st, bob, WARD_STATUS_BANNED, 0),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_store_account_by_id(st, bob, &a), WARD_OK);
+    CHECK_EQ_INT(ward_account_status(&a, INT64_MAX), WARD_STATUS_BANNED);
+    CHECK_EQ_INT(ward_store_account_set_status(st, bob, 7, 0),
+                 WARD_ERR_INVALID_ARG);
+    CHECK_EQ_INT(ward_store_account_set_status(st, bob, WARD_STATUS_ACTIVE, 0),
+                 WARD_OK);
+
+    /* Follows are directed and idempotent. */
+    int created = -1;
+    CHECK_EQ_INT(ward_store_follow(st, kid, ann, 2000, &created), WARD_OK);
+    CHECK_EQ_INT(created, 1);
+    CHECK_EQ_INT(ward_store_follow(st, kid, ann, 2001, &created), WARD_OK);
+    CHECK_EQ_INT(created, 0);
+    CHECK_EQ_INT(ward_store_follow(st, kid, kid, 2001, NULL),
+                 WARD_ERR_INVALID_ARG);
+    CHECK_EQ_INT(ward_store_follow(st, kid, 999, 2001, NULL),
+                 WARD_ERR_NOT_FOUND);
+    ward_store_relation r;
+    CHECK_EQ_INT(ward_store_relation_get(st, ann, kid, &r), WARD_OK);
+    CHECK(!r.a_follows_b && r.b_follows_a && !r.a_blocked_b && !r.b_blocked_a);
+
+    names n;
+    memset(&n, 0, sizeof n);
+    CHECK_EQ_INT(ward_store_graph_list(st, ann, WARD_LIST_FOLLOWERS,
+                                       collect_name, &n),
+                 WARD_OK);
+    CHECK(n.n == 1 && strcmp(n.v[0], "kid") == 0 && n.id[0] == kid);
+    memset(&n, 0, sizeof n);
+    CHECK_EQ_INT(ward_store_graph_list(st, kid, WARD_LIST_FOLLOWING,
+                                       collect_name, &n),
+                 WARD_OK);
+    CHECK(n.n == 1 && strcmp(n.v[0], "ann") == 0);
+    CHECK_EQ_INT(ward_store_unfollow(st, ann, kid), WARD_ERR_NOT_FOUND);
+
+    /* A block removes the follows both ways and is a signal. */
+    CHECK_EQ_INT(ward_store_follow(st, ann, kid, 2002, NULL), WARD_OK);
+    CHECK_EQ_INT(ward_store_block(st, kid, WARD_AGE_MINOR, ann, 3000,
+                                  &created),
+                 WARD_OK);
+    CHECK_EQ_INT(created, 1);
+    CHECK_EQ_INT(ward_store_relation_get(st, kid, ann, &r), WARD_OK);
+    CHECK(!r.a_follows_b && !r.b_follows_a && r.a_blocked_b && !r.b_blocked_a);
+    memset(&n, 0, sizeof n);
+    CHECK_EQ_INT(ward_store_graph_list(st, kid, WARD_LIST_BLOCKED,
+                                       collect_name, &n),
+                 WARD_OK);
+    CHECK(n.n == 1 && n.id[0] == ann);
+    size_t sig = 99;
+    CHECK_EQ_INT(ward_store_minor_signals(st, ann, 3000, &sig), WARD_OK);
+    CHECK_EQ_INT(sig, 1);
+    CHECK_EQ_INT(ward_store_minor_signals(st, ann, 3001, &sig), WARD_OK);
+    CHECK_EQ_INT(sig, 0);
+    /* Lifting the block keeps what happened in the window. */
+    CHECK_EQ_INT(ward_store_unblock(st, kid, ann), WARD_OK);
+    CHECK_EQ_INT(ward_store_unblock(st, kid, ann), WARD_ERR_NOT_FOUND);
+    CHECK_EQ_INT(ward_store_minor_signals(st, ann, 0, &sig), WARD_OK);
+    CHECK_EQ_INT(sig, 1);
+    /* An adult's block is not a minor's signal. */
+    CHECK_EQ_INT(ward_store_block(st, cat, WARD_AGE_ADULT, bob, 3000, NULL),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_store_minor_signals(st, bob, 0, &sig), WARD_OK);
+    CHECK_EQ_INT(sig, 0);
+    CHECK_EQ_INT(ward_store_unblock(st, cat, bob), WARD_OK);
+
+    /* Suggestions: followed by those I follow, ranked by shared follows,
+     * never myself nor those I already follow. */
+    int64_t dan = mk_account(st, "dan", WARD_AGE_ADULT);
+    int64_t eve = mk_account(st, "eve", WARD_AGE_ADULT);
+    CHECK_EQ_INT(ward_store_follow(st, bob, cat, 1, NULL), WARD_OK);
+    CHECK_EQ_INT(ward_store_follow(st, bob, dan, 1, NULL), WARD_OK);
+    CHECK_EQ_INT(ward_store_follow(st, cat, eve, 1, NULL), WARD_OK);
+    CHECK_EQ_INT(ward_store_follow(st, dan, eve, 1, NULL), WARD_OK);
+    CHECK_EQ_INT(ward_store_follow(st, dan, ann, 1, NULL), WARD_OK);
+    CHECK_EQ_INT(ward_store_follow(st, cat, bob, 1, NULL), WARD_OK);
+    CHECK_EQ_INT(ward_store_follow(st, dan, cat, 1, NULL), WARD_OK);
+    memset(&n, 0, sizeof n);
+    CHECK_EQ_INT(ward_store_suggestions(st, bob, 10, collect_suggestion, &n),
+                 WARD_OK);
+    CHECK_EQ_INT(n.n, 2);
+    CHECK(n.id[0] == eve && n.shared[0] == 2);
+    CHECK(n.id[1] == ann && n.shared[1] == 1);
+    memset(&n, 0, sizeof n);
+    CHECK_EQ_INT(ward_store_suggestions(st, bob, 1, collect_suggestion, &n),
+                 WARD_OK);
+    CHECK(n.n == 1 && n.id[0] == eve);
+
+    /* Deleting an account removes its edges. */
+    CHECK_EQ_INT(ward_store_account_delete(st, dan), WARD_OK);
+    memset(&n, 0, sizeof n);
+    CHECK_EQ_INT(ward_store_suggestions(st, bob, 10, collect_suggestion, &n),
+                 WARD_OK);
+    CHECK(n.n == 1 && n.id[0] == eve && n.shared[0] == 1);
+}
+
+/* ---- reports ---- */
+
+static int collect_report(void *ctx, const ward_report *r)
+{
+    names *n = ctx;
+    if (n->n < 8)
+        n->id[n->n++] = r->id;
+    return 0;
+}
+
+static void test_reports(ward_store *st)
+{
+    int64_t ann = mk_account(st, "ann", WARD_AGE_ADULT);
+    int64_t kid = mk_account(st, "kid", WARD_AGE_MINOR);
+    int64_t bob = mk_account(st, "bob", WARD_AGE_ADULT);
+    static const uint8_t content[] = {0x0a, 0x02, 'h', 'i', 0x00, 0xff};
+
+    ward_report r;
+    memset(&r, 0, sizeof r);
+    r.kind = WARD_REPORT_MESSAGE;
+    r.reason = WARD_REASON_GROOMING;
+    r.priority = WARD_PRIORITY_HIGH;
+    r.reporter = kid;
+    snprintf(r.reporter_name, sizeof r.reporter_name, "kid");
+    r.reporter_band = WARD_AGE_MINOR;
+    r.subject = ann;
+    snprintf(r.subject_name, sizeof r.subject_name, "ann");
+    r.subject_band = WARD_AGE_ADULT;
+    r.created_at = 5000;
+    snprintf(r.note, sizeof r.note, "n\xc3\xa9");
+    r.message_id = 77;
+    r.message_time = 4000;
+    r.content = content;
+    r.content_len = sizeof content;
+    fill(r.commitment, 32, 1);
+    fill(r.tag, 32, 2);
+    r.key_id = 3;
+    r.attachment = WARD_EVIDENCE_VERIFIED;
+    snprintf(r.evidence, sizeof r.evidence, "1.png");
+    CHECK_EQ_INT(ward_store_report_add(st, &r), WARD_OK);
+    int64_t first = r.id;
+    CHECK(first > 0);
+
+    ward_report g;
+    ward_buf cb;
+    ward_buf_init(&cb, 1 << 20);
+    CHECK_EQ_INT(ward_store_report_get(st, first, &g, &cb), WARD_OK);
+    CHECK(g.kind == WARD_REPORT_MESSAGE && g.reason == WARD_REASON_GROOMING);
+    CHECK(g.priority == WARD_PRIORITY_HIGH && g.status == WARD_REPORT_OPEN);
+    CHECK(g.reporter == kid && g.subject == ann && g.message_id == 77);
+    CHECK(strcmp(g.note, "n\xc3\xa9") == 0 && strcmp(g.evidence, "1.png") == 0);
+    CHECK(g.content_len == sizeof content &&
+          memcmp(g.content, content, sizeof content) == 0);
+    CHECK_MEM(g.commitment, r.commitment, 32);
+    CHECK_MEM(g.tag, r.tag, 32);
+    CHECK(g.key_id == 3 && g.attachment == WARD_EVIDENCE_VERIFIED);
+    CHECK(g.held == 0 && g.decision[0] == 0);
+    CHECK_EQ_INT(ward_store_report_get(st, first + 100, &g, &cb),
+                 WARD_ERR_NOT_FOUND);
+
+    /* A report by a minor is a signal about its subject. */
+    size_t sig = 0;
+    CHECK_EQ_INT(ward_store_minor_signals(st, ann, 0, &sig), WARD_OK);
+    CHECK_EQ_INT(sig, 1);
+
+    /* An account report, normal priority, spam. */
+    ward_report a;
+    memset(&a, 0, sizeof a);
+    a.kind = WARD_REPORT_ACCOUNT;
+    a.reason = WARD_REASON_SPAM;
+    a.reporter = ann;
+    snprintf(a.reporter_name, sizeof a.reporter_name, "ann");
+    a.reporter_band = WARD_AGE_ADULT;
+    a.subject = bob;
+    snprintf(a.subject_name, sizeof a.subject_name, "bob");
+    a.subject_band = WARD_AGE_ADULT;
+    a.created_at = 6000;
+    CHECK_EQ_INT(ward_store_report_add(st, &a), WARD_OK);
+    /* and a high-priority one of lesser reason, older */
+    ward_report c = a;
+    c.reason = WARD_REASON_OTHER;
+    c.priority = WARD_PRIORITY_HIGH;
+    c.created_at = 10;
+    CHECK_EQ_INT(ward_store_report_add(st, &c), WARD_OK);
+    ward_report bad = a;
+    bad.reason = 0;
+    CHECK_EQ_INT(ward_store_report_add(st, &bad), WARD_ERR_INVALID_ARG);
+    bad = a;
+    bad.kind = 9;
+    CHECK_EQ_INT(ward_store_report_add(st, &bad), WARD_ERR_INVALID_ARG);
+
+    /* Queue order: priority, then severity, then age. */
+    ward_report_filter f = {.status = -1, .priority = -1};
+    names n;
+    memset(&n, 0, sizeof n);
+    CHECK_EQ_INT(ward_store_report_list(st, &f, 0, 10, collect_report, &n),
+                 WARD_OK);
+    CHECK(n.n == 3 && n.id[0] == first && n.id[1] == c.id && n.id[2] == a.id);
+    f.reason = WARD_REASON_SPAM;
+    memset(&n, 0, sizeof n);
+    CHECK_EQ_INT(ward_store_report_list(st, &f, 0, 10, collect_report, &n),
+                 WARD_OK);
+    CHECK(n.n == 1 && n.id[0] == a.id);
+    f.reason = 0;
+    f.priority = WARD_PRIORITY_HIGH;
+    memset(&n, 0, sizeof n);
+    CHECK_EQ_INT(ward_store_report_list(st, &f, 1, 10, collect_report, &n),
+                 WARD_OK);
+    CHECK(n.n == 1 && n.id[0] == c.id);
+    f.priority = -1;
+    f.subject = ann;
+    memset(&n, 0, sizeof n);
+    CHECK_EQ_INT(ward_store_report_list(st, &f, 0, 10, collect_report, &n),
+                 WARD_OK);
+    CHECK(n.n == 1 && n.id[0] == first);
+
+    /* Decisions: the hold is never cleared. */
+    CHECK_EQ_INT(ward_store_report_decide(st, first, WARD_REPORT_ESCALATED,
+                                          "escalate", 1, 4, 7000),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_store_report_decide(st, first, WARD_REPORT_CLOSED,
+                                          "ban", 0, 5, 8000),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_store_report_get(st, first, &g, NULL), WARD_OK);
+    CHECK(g.status == WARD_REPORT_CLOSED && g.held == 1);
+    CHECK(strcmp(g.decision, "ban") == 0 && g.decided_by == 5 &&
+          g.decided_at == 8000);
+    CHECK_EQ_INT(ward_store_report_decide(st, first + 100, WARD_REPORT_CLOSED,
+                                          "ban", 0, 5, 8000),
+                 WARD_ERR_NOT_FOUND);
+    CHECK_EQ_INT(ward_store_report_decide(st, first, 9, "x", 0, 5, 8000),
+                 WARD_ERR_INVALID_ARG);
+    f.subject = 0;
+    f.status = WARD_REPORT_OPEN;
+    memset(&n, 0, sizeof n);
+    CHECK_EQ_INT(ward_store_report_list(st, &f, 0, 10, collect_report, &n),
+                 WARD_OK);
+    CHECK_EQ_INT(n.n, 2);
+
+    /* Evidence outlives the accounts. */
+    CHECK_EQ_INT(ward_store_account_delete(st, ann), WARD_OK);
+    CHECK_EQ_INT(ward_store_report_get(st, first, &g, &cb), WARD_OK);
+    CHECK(strcmp(g.subject_name, "ann") == 0 && g.content_len == 6);
+    ward_buf_release(&cb);
+
+    int64_t v = -1;
+    CHECK_EQ_INT(ward_store_counter_get(st, "reports_refused", &v), WARD_OK);
+    CHECK_EQ_INT(v, 0);
+    CHECK_EQ_INT(ward_store_counter_add(st, "reports_refused", 1), WARD_OK);
+    CHECK_EQ_INT(ward_store_counter_add(st, "reports_refused", 2), WARD_OK);
+    CHECK_EQ_INT(ward_store_counter_get(st, "reports_refused", &v), WARD_OK);
+    CHECK_EQ_INT(v, 3);
+}
+
 int store_suite_run(ward_store *(*open_fresh)(void *ctx), void *ctx)
 {
     static const struct {
@@ -1216,6 +1530,8 @@ int store_suite_run(ward_store *(*open_fresh)(void *ctx), void *ctx)
         {"keys", test_keys},
         {"queues", test_queues},
         {"blobs", test_blobs},
+        {"social graph", test_social},
+        {"reports", test_reports},
         {"review rules", test_review_rules},
     };
     const int failed_before = wtest_fail;
