@@ -193,6 +193,25 @@ static int unhex(const char *s, uint8_t *out, size_t n)
     return 0;
 }
 
+const char *ward_console_password_weak(const char *name, const char *pw)
+{
+    size_t n = strlen(pw);
+    if (n < WARD_CONSOLE_PASSWORD_MIN)
+        return "a moderator's password has at least 12 characters";
+    if (n > WARD_PASSWORD_MAX)
+        return "a password has at most 1024 bytes";
+    if (name && *name && strstr(pw, name))
+        return "the password contains the name";
+    unsigned char seen[256] = {0};
+    int distinct = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!seen[(unsigned char)pw[i]]++)
+            distinct++;
+    if (distinct < 5)
+        return "the password repeats too few characters";
+    return NULL;
+}
+
 /* ---- set-up ---- */
 
 ward_err ward_console_new(ward_api *api, ward_console **out)

@@ -38,6 +38,15 @@ int ward_console_handle(ward_api *api, const ward_http_req *req,
  * (called from ward_api_poll). Returns how many. */
 size_t ward_console_poll(ward_api *api);
 
+/* Moderators guard reported content: a longer password than a chat
+ * account's. */
+#define WARD_CONSOLE_PASSWORD_MIN 12
+
+/* Why |pw| is too weak for moderator |name| (a sentence), or NULL when it
+ * will do: shorter than WARD_CONSOLE_PASSWORD_MIN, longer than
+ * WARD_PASSWORD_MAX, holding the name, or fewer than 5 distinct bytes. */
+const char *ward_console_password_weak(const char *name, const char *pw);
+
 /* ---- parsers, exposed for the tests and the fuzz target ---- */
 
 /*

@@ -73,10 +73,10 @@ static int add(ward_api *api, const ward_http_req *req, ward_http_resp *resp)
                         "a name is 3 to 32 of a-z, 0-9, '.', '_', '-'");
         goto done;
     }
+    const char *weak = "a password is a string";
     if (ward_json_str(body, "password", 1, WARD_PASSWORD_MAX, &pw) ||
-        strlen(pw) < WARD_PASSWORD_MIN) {
-        ward_resp_error(resp, 400, "invalid_password",
-                        "a password is 8 to 1024 bytes");
+        (weak = ward_console_password_weak(name, pw))) {
+        ward_resp_error(resp, 400, "weak_password", weak);
         goto done;
     }
     if (ward_json_str(body, "role", 1, 16, &role_s) ||
