@@ -5,8 +5,12 @@
  *   seed_report DATA REPORTER SUBJECT
  * REPORTER and SUBJECT are registered usernames. Prints the message
  * report's id, then the account report's.
+ *   seed_report --status DATA USER
+ * prints USER's stored status (active, suspended, banned), for the test
+ * to check what a decision did.
  */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "seed.h"
@@ -18,6 +22,21 @@ int main(int argc, char **argv)
     ward_store *st;
     ward_account a, b;
     int64_t id1, id2;
+    if (argc == 4 && strcmp(argv[1], "--status") == 0) {
+        if (ward_crypto_init())
+            return 1;
+        snprintf(db, sizeof db, "%s/ward.db", argv[2]);
+        if (ward_store_open_sqlite(&st, db, err, sizeof err) ||
+            ward_store_account_by_name(st, argv[3], &a)) {
+            fprintf(stderr, "seed_report: cannot read %s\n", argv[3]);
+            return 1;
+        }
+        printf("%s\n", a.status == WARD_STATUS_BANNED      ? "banned"
+                       : a.status == WARD_STATUS_SUSPENDED ? "suspended"
+                                                           : "active");
+        ward_store_close(st);
+        return 0;
+    }
     if (argc != 4) {
         fprintf(stderr, "usage: seed_report DATA REPORTER SUBJECT\n");
         return 2;
