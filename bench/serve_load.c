@@ -67,6 +67,10 @@
 
 #include "serve_load.h"
 
+/* The server requires a franking commitment; the load does not check
+ * it, so any 32 bytes will do. */
+#define LOAD_COMMITMENT "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
 #define MAGIC0 'W'
 #define MAGIC1 'L'
 #define HDR_BYTES 18 /* a multiple of 3: its base64 is a prefix of the body's */
@@ -595,11 +599,13 @@ static void send_one(size_t from, int64_t t0)
     if (M.via_ws)
         n = snprintf(req, req_cap,
                      "{\"type\":\"send\",\"ref\":%u,\"to\":\"%s\","
-                     "\"msg_type\":2,\"body\":\"%s%s\"}",
+                     "\"msg_type\":2,\"commitment\":\"" LOAD_COMMITMENT
+                     "\",\"body\":\"%s%s\"}",
                      seq, to->name, hb64, M.tail_b64);
     else
         n = snprintf(req, req_cap,
-                     "{\"to\":\"%s\",\"type\":2,\"body\":\"%s%s\"}",
+                     "{\"to\":\"%s\",\"type\":2,\"commitment\":\""
+                     LOAD_COMMITMENT "\",\"body\":\"%s%s\"}",
                      to->name, hb64, M.tail_b64);
     if (M.via_ws) {
         client *cl = &g_cl[from];

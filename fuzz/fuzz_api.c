@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "franking_keys.h"
 #include "fuzz_common.h"
 #include "ward/crypto.h"
 
@@ -21,17 +22,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n);
 
 static ward_store *st;
+static ward_frank_keys *frank;
 static char dir[] = "/tmp/ward_fuzz_api_XXXXXX";
 
 static void cleanup(void)
 {
     static const char *const files[] = {"ward.db", "ward.db-wal",
-                                        "ward.db-shm"};
+                                        "ward.db-shm", "franking/1.key"};
     char path[96];
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         unlink(path);
     }
+    snprintf(path, sizeof path, "%s/franking", dir);
+    rmdir(path);
     rmdir(dir);
 }
 static ward_api *api;
@@ -52,6 +56,11 @@ static const struct {
     {"POST", "/v1/messages", 0},    {"GET", "/v1/messages", 2},
     {"DELETE", "/v1/messages/", 1}, {"DELETE", "/v1/accounts/me", 0},
     {"GET", "/v1/keys", 0},         {"POST", "/v1/nowhere", 0},
+    /* issue 4: append only, so the corpus keeps its route numbers */
+    {"POST", "/v1/follows", 0},     {"POST", "/v1/blocks", 0},
+    {"DELETE", "/v1/follows/", 1},  {"GET", "/v1/users/", 1},
+    {"GET", "/v1/suggestions", 2},  {"POST", "/v1/reports", 0},
+    {"PATCH", "/v1/accounts/me", 0},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -148,6 +157,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     cfg.max_message = 8 * 1024;
     ward_api_hooks h = {.done = on_done};
     FUZZ_ASSERT(ward_api_new(&api, st, &cfg, &h) == WARD_OK);
+    FUZZ_ASSERT(ward_frank_keys_open(&frank, dir, 1, INT64_MAX / 4,
+                                     INT64_MAX / 4, err, sizeof err) == 0);
+    ward_api_attach(api, frank, NULL, NULL);
 
     /* alice (whose token every request carries) and bob */
     const char *login = LOGIN;
@@ -175,6 +187,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     seed(5, "after=0&limit=100");
     seed(6, "1");
     seed(7, "{\"password\":\"wrong-password\"}");
+    seed(10, "{\"username\":\"bob\"}");
+    seed(11, "{\"username\":\"bob\"}");
+    seed(12, "bob");
+    seed(13, "bob");
+    seed(14, "limit=5");
+    seed(15, "{\"kind\":\"message\",\"reason\":\"grooming\",\"note\":"
+             "\"n\",\"message\":{\"id\":1,\"from_id\":2,\"server_time\":3,"
+             "\"content\":\"GiAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\","
+             "\"commitment\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\","
+             "\"tag\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\","
+             "\"key_id\":1}}");
+    seed(15, "{\"kind\":\"account\",\"reason\":\"spam\",\"username\":"
+             "\"bob\"}");
+    seed(16, "{\"private\":false}");
     /* 0x80 | route: the same body as a WebSocket send frame */
     uint8_t ws[] = "\x84{\"to\":\"bob\",\"type\":2,\"body\":\"AQID\"}";
     fuzz_write_seed("ws-send", ws, sizeof ws - 1);

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "client_internal.h"
 #include "fuzz_common.h"
 #include "ward/crypto.h"
 
@@ -74,24 +73,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
     for (int i = 0; i < 8; i++)
         size |= (uint64_t)p[i] << (8 * i);
     size %= 300001;
-    ward_attach_dec *d = NULL;
-    if (ward_attach_dec_new(&d, key, size, out_fd))
+    ward_stream_dec *d = NULL;
+    if (ward_stream_dec_new(&d, key, size, out_fd))
         return 0;
     const uint8_t *q = p + 40;
     size_t left = n - 40, step = 1;
     ward_err e = WARD_OK;
     while (left && !e) {
         size_t k = step < left ? step : left;
-        e = ward_attach_dec_feed(d, q, k);
+        e = ward_stream_dec_feed(d, q, k);
         q += k;
         left -= k;
         step = step * 5 % 70001 + 1;
     }
     if (!e)
-        e = ward_attach_dec_finish(d, p + 8);
+        e = ward_stream_dec_finish(d, p + 8);
     /* Success means the whole claimed stream arrived: its exact length. */
     if (!e)
         FUZZ_ASSERT(n - 40 == ward_stream_sealed_size(size));
-    ward_attach_dec_free(d);
+    ward_stream_dec_free(d);
     return 0;
 }

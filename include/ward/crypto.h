@@ -176,4 +176,23 @@ ward_err ward_stream_open(ward_stream *st, const uint8_t *in, size_t n,
 /* Wipes the state. */
 void ward_stream_wipe(ward_stream *st);
 
+/*
+ * A sealed stream's bytes as they arrive, decrypted into |fd|, with the
+ * checks that make the result the plaintext the sender committed to:
+ * feed gives WARD_ERR_AUTH as soon as the bytes cannot be that stream
+ * (more than |plain_size| allows, a chunk that does not open, a final
+ * chunk too early), WARD_ERR_IO if |fd| cannot be written; finish gives
+ * WARD_ERR_AUTH if the stream is truncated or the plaintext's SHA-256 is
+ * not |sha256|. Errors are sticky. The key is wiped by free.
+ */
+#define WARD_STREAM_MAX_PLAIN (1ULL << 40)
+typedef struct ward_stream_dec ward_stream_dec;
+ward_err ward_stream_dec_new(ward_stream_dec **out, const uint8_t key[32],
+                             uint64_t plain_size, int fd);
+ward_err ward_stream_dec_feed(ward_stream_dec *d, const uint8_t *p,
+                              size_t n);
+ward_err ward_stream_dec_finish(ward_stream_dec *d,
+                                const uint8_t sha256[32]);
+void ward_stream_dec_free(ward_stream_dec *d);
+
 #endif

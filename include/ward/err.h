@@ -39,8 +39,10 @@ typedef enum ward_err {
     WARD_ERR_NOT_FOUND = -300,  /* no such account, token, message, blob */
     WARD_ERR_EXISTS = -301,     /* the name or id is already taken */
     WARD_ERR_STORE = -302,      /* the database failed (details logged) */
-    WARD_ERR_LIMIT = -303       /* a per-account limit (queue length,
+    WARD_ERR_LIMIT = -303,      /* a per-account limit (queue length,
                                    prekey count) would be passed */
+    WARD_ERR_FORBIDDEN = -304   /* the account is suspended or banned, or
+                                   the contact policy refuses */
 } ward_err;
 
 /* A static, lowercase description of |err|; never NULL. */

@@ -260,4 +260,30 @@ ward_err ward_content_encode(const ward_content *c, ward_buf *out);
 /* WARD_ERR_MALFORMED for bad bytes, bad UTF-8 or a field out of range. */
 ward_err ward_content_decode(ward_content *out, const uint8_t *p, size_t n);
 
+/* ---- franking (verifiable reports) ----
+ *
+ * The sender commits to the Content bytes with a fresh franking key kf
+ * (carried inside Content): c = HMAC-SHA256(kf, content). The server tags
+ * the commitment with its own key: tag = HMAC-SHA256(server key,
+ * "ward-frank-v1" || c || sender id || recipient id || server time), the
+ * three numbers as 8-byte big-endian. A report reveals the content with
+ * kf, c and the tag, and the server checks both MACs.
+ */
+#define WARD_FRANK_LEN 32
+void ward_frank_commit(uint8_t out[WARD_FRANK_LEN],
+                       const uint8_t kf[WARD_FRANKING_KEY_LEN],
+                       const uint8_t *content, size_t n);
+void ward_frank_tag(uint8_t out[WARD_FRANK_LEN], const uint8_t key[32],
+                    const uint8_t commitment[WARD_FRANK_LEN], int64_t sender,
+                    int64_t recipient, int64_t server_time);
+/* Constant-time checks: 1 if the commitment (or tag) matches. */
+int ward_frank_check_commit(const uint8_t c[WARD_FRANK_LEN],
+                            const uint8_t kf[WARD_FRANKING_KEY_LEN],
+                            const uint8_t *content, size_t n);
+int ward_frank_check_tag(const uint8_t tag[WARD_FRANK_LEN],
+                         const uint8_t key[32],
+                         const uint8_t commitment[WARD_FRANK_LEN],
+                         int64_t sender, int64_t recipient,
+                         int64_t server_time);
+
 #endif

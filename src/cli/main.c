@@ -129,6 +129,19 @@ static const cli_command commands[] = {
      "  --pwhash-threads N threads that hash passwords, off the event\n"
      "                     loop (2)\n"
      "\n"
+     "Child safety:\n"
+     "  --suspicious-window DURATION  an adult blocked or reported by\n"
+     "  --suspicious-signals N        N distinct minors within the window\n"
+     "                     is flagged suspicious (30d, 1)\n"
+     "  --report-per-minute R, --report-burst N  reports per reporter\n"
+     "                     (10, 20)\n"
+     "  --max-suggestions N  most friend suggestions per request (50)\n"
+     "  --franking-rotate DURATION  a new franking key after (30d); keys\n"
+     "                     live in DIR/franking, reread every minute and\n"
+     "                     on SIGHUP\n"
+     "  --franking-retain DURATION  an old key verifies reports this long\n"
+     "                     after it was replaced (365d)\n"
+     "\n"
      "Exit codes: 0 after a clean stop, 1 if it cannot start, 2 usage.\n",
      cli_serve},
     {"admin", "operator commands: moderators of the moderation console",

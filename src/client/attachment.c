@@ -212,9 +212,9 @@ done:
 
 static size_t fetch_write(char *p, size_t size, size_t n, void *ctx)
 {
-    ward_attach_dec *d = ctx;
+    ward_stream_dec *d = ctx;
     /* A short count fails the transfer. */
-    return ward_attach_dec_feed(d, (const uint8_t *)p, size * n) == WARD_OK
+    return ward_stream_dec_feed(d, (const uint8_t *)p, size * n) == WARD_OK
                ? size * n
                : 0;
 }
@@ -272,14 +272,14 @@ ward_err ward_client_fetch_attachment(ward_client *c,
     json_t *reply = NULL;
     int status = 0;
     ward_err e;
-    ward_attach_dec *d = NULL;
+    ward_stream_dec *d = NULL;
     saved[0] = 0;
     why[0] = 0;
     if (!id_valid(a->id)) {
         snprintf(why, why_cap, "the attachment pointer is malformed");
         return WARD_ERR_AUTH;
     }
-    if (a->size > WARD_ATTACH_MAX_PLAIN) {
+    if (a->size > WARD_STREAM_MAX_PLAIN) {
         snprintf(why, why_cap, "the attachment claims an impossible size");
         return WARD_ERR_AUTH;
     }
@@ -296,16 +296,16 @@ ward_err ward_client_fetch_attachment(ward_client *c,
                  strerror(errno));
         return WARD_ERR_IO;
     }
-    if ((e = ward_attach_dec_new(&d, a->key, a->size, fd)))
+    if ((e = ward_stream_dec_new(&d, a->key, a->size, fd)))
         goto done;
     char url[300];
     snprintf(url, sizeof url, "/v1/attachments/%.32s", a->id);
     e = ward_http_download(c->http, url, fetch_write, d, &status, &reply,
                            why, why_cap);
     /* What the decoder saw decides, whatever curl made of the stop. */
-    ward_err de = ward_attach_dec_feed(d, NULL, 0);
+    ward_err de = ward_stream_dec_feed(d, NULL, 0);
     if (!de && !e && status == 200)
-        de = ward_attach_dec_finish(d, a->sha256);
+        de = ward_stream_dec_finish(d, a->sha256);
     if (de == WARD_ERR_AUTH) {
         snprintf(why, why_cap,
                  "the attachment was altered or truncated: not the one that "
@@ -359,7 +359,7 @@ ward_err ward_client_fetch_attachment(ward_client *c,
 done:
     unlink(tmp);
     close(fd);
-    ward_attach_dec_free(d);
+    ward_stream_dec_free(d);
     json_decref(reply);
     return e;
 }

@@ -48,22 +48,6 @@ ward_err ward_client_process(ward_client *c, const ward_identity *id,
                              void *ctx, int *shown, int *ack_it, char *err,
                              size_t errlen);
 
-/* attach_decode.c: an attachment's bytes as they arrive, decrypted into
- * |fd|. feed: WARD_ERR_AUTH as soon as they cannot be what the sender
- * sent (more bytes than the size allows, a chunk that does not open, a
- * final chunk too early), WARD_ERR_IO if |fd| cannot be written. finish:
- * WARD_ERR_AUTH if the stream is truncated or the plaintext's SHA-256 is
- * not |sha256|. Errors are sticky. */
-#define WARD_ATTACH_MAX_PLAIN (1ULL << 40)
-typedef struct ward_attach_dec ward_attach_dec;
-ward_err ward_attach_dec_new(ward_attach_dec **out, const uint8_t key[32],
-                             uint64_t plain_size, int fd);
-ward_err ward_attach_dec_feed(ward_attach_dec *d, const uint8_t *p,
-                              size_t n);
-ward_err ward_attach_dec_finish(ward_attach_dec *d,
-                                const uint8_t sha256[32]);
-void ward_attach_dec_free(ward_attach_dec *d);
-
 /* Downloads and decrypts attachment |a| of message |msg_id| into the
  * attachments folder. WARD_OK: |saved| is its path. WARD_ERR_AUTH: the
  * bytes are not what the sender committed to (altered, truncated, wrong

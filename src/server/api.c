@@ -28,6 +28,11 @@ void ward_api_config_defaults(ward_api_config *c)
     c->send_per_minute = 60000;
     c->upload_burst = 50;
     c->upload_per_minute = 100;
+    c->suspicious_window_ms = 30LL * 24 * 3600 * 1000;
+    c->suspicious_signals = 1;
+    c->report_burst = 20;
+    c->report_per_minute = 10;
+    c->max_suggestions = 50;
 }
 
 static int64_t wall_clock(void *ctx)
@@ -133,6 +138,9 @@ ward_err ward_api_new(ward_api **out, ward_store *st,
         e = ward_ratelimit_new(&api->upload_by_account, 65536,
                                cfg->upload_burst, cfg->upload_per_minute);
     if (!e)
+        e = ward_ratelimit_new(&api->report_by_account, 65536,
+                               cfg->report_burst, cfg->report_per_minute);
+    if (!e)
         e = ward_console_new(api, &api->console);
     if (e) {
         ward_api_free(api);
@@ -140,11 +148,6 @@ ward_err ward_api_new(ward_api **out, ward_store *st,
     }
     *out = api;
     return WARD_OK;
-}
-
-void ward_api_set_evidence_dir(ward_api *api, const char *dir)
-{
-    api->evidence_dir = dir;
 }
 
 void ward_api_free(ward_api *api)
@@ -162,7 +165,49 @@ void ward_api_free(ward_api *api)
     ward_ratelimit_free(api->register_by_addr);
     ward_ratelimit_free(api->send_by_account);
     ward_ratelimit_free(api->upload_by_account);
+    ward_ratelimit_free(api->report_by_account);
     free(api);
+}
+
+void ward_api_attach(ward_api *api, struct ward_frank_keys *keys,
+                     struct ward_blobs *blobs, const char *evidence_dir)
+{
+    api->frank = keys;
+    api->blobs = blobs;
+    api->evidence_dir = evidence_dir;
+}
+
+ward_err ward_api_set_account_status(ward_api *api, int64_t account,
+                                     int status, int64_t until)
+{
+    ward_err e = ward_store_account_set_status(api->st, account, status,
+                                               until);
+    if (!e && status != WARD_STATUS_ACTIVE && api->hooks.kick)
+        api->hooks.kick(api->hooks.ctx, account);
+    return e;
+}
+
+int ward_api_refuse_status(ward_api *api, int64_t account,
+                           ward_http_resp *resp)
+{
+    ward_account a;
+    if (ward_store_account_by_id(api->st, account, &a) != WARD_OK)
+        return 0;
+    switch (ward_account_status(&a, ward_api_now(api))) {
+    case WARD_STATUS_BANNED:
+        ward_resp_error(resp, 403, "account_banned",
+                        "this account has been banned");
+        return -1;
+    case WARD_STATUS_SUSPENDED:
+        ward_resp_json(resp, 403,
+                       json_pack("{s:{s:s,s:s,s:I}}", "error", "code",
+                                 "account_suspended", "message",
+                                 "this account is suspended", "until",
+                                 (json_int_t)a.status_until));
+        return -1;
+    default:
+        return 0;
+    }
 }
 
 void ward_api_stats_get(const ward_api *api, ward_api_stats *out)
@@ -184,7 +229,13 @@ ward_err ward_api_authenticate(ward_api *api, const char *authorization,
         return WARD_ERR_AUTH;
     ward_err e = ward_store_token_check(api->st, hash, ward_api_now(api),
                                         account);
-    return e == WARD_ERR_NOT_FOUND ? WARD_ERR_AUTH : e;
+    if (e == WARD_ERR_NOT_FOUND)
+        return WARD_ERR_AUTH;
+    ward_account a;
+    if (!e && ward_store_account_by_id(api->st, *account, &a) == WARD_OK &&
+        ward_account_status(&a, ward_api_now(api)) != WARD_STATUS_ACTIVE)
+        return WARD_ERR_FORBIDDEN;
+    return e;
 }
 
 int ward_api_require_account(ward_api *api, const ward_http_req *req,
@@ -195,6 +246,12 @@ int ward_api_require_account(ward_api *api, const ward_http_req *req,
     if (e == WARD_ERR_AUTH) {
         ward_resp_error(resp, 401, "unauthorized",
                         "a valid bearer token is required");
+        return -1;
+    }
+    if (e == WARD_ERR_FORBIDDEN) {
+        if (ward_api_refuse_status(api, id, resp) == 0)
+            ward_resp_error(resp, 401, "unauthorized",
+                            "a valid bearer token is required");
         return -1;
     }
     if (!e)
@@ -286,13 +343,41 @@ static int route(ward_api *api, const ward_http_req *req,
         return ward_api_list(api, req, resp);
     if (strncmp(p, "/v1/messages/", 13) == 0 && del && p[13])
         return ward_api_ack(api, req, resp, p + 13);
+    if (strcmp(p, "/v1/accounts/me") == 0 && get)
+        return ward_api_get_me(api, req, resp);
+    if (strcmp(p, "/v1/accounts/me") == 0 && strcmp(m, "PATCH") == 0)
+        return ward_api_patch_me(api, req, resp);
+    if (strcmp(p, "/v1/follows") == 0 && post)
+        return ward_api_follow(api, req, resp);
+    if (strcmp(p, "/v1/follows") == 0 && get)
+        return ward_api_graph(api, req, resp, WARD_LIST_FOLLOWING);
+    if (strncmp(p, "/v1/follows/", 12) == 0 && del && p[12])
+        return ward_api_unrelate(api, req, resp, WARD_LIST_FOLLOWING, p + 12);
+    if (strcmp(p, "/v1/blocks") == 0 && post)
+        return ward_api_block(api, req, resp);
+    if (strcmp(p, "/v1/blocks") == 0 && get)
+        return ward_api_graph(api, req, resp, WARD_LIST_BLOCKED);
+    if (strncmp(p, "/v1/blocks/", 11) == 0 && del && p[11])
+        return ward_api_unrelate(api, req, resp, WARD_LIST_BLOCKED, p + 11);
+    if (strncmp(p, "/v1/users/", 10) == 0 && get && p[10])
+        return ward_api_find(api, req, resp, p + 10);
+    if (strcmp(p, "/v1/suggestions") == 0 && get)
+        return ward_api_suggestions(api, req, resp);
+    if (strcmp(p, "/v1/reports") == 0 && post)
+        return ward_api_report(api, req, resp);
 
     /* The path exists with another method? */
     static const char *const known[] = {"/healthz", "/v1/accounts",
                                         "/v1/accounts/me", "/v1/sessions",
-                                        "/v1/keys", "/v1/messages", NULL};
+                                        "/v1/keys", "/v1/messages",
+                                        "/v1/follows", "/v1/blocks",
+                                        "/v1/suggestions", "/v1/reports",
+                                        NULL};
     int param = (strncmp(p, "/v1/keys/", 9) == 0 && p[9]) ||
-                (strncmp(p, "/v1/messages/", 13) == 0 && p[13]);
+                (strncmp(p, "/v1/messages/", 13) == 0 && p[13]) ||
+                (strncmp(p, "/v1/follows/", 12) == 0 && p[12]) ||
+                (strncmp(p, "/v1/blocks/", 11) == 0 && p[11]) ||
+                (strncmp(p, "/v1/users/", 10) == 0 && p[10]);
     for (size_t i = 0; known[i] || param; i++)
         if (param || strcmp(p, known[i]) == 0) {
             ward_resp_error(resp, 405, "method_not_allowed",

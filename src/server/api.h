@@ -37,6 +37,13 @@ typedef struct ward_api_config {
     double register_burst, register_per_minute; /* per address */
     double send_burst, send_per_minute;         /* per sender */
     double upload_burst, upload_per_minute;     /* per uploader */
+    /* the contact policy's thresholds: an adult blocked or reported by at
+     * least |suspicious_signals| distinct minors within the window is
+     * flagged suspicious */
+    int64_t suspicious_window_ms;
+    size_t suspicious_signals;
+    double report_burst, report_per_minute;     /* per reporter */
+    size_t max_suggestions;
 } ward_api_config;
 
 void ward_api_config_defaults(ward_api_config *c);
@@ -89,15 +96,24 @@ typedef struct ward_api_hooks {
     /* Called from a worker thread when a password job is done: make the
      * loop call ward_api_poll (needed when pwhash_threads > 0). */
     void (*wake)(void *ctx);
+    /* The account was suspended, banned or deleted: close its sessions
+     * (may be NULL). */
+    void (*kick)(void *ctx, int64_t account);
     void *ctx;
 } ward_api_hooks;
 
 ward_err ward_api_new(ward_api **out, ward_store *st,
                       const ward_api_config *cfg, const ward_api_hooks *hooks);
-/* Where reports' evidence images are (DATA/evidence); |dir| is borrowed
- * and must outlive |api|. */
-void ward_api_set_evidence_dir(ward_api *api, const char *dir);
 void ward_api_free(ward_api *api);
+
+/* What franking and reports need besides the store: the server's franking
+ * keys (required before messages can be sent), the attachment files, and
+ * the directory where a verified report's image is kept (0700; NULL: the
+ * image is not kept). Borrowed: they must outlive |api|. */
+struct ward_frank_keys;
+struct ward_blobs;
+void ward_api_attach(ward_api *api, struct ward_frank_keys *keys,
+                     struct ward_blobs *blobs, const char *evidence_dir);
 
 /* Handles one request. WARD_API_DONE: |resp| is filled (the caller
  * initialises and releases it). WARD_API_DEFERRED: the answer comes
@@ -156,15 +172,28 @@ void ward_api_stop_jobs(ward_api *api);
 size_t ward_api_jobs_inflight(ward_api *api);
 
 /* The account a bearer token belongs to, for the WebSocket upgrade;
- * WARD_ERR_AUTH if the header is missing, malformed, unknown or expired. */
+ * WARD_ERR_AUTH if the header is missing, malformed, unknown or expired,
+ * WARD_ERR_FORBIDDEN (with |*account| set) if the account is suspended or
+ * banned: ward_api_refuse_status writes that refusal. */
 ward_err ward_api_authenticate(ward_api *api, const char *authorization,
                                int64_t *account);
+/* If |account| is suspended or banned, writes the 403 into |resp| and
+ * returns -1; 0 if it may go on (or no longer exists). */
+int ward_api_refuse_status(ward_api *api, int64_t account,
+                           ward_http_resp *resp);
+
+/* Sets an account's status (WARD_STATUS_*; |until| ends a suspension) and
+ * closes its live sessions when it may no longer use the service. For
+ * the moderation console. */
+ward_err ward_api_set_account_status(ward_api *api, int64_t account,
+                                     int status, int64_t until);
 
 /* Counters for /metrics. */
 typedef struct ward_api_stats {
     uint64_t requests, messages_in, messages_out, errors_4xx, errors_5xx;
     uint64_t login_refused, rate_limited;
     uint64_t attachments_in, attachments_out;
+    uint64_t policy_refused, reports_in, reports_refused;
 } ward_api_stats;
 void ward_api_stats_get(const ward_api *api, ward_api_stats *out);
 

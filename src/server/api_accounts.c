@@ -12,7 +12,7 @@
 #include "console.h"
 #include "ward/crypto.h"
 
-static const char *band_name(int band)
+const char *ward_api_band_name(int band)
 {
     return band == WARD_AGE_MINOR ? "minor" : "adult";
 }
@@ -87,8 +87,10 @@ static void finish_register(ward_api *api, pw_job *j, ward_http_resp *resp)
         return;
     }
     ward_resp_json(resp, 201,
-                   json_pack("{s:s,s:s}", "username", j->name, "age_band",
-                             band_name(j->band)));
+                   json_pack("{s:I,s:s,s:s,s:b}", "id", (json_int_t)id,
+                             "username", j->name, "age_band",
+                             ward_api_band_name(j->band), "private",
+                             j->band == WARD_AGE_MINOR));
 }
 
 static void finish_login(ward_api *api, pw_job *j, ward_http_resp *resp)
@@ -108,6 +110,9 @@ static void finish_login(ward_api *api, pw_job *j, ward_http_resp *resp)
                         "wrong username or password");
         return;
     }
+    /* The password was right: now it may be told why it cannot log in. */
+    if (!e && ward_api_refuse_status(api, acct.id, resp))
+        return;
     char token[WARD_TOKEN_LEN + 1];
     uint8_t hash[32];
     size_t prekeys = 0;
@@ -119,10 +124,11 @@ static void finish_login(ward_api *api, pw_job *j, ward_http_resp *resp)
     }
     (void)ward_store_prekey_count(api->st, acct.id, &prekeys);
     ward_resp_json(resp, 200,
-                   json_pack("{s:s,s:I,s:s,s:s,s:I,s:b}", "token", token,
-                             "expires_at", (json_int_t)expires, "username",
+                   json_pack("{s:s,s:I,s:I,s:s,s:s,s:I,s:b}", "token", token,
+                             "expires_at", (json_int_t)expires, "id",
+                             (json_int_t)acct.id, "username",
                              acct.username, "age_band",
-                             band_name(acct.age_band), "prekeys",
+                             ward_api_band_name(acct.age_band), "prekeys",
                              (json_int_t)prekeys, "prekeys_low",
                              prekeys < api->cfg.prekeys_low));
     ward_memzero(token, sizeof token);

@@ -3,8 +3,11 @@
 #define WARD_SERVER_API_INTERNAL_H
 
 #include "api.h"
+#include "blobs.h"
+#include "franking_keys.h"
 #include "json.h"
 #include "workq.h"
+#include "ward/safety.h"
 
 /* A send waiting for the next group commit. */
 typedef struct pending_send {
@@ -24,11 +27,13 @@ struct ward_console;
 struct ward_api {
     ward_store *st;
     struct ward_console *console; /* the moderation console (console.c) */
-    const char *evidence_dir;  /* borrowed; NULL: images not kept */
     ward_api_config cfg;
     ward_api_hooks hooks;
     ward_ratelimit *login_by_name, *login_by_addr, *register_by_addr;
-    ward_ratelimit *send_by_account, *upload_by_account;
+    ward_ratelimit *send_by_account, *upload_by_account, *report_by_account;
+    ward_frank_keys *frank;    /* borrowed; see ward_api_attach */
+    ward_blobs *blobs;         /* borrowed */
+    const char *evidence_dir;  /* borrowed; NULL: images not kept */
     ward_workq *pwq; /* password hashing; NULL: inline */
     pending_send *pending;
     size_t n_pending, cap_pending;
@@ -77,6 +82,43 @@ int ward_api_list(ward_api *api, const ward_http_req *req,
                   ward_http_resp *resp);
 int ward_api_ack(ward_api *api, const ward_http_req *req,
                  ward_http_resp *resp, const char *id);
+
+/* Social graph (api_social.c) and reports (api_reports.c). */
+int ward_api_get_me(ward_api *api, const ward_http_req *req,
+                    ward_http_resp *resp);
+int ward_api_patch_me(ward_api *api, const ward_http_req *req,
+                      ward_http_resp *resp);
+int ward_api_follow(ward_api *api, const ward_http_req *req,
+                    ward_http_resp *resp);
+int ward_api_block(ward_api *api, const ward_http_req *req,
+                   ward_http_resp *resp);
+int ward_api_unrelate(ward_api *api, const ward_http_req *req,
+                      ward_http_resp *resp, int which, const char *username);
+int ward_api_graph(ward_api *api, const ward_http_req *req,
+                   ward_http_resp *resp, int which);
+int ward_api_find(ward_api *api, const ward_http_req *req,
+                  ward_http_resp *resp, const char *username);
+int ward_api_suggestions(ward_api *api, const ward_http_req *req,
+                         ward_http_resp *resp);
+int ward_api_report(ward_api *api, const ward_http_req *req,
+                    ward_http_resp *resp);
+
+/*
+ * The contact policy between |me| and |them| at |entry|: WARD_ALLOW, or
+ * the refusal (|*verdict|). ward_api_policy_check writes the refusal into
+ * |resp| (403 with its code, or the 404 of a user that does not exist
+ * where the entry point hides) and returns -1; 0 when allowed. A store
+ * failure is a 500 and -1.
+ */
+ward_err ward_api_policy(ward_api *api, const ward_account *me,
+                         const ward_account *them, ward_entry entry,
+                         ward_verdict *verdict);
+int ward_api_policy_check(ward_api *api, const ward_account *me,
+                          const ward_account *them, ward_entry entry,
+                          ward_http_resp *resp);
+
+/* "minor" or "adult". */
+const char *ward_api_band_name(int band);
 
 /* Stops the password workers (api_accounts.c). */
 void ward_api_jobs_free(ward_api *api);

@@ -152,6 +152,10 @@ int ward_api_get_bundle(ward_api *api, const ward_http_req *req,
         ward_resp_error(resp, 404, "no_such_user", "no such user");
         return WARD_API_DONE;
     }
+    /* Before a prekey is taken: a refused fetch must cost the target
+     * nothing. */
+    if (ward_api_policy_check(api, &me, &them, WARD_ENTRY_BUNDLE, resp))
+        return WARD_API_DONE;
     ward_bundle b;
     ward_err e = ward_store_take_bundle(api->st, them.id, &b, NULL);
     if (e == WARD_ERR_NOT_FOUND) {

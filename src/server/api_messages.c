@@ -14,6 +14,12 @@ json_t *ward_api_message_json(const ward_store_msg *m)
     if (o && m->has_commitment)
         json_object_set_new(o, "commitment",
                             ward_b64_json(m->commitment, 32));
+    if (o && m->has_tag) {
+        json_object_set_new(o, "tag", ward_b64_json(m->tag, 32));
+        json_object_set_new(o, "key_id", json_integer(m->key_id));
+    }
+    if (o)
+        json_object_set_new(o, "from_id", json_integer(m->sender));
     return o;
 }
 
@@ -46,14 +52,16 @@ static int send_checked(ward_api *api, const ward_account *me, json_t *body,
     pending_send p;
     memset(&p, 0, sizeof p);
     ward_buf_init(&p.body, api->cfg.max_message);
+    /* The commitment is required: a message without one could not be
+     * reported, and the recipient's client drops it. */
     if (ward_json_str(body, "to", 1, WARD_USERNAME_MAX, &to) ||
         ward_json_uint(body, "type", 1, 255, &type) ||
         (type != WARD_MSG_SIGNAL && type != WARD_MSG_PREKEY) ||
-        ward_json_b64_exact(body, "commitment", 0, p.msg.commitment, 32,
+        ward_json_b64_exact(body, "commitment", 1, p.msg.commitment, 32,
                             &has_commitment)) {
         ward_resp_error(resp, 400, "invalid_message",
                         "to (a username), type (2 or 3), body (base64) and "
-                        "an optional 32-byte commitment (base64)");
+                        "the franking commitment (32 bytes, base64)");
         goto fail;
     }
     int b64 = ward_json_b64(body, "body", api->cfg.max_message, &p.body);
@@ -70,6 +78,13 @@ static int send_checked(ward_api *api, const ward_account *me, json_t *body,
     if (!ward_auth_username_valid(to) ||
         ward_store_account_by_name(api->st, to, &them) != WARD_OK) {
         ward_resp_error(resp, 404, "no_such_user", "no such user");
+        goto fail;
+    }
+    if (ward_api_policy_check(api, me, &them, WARD_ENTRY_SEND, resp))
+        goto fail;
+    if (!api->frank) {
+        ward_resp_error(resp, 503, "no_franking_key",
+                        "the server has no franking key");
         goto fail;
     }
     if (!ward_ratelimit_take(api->send_by_account, me->username, now)) {
@@ -89,6 +104,12 @@ static int send_checked(ward_api *api, const ward_account *me, json_t *body,
     p.msg.type = (int)type;
     p.msg.server_time = now;
     p.msg.has_commitment = has_commitment;
+    /* The tag covers only what the server knows for certain: the
+     * commitment, both accounts and its own clock. */
+    const uint8_t *fkey;
+    ward_frank_keys_current(api->frank, &p.msg.key_id, &fkey);
+    ward_frank_tag(p.msg.tag, fkey, p.msg.commitment, me->id, them.id, now);
+    p.msg.has_tag = 1;
     p.opaque = opaque;
     api->pending[api->n_pending++] = p;
     return WARD_API_DEFERRED;
@@ -123,7 +144,8 @@ int ward_api_send_json(ward_api *api, int64_t account, json_t *body,
         ward_api_store_error(api, resp, e);
         return WARD_API_DONE;
     }
-    if (ward_api_known_keys(body, send_keys, resp))
+    if (ward_api_refuse_status(api, account, resp) ||
+        ward_api_known_keys(body, send_keys, resp))
         return WARD_API_DONE;
     return send_checked(api, &me, body, opaque, resp);
 }

@@ -42,6 +42,13 @@ static const struct setting {
     {"upload-per-minute", K_RATE},
     {"upload-burst", K_RATE},
     {"pwhash", K_PWHASH},
+    {"franking-rotate", K_DURATION},
+    {"franking-retain", K_DURATION},
+    {"suspicious-window", K_DURATION},
+    {"suspicious-signals", K_COUNT},
+    {"report-per-minute", K_RATE},
+    {"report-burst", K_RATE},
+    {"max-suggestions", K_COUNT},
 };
 
 static ward_err fail(char *err, size_t errlen, const char *fmt, ...)
@@ -223,6 +230,20 @@ ward_err ward_serve_config_set(ward_serve_config *c, const char *name,
         a->upload_per_minute = x;
     else if (strcmp(name, "upload-burst") == 0)
         a->upload_burst = x;
+    else if (strcmp(name, "franking-rotate") == 0)
+        c->franking_rotate_ms = (int64_t)x;
+    else if (strcmp(name, "franking-retain") == 0)
+        c->franking_retain_ms = (int64_t)x;
+    else if (strcmp(name, "suspicious-window") == 0)
+        a->suspicious_window_ms = (int64_t)x;
+    else if (strcmp(name, "suspicious-signals") == 0)
+        a->suspicious_signals = (size_t)x;
+    else if (strcmp(name, "report-per-minute") == 0)
+        a->report_per_minute = x;
+    else if (strcmp(name, "report-burst") == 0)
+        a->report_burst = x;
+    else if (strcmp(name, "max-suggestions") == 0)
+        a->max_suggestions = x > 1000 ? 1000 : (size_t)x;
     return WARD_OK;
 }
 

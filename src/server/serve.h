@@ -29,6 +29,9 @@ typedef struct ward_serve_config {
                                 once the server listens (for tests) */
     int shutdown_grace_ms;   /* SIGTERM: how long to drain before closing
                                 whatever is left */
+    int64_t franking_rotate_ms; /* a new franking key after this long */
+    int64_t franking_retain_ms; /* an old key verifies this long after it
+                                   was replaced */
     ward_api_config api;
 } ward_serve_config;
 

@@ -801,6 +801,8 @@ static int confirm_upgrade(ward_serve *s, struct lws *wsi, const char *kind)
         if (e == WARD_ERR_AUTH)
             status = 401, code = "unauthorized",
             msg = "a valid bearer token is required";
+        else if (e == WARD_ERR_FORBIDDEN)
+            status = 403; /* the body says why, below */
         else if (e)
             status = 503, code = "store_failed", msg = "try again later";
     }
@@ -814,7 +816,9 @@ static int confirm_upgrade(ward_serve *s, struct lws *wsi, const char *kind)
 
     ward_http_resp r;
     ward_http_resp_init(&r);
-    ward_resp_error(&r, status, code, msg);
+    if (status != 403 || ward_api_refuse_status(s->api, account, &r) == 0)
+        ward_resp_error(&r, status, code ? code : "forbidden",
+                        msg ? msg : "forbidden");
     unsigned char *start = out_buf + LWS_PRE, *p = start,
                   *end = out_buf + sizeof out_buf - 1;
     int bad = r.body.len > CHUNK / 2 ||

@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "blobs.h"
+#include "franking_keys.h"
 #include "serve.h"
 
 #define SERVE_PATH_MAX 512   /* longer paths or queries get 414 */
@@ -67,6 +68,7 @@ typedef struct ward_serve {
     ward_store *st;
     ward_api *api;
     ward_blobs *blobs;
+    ward_frank_keys *frank;
     char evidence_dir[4200];
 
     lws_dll2_owner_t parked;   /* serve_http waiting for the flush */
@@ -78,7 +80,7 @@ typedef struct ward_serve {
     uint64_t next_req_id, next_sid, next_ws_send;
     lws_dll2_owner_t ws_sends; /* serve_ws_send waiting for the flush */
     unsigned inflight_http; /* requests read but not yet answered */
-    int got_signal, shutting_down, force_exit;
+    int got_signal, shutting_down, force_exit, got_hup;
     int64_t accept_logged_us;
 
     serve_metrics m;
@@ -197,6 +199,8 @@ void ward_serve_ws_sends_free(ward_serve *s);
 void ward_serve_ws_close_all(ward_serve *s);
 /* Closes (1008) every session whose token no longer checks out at |now|. */
 void ward_serve_ws_revalidate(ward_serve *s, int64_t now);
+/* The API's kick hook: closes |account|'s sessions (1008). */
+void ward_serve_ws_kick(void *ctx, int64_t account);
 /* The bearer token's account for an upgrade, checked in the http
  * protocol (401 there) and again when the session binds. */
 int ward_serve_ws_auth(ward_serve *s, struct lws *wsi, int64_t *account);

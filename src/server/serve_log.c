@@ -165,6 +165,14 @@ void ward_serve_metrics_text(ward_serve *s, ward_buf *out)
            "attachments uploaded and stored", a.attachments_in);
     metric(out, "ward_attachments_served_total", "counter",
            "attachment downloads started", a.attachments_out);
+    metric(out, "ward_contact_refused_total", "counter",
+           "contacts the contact policy refused or hid", a.policy_refused);
+    put(out, "# HELP ward_reports_total reports received\n"
+             "# TYPE ward_reports_total counter\n"
+             "ward_reports_total{result=\"accepted\"} %llu\n"
+             "ward_reports_total{result=\"refused\"} %llu\n",
+        (unsigned long long)a.reports_in,
+        (unsigned long long)a.reports_refused);
     metric(out, "ward_messages_acked_websocket_total", "counter",
            "messages acknowledged on WebSocket sessions", m->ws_acks);
     uint64_t queued = 0;

@@ -48,6 +48,8 @@ void ward_serve_config_defaults(ward_serve_config *c)
     c->port = 8080;
     c->data_dir = "./ward-data";
     c->shutdown_grace_ms = 3000;
+    c->franking_rotate_ms = 30LL * 24 * 3600 * 1000;
+    c->franking_retain_ms = 365LL * 24 * 3600 * 1000;
     ward_api_config_defaults(&c->api);
     c->api.pwhash_threads = 2;
 }
@@ -126,8 +128,13 @@ static int cb_signal(struct lws *wsi, enum lws_callback_reasons reason,
         while (read(s->signal_fd, &si, sizeof si) == (ssize_t)sizeof si) {
             ward_serve_log("info", "signal",
                            json_pack("{s:s}", "signal",
-                                     si.ssi_signo == SIGINT ? "SIGINT"
-                                                            : "SIGTERM"));
+                                     si.ssi_signo == SIGINT   ? "SIGINT"
+                                     : si.ssi_signo == SIGHUP ? "SIGHUP"
+                                                              : "SIGTERM"));
+            if (si.ssi_signo == SIGHUP) {
+                s->got_hup = 1; /* reread the franking keys */
+                continue;
+            }
             if (s->got_signal)
                 s->force_exit = 1; /* a second signal: stop now */
             s->got_signal = 1;
@@ -296,6 +303,35 @@ static void expire_blobs(ward_serve *s, int64_t now)
                   ward_store_last_error(s->st));
 }
 
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* New keys from `ward admin rotate-franking-key`, scheduled rotation, and
+ * expired keys deleted. A failure keeps the keys in memory. */
+static void reload_franking(ward_serve *s)
+{
+    char err[256] = "";
+    size_t before = ward_frank_keys_count(s->frank);
+    uint32_t was, now_id;
+    const uint8_t *k;
+    ward_frank_keys_current(s->frank, &was, &k);
+    ward_err e = ward_frank_keys_reload(s->frank, wall_ms(), err, sizeof err);
+    if (e) {
+        log_error("franking_keys", "%s", err[0] ? err : ward_strerror(e));
+        return;
+    }
+    ward_frank_keys_current(s->frank, &now_id, &k);
+    if (now_id != was || ward_frank_keys_count(s->frank) != before)
+        ward_serve_log("info", "franking_keys",
+                       json_pack("{s:I,s:I}", "current", (json_int_t)now_id,
+                                 "keys",
+                                 (json_int_t)ward_frank_keys_count(s->frank)));
+}
+
 static void purge_tokens(lws_sorted_usec_list_t *sul)
 {
     ward_serve *s = lws_container_of(sul, ward_serve, sul_tick);
@@ -311,6 +347,7 @@ static void purge_tokens(lws_sorted_usec_list_t *sul)
         ward_serve_log("info", "token_purge",
                        json_pack("{s:I}", "removed", (json_int_t)n));
     expire_blobs(s, now);
+    reload_franking(s);
     lws_sul_schedule(s->cx, 0, &s->sul_tick, purge_tokens, TOKEN_PURGE_US);
 }
 
@@ -482,6 +519,10 @@ static void serve_loop(ward_serve *s)
         ev_run(s->loop, EVRUN_ONCE);
         if (s->got_signal && !s->shutting_down)
             begin_shutdown(s);
+        if (s->got_hup) {
+            s->got_hup = 0;
+            reload_franking(s);
+        }
         if (s->shutting_down && drained(s))
             break;
     }
@@ -499,6 +540,7 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, &old);
     /* A peer that goes away mid-write (OpenSSL writes without
      * MSG_NOSIGNAL) must not kill the server. */
@@ -524,19 +566,29 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
     if (!e && (e = ward_blobs_open(&s->blobs, cfg->data_dir)))
         log_error("data_dir", "cannot open '%s/blobs': %s", cfg->data_dir,
                   strerror(errno));
+    if (!e && (e = ward_frank_keys_open(&s->frank, cfg->data_dir, wall_ms(),
+                                        cfg->franking_rotate_ms,
+                                        cfg->franking_retain_ms, err,
+                                        sizeof err)))
+        log_error("franking_keys", "%s", err[0] ? err : ward_strerror(e));
+    if (!e && ((size_t)snprintf(s->evidence_dir, sizeof s->evidence_dir,
+                                "%s/evidence", cfg->data_dir) >=
+                   sizeof s->evidence_dir ||
+               (mkdir(s->evidence_dir, 0700) != 0 && errno != EEXIST))) {
+        log_error("data_dir", "cannot create '%s': %s", s->evidence_dir,
+                  strerror(errno));
+        e = WARD_ERR_IO;
+    }
     if (!e) {
         ward_api_hooks hooks = {.done = ward_serve_done,
                                 .deliver = ward_serve_deliver,
                                 .wake = serve_wake,
+                                .kick = ward_serve_ws_kick,
                                 .ctx = s};
         if ((e = ward_api_new(&s->api, s->st, &cfg->api, &hooks)))
             log_error("api", "cannot start the API: %s", ward_strerror(e));
-    }
-    if (!e) {
-        /* Evidence images (kept with reports, read by the console). */
-        snprintf(s->evidence_dir, sizeof s->evidence_dir, "%s/evidence",
-                 cfg->data_dir);
-        ward_api_set_evidence_dir(s->api, s->evidence_dir);
+        else
+            ward_api_attach(s->api, s->frank, s->blobs, s->evidence_dir);
     }
     if (!e) {
         raise_fd_limit();
@@ -592,6 +644,7 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
         ev_loop_destroy(s->loop);
     ward_serve_ws_sends_free(s);
     ward_api_free(s->api);
+    ward_frank_keys_free(s->frank);
     ward_blobs_close(s->blobs);
     ward_store_close(s->st);
     /* Signals that came after the signalfd went away must not kill us

@@ -216,11 +216,31 @@ void ward_serve_ws_revalidate(ward_serve *s, int64_t now)
                           lws_dll2_get_head(&s->sessions)) {
         serve_ws *w = lws_container_of(d, serve_ws, all);
         int64_t account;
-        if (!w->close_code &&
-            ward_store_token_check(s->st, w->token_hash, now, &account) ==
-                WARD_ERR_NOT_FOUND)
+        ward_account a;
+        if (w->close_code)
+            continue;
+        ward_err e = ward_store_token_check(s->st, w->token_hash, now,
+                                            &account);
+        if (e == WARD_ERR_NOT_FOUND)
             ws_close(w, LWS_CLOSE_STATUS_POLICY_VIOLATION,
                      "token revoked or expired");
+        else if (!e &&
+                 ward_store_account_by_id(s->st, account, &a) == WARD_OK &&
+                 ward_account_status(&a, now) != WARD_STATUS_ACTIVE)
+            ws_close(w, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                     "account suspended or banned");
+    } lws_end_foreach_dll(d);
+}
+
+void ward_serve_ws_kick(void *ctx, int64_t account)
+{
+    ward_serve *s = ctx;
+    lws_start_foreach_dll(struct lws_dll2 *, d,
+                          lws_dll2_get_head(bucket_of(s, account))) {
+        serve_ws *w = lws_container_of(d, serve_ws, bucket);
+        if (w->account == account)
+            ws_close(w, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                     "account suspended or banned");
     } lws_end_foreach_dll(d);
 }
 

@@ -24,6 +24,7 @@ const char *ward_strerror(ward_err err)
     case WARD_ERR_EXISTS: return "already exists";
     case WARD_ERR_STORE: return "storage failure";
     case WARD_ERR_LIMIT: return "limit reached";
+    case WARD_ERR_FORBIDDEN: return "forbidden";
     }
     return "unknown error";
 }

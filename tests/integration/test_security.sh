@@ -126,7 +126,7 @@ register() { # user password
 }
 send_msg() { # token to body64: the new message's id, or ""
   curl -s -X POST -H "Authorization: Bearer $1" --data-binary \
-    "{\"to\":\"$2\",\"type\":2,\"body\":\"$3\"}" "$url/v1/messages" |
+    "{\"to\":\"$2\",\"type\":2,\"commitment\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",\"body\":\"$3\"}" "$url/v1/messages" |
     sed -n 's/^{"id":\([0-9]*\),.*/\1/p'
 }
 queue_of() { # token: the ids queued for its account, space-separated
@@ -272,7 +272,7 @@ names=("no Authorization" "an empty Authorization" "Basic credentials" "Bearer w
 endpoints=("DELETE /v1/sessions" "DELETE /v1/accounts/me" "PUT /v1/keys" "GET /v1/keys"
            "GET /v1/keys/alice" "POST /v1/messages" "GET /v1/messages" "DELETE /v1/messages/$mb1")
 bodies=("" "{\"password\":\"alice-password\"}" "{\"prekeys\":[{\"id\":77,\"key\":\"$(key33)\"}]}"
-        "" "" '{"to":"bob","type":2,"body":"aGk="}' "" "")
+        "" "" '{"to":"bob","type":2,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"aGk="}' "" "")
 for i in "${!auths[@]}"; do
   for j in "${!endpoints[@]}"; do
     set -- ${endpoints[$j]}
@@ -354,7 +354,7 @@ refuse "a deleted account cannot log in" 401 bad_credentials POST /v1/sessions \
   --data-binary '{"username":"dave","password":"dave-password"}'
 refuse "a deleted account has no bundle" 404 no_such_user GET /v1/keys/dave "${A[@]}"
 refuse "nobody can write to a deleted account" 404 no_such_user POST /v1/messages "${A[@]}" \
-  --data-binary '{"to":"dave","type":2,"body":"aGk="}'
+  --data-binary '{"to":"dave","type":2,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"aGk="}'
 check "the name is free again" register dave new-dave-password
 tdn=$(login dave new-dave-password)
 check "the new dave inherits no messages" test "$(queue_of "$tdn")" = ""
@@ -590,24 +590,25 @@ check "bundles: nothing changed" same_state "$before"
 # ---- POST /v1/messages ----
 max=$((16 * 1024))
 expect "a message of exactly --max-message" 201 POST /v1/messages "${A[@]}" \
-  --data-binary "{\"to\":\"bob\",\"type\":2,\"body\":\"$(b64n $max)\"}"
+  --data-binary "{\"to\":\"bob\",\"type\":2,\"commitment\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",\"body\":\"$(b64n $max)\"}"
 mb3=$(field id)
 before=$(state)
 R=(POST /v1/messages "${A[@]}")
-msg() { # to type body [commitment] (JSON values; "" leaves one out)
+msg() { # to type body [commitment] (JSON values; "" leaves one out; a
+  # commitment of 32 bytes when none is given)
   local o="" kv k v
-  for kv in "to:$1" "type:$2" "body:$3" "commitment:${4:-}"; do
+  for kv in "to:$1" "type:$2" "body:$3" "commitment:${4-\"$(b64n 32)\"}"; do
     k=${kv%%:*} v=${kv#*:}
     [ -n "$v" ] && o="$o${o:+,}\"$k\":$v"
   done
   printf '{%s}' "$o"
 }
 refuse "send: malformed JSON" 400 bad_json "${R[@]}" --data-binary '{"to":"bob","type":2,'
-refuse "send: truncated JSON" 400 bad_json "${R[@]}" --data-binary '{"to":"bob","type":2,"body":"aGk="'
+refuse "send: truncated JSON" 400 bad_json "${R[@]}" --data-binary '{"to":"bob","type":2,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"aGk="'
 refuse "send: an array" 400 bad_json "${R[@]}" --data-binary '["bob",2,"aGk="]'
 refuse "send: no body" 400 bad_json "${R[@]}" -H 'Content-Length: 0'
 refuse "send: a NUL byte" 400 bad_json "${R[@]}" --data-binary "@$work/nul"
-refuse "send: an unknown field" 400 unknown_field "${R[@]}" --data-binary '{"to":"bob","type":2,"body":"aGk=","cc":"eve"}'
+refuse "send: an unknown field" 400 unknown_field "${R[@]}" --data-binary '{"to":"bob","type":2,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"aGk=","cc":"eve"}'
 refuse "send: a huge type number" 400 bad_json "${R[@]}" --data-binary "$(msg '"bob"' 99999999999999999999 '"aGk="')"
 for v in 42 null '["bob"]' true; do
   refuse "send: to $v" 400 invalid_message "${R[@]}" --data-binary "$(msg "$v" 2 '"aGk="')"
@@ -629,6 +630,7 @@ c32=$(b64n 32)
 for v in "\"$(b64n 31)\"" "\"$(b64n 33)\"" "\"${c32%=}\"" '"!!!!"' 42 null '""'; do
   refuse "send: commitment ${v:0:20}" 400 invalid_message "${R[@]}" --data-binary "$(msg '"bob"' 2 '"aGk="' "$v")"
 done
+refuse "send: no commitment (it could not be reported)" 400 invalid_message "${R[@]}" --data-binary "$(msg '"bob"' 2 '"aGk="' "")"
 refuse "send: a ciphertext one byte over --max-message" 413 message_too_large "${R[@]}" \
   --data-binary "$(msg '"bob"' 2 "\"$(b64n $((max + 1)))\"")"
 refuse "send: over --max-body" 413 too_large "${R[@]}" \
@@ -829,12 +831,12 @@ refuse "limits: ... even the right password waits" 429 rate_limited DELETE /v1/a
 expect "limits: the account is still there" 200 GET /v1/keys -H "Authorization: Bearer $t1"
 refuse "limits: and login is limited too" 429 rate_limited POST /v1/sessions \
   --data-binary '{"username":"user1","password":"user1-password"}'
-expect "limits: send 1" 201 POST /v1/messages -H "Authorization: Bearer $t2" --data-binary '{"to":"user1","type":2,"body":"MQ=="}'
-expect "limits: send 2" 201 POST /v1/messages -H "Authorization: Bearer $t2" --data-binary '{"to":"user1","type":2,"body":"Mg=="}'
+expect "limits: send 1" 201 POST /v1/messages -H "Authorization: Bearer $t2" --data-binary '{"to":"user1","type":2,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"MQ=="}'
+expect "limits: send 2" 201 POST /v1/messages -H "Authorization: Bearer $t2" --data-binary '{"to":"user1","type":2,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"Mg=="}'
 refuse "limits: a full queue" 429 queue_full POST /v1/messages -H "Authorization: Bearer $t2" \
-  --data-binary '{"to":"user1","type":2,"body":"Mw=="}'
+  --data-binary '{"to":"user1","type":2,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"Mw=="}'
 refuse "limits: sending too fast" 429 rate_limited POST /v1/messages -H "Authorization: Bearer $t2" \
-  --data-binary '{"to":"user3","type":2,"body":"NA=="}'
+  --data-binary '{"to":"user3","type":2,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"NA=="}'
 check "limits: user1's queue holds the two" test "$(queue_of "$t1" | wc -w)" = 2
 check "limits: user3's queue is empty" test "$(queue_of "$(login user3 user3-password)")" = ""
 pre=""; for i in 1 2 3 4 5; do pre="$pre${pre:+,}{\"id\":$i,\"key\":\"$(key33)\"}"; done

@@ -98,9 +98,11 @@ check "tokens issued" test -n "$ta" -a -n "$tb"
 expect_error "wrong password" 401 POST /v1/sessions -d '{"username":"bob","password":"wrong-password"}'
 A=(-H "Authorization: Bearer $ta")
 B=(-H "Authorization: Bearer $tb")
+# bob is a minor: only accounts he follows can reach him.
+expect "bob follows alice" 201 POST /v1/follows "${B[@]}" -d '{"username":"alice"}'
 
 expect "send alice -> bob" 201 POST /v1/messages "${A[@]}" \
-  -d '{"to":"bob","type":2,"body":"Zmlyc3QgbWVzc2FnZQ=="}'
+  -d '{"to":"bob","type":2,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"Zmlyc3QgbWVzc2FnZQ=="}'
 id1=$(json_field id)
 check "the send is acknowledged with an id" test -n "$id1"
 check "and a server time" body_has '"server_time":[0-9]'
@@ -135,11 +137,11 @@ expect_error "malformed JSON" 400 POST /v1/messages "${A[@]}" -d '{"to":"bob",'
 check "up after malformed JSON" healthy
 expect_error "not an object" 400 POST /v1/messages "${A[@]}" -d '[1,2,3]'
 expect_error "unknown field" 400 POST /v1/messages "${A[@]}" \
-  -d '{"to":"bob","type":2,"body":"aGk=","cc":"eve"}'
+  -d '{"to":"bob","type":2,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"aGk=","cc":"eve"}'
 check "says which field" body_has "unknown field 'cc'"
 expect_error "wrong type" 400 POST /v1/messages "${A[@]}" -d '{"to":"bob","type":"2","body":"aGk="}'
-expect_error "invalid base64" 400 POST /v1/messages "${A[@]}" -d '{"to":"bob","type":2,"body":"not base64!"}'
-expect_error "no such recipient" 404 POST /v1/messages "${A[@]}" -d '{"to":"nobody","type":2,"body":"aGk="}'
+expect_error "invalid base64" 400 POST /v1/messages "${A[@]}" -d '{"to":"bob","type":2,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"not base64!"}'
+expect_error "no such recipient" 404 POST /v1/messages "${A[@]}" -d '{"to":"nobody","type":2,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"aGk="}'
 expect_error "register: unknown field" 400 POST /v1/accounts \
   -d '{"username":"carol","password":"carol-password","birth_date":"1990-01-01","admin":true}'
 expect_error "empty body" 400 POST /v1/sessions -H 'Content-Length: 0'
@@ -149,7 +151,7 @@ check "up after an oversize body" healthy
 head -c 10000000 /dev/zero | tr '\0' 'a' >"$work/huge"
 expect_error "10 MB body" 413 POST /v1/messages "${A[@]}" -H 'Expect:' --data-binary "@$work/huge"
 check "up after 10 MB" healthy
-{ printf '{"to":"bob","type":2,"body":"'; head -c 90000 /dev/zero | tr '\0' 'A'; printf '"}'; } >"$work/bigmsg"
+{ printf '{"to":"bob","type":2,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"'; head -c 90000 /dev/zero | tr '\0' 'A'; printf '"}'; } >"$work/bigmsg"
 expect_error "a message over max_message" 413 POST /v1/messages "${A[@]}" --data-binary "@$work/bigmsg"
 printf '{}' >"$work/empty"
 expect_error "chunked upload" 411 POST /v1/messages "${A[@]}" -H 'Transfer-Encoding: chunked' --data-binary "@$work/empty"
@@ -166,7 +168,7 @@ expect_error "wrong method" 405 PUT /healthz -d '{}'
 expect_error "a path too long" 414 GET "/$(head -c 700 /dev/zero | tr '\0' 'a')"
 # Pipelined requests (lws 4.1.6 would spin or worse): the first one is
 # answered, the connection closed, the server neither hangs nor spins.
-send1='{"to":"alice","type":2,"body":"cGlwZWxpbmVk"}'
+send1='{"to":"alice","type":2,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"cGlwZWxpbmVk"}'
 one="POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $ta\r\nContent-Length: ${#send1}\r\n\r\n$send1"
 printf -v pipelined "$one$one${one}GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 exec 3<>"/dev/tcp/127.0.0.1/$port"
@@ -191,7 +193,7 @@ check "up after everything" healthy
 conc=()
 for i in $(seq 1 20); do
   curl -s -o /dev/null -w '%{http_code}\n' -X POST "${A[@]}" \
-    -d "{\"to\":\"alice\",\"type\":2,\"body\":\"Y29uY3VycmVudA==\"}" "$url/v1/messages" >>"$work/conc" &
+    -d "{\"to\":\"alice\",\"type\":2,\"commitment\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",\"body\":\"Y29uY3VycmVudA==\"}" "$url/v1/messages" >>"$work/conc" &
   conc+=($!)
 done
 wait "${conc[@]}"
@@ -199,7 +201,7 @@ check "20 concurrent sends: all 201" test "$(grep -c '^201$' "$work/conc")" = 20
 
 # ---- WebSocket ----
 expect "queue one for bob while he is away" 201 POST /v1/messages "${A[@]}" \
-  -d '{"to":"bob","type":3,"body":"cXVldWVkIGJlZm9yZQ=="}'
+  -d '{"to":"bob","type":3,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"cXVldWVkIGJlZm9yZQ=="}'
 idq=$(json_field id)
 "$wsc" --port "$port" --token "$tb" --expect 2 --ack-first --send garbage \
   --expect-close 1007 >"$work/ws1" 2>&1 &
@@ -213,7 +215,7 @@ for _ in $(seq 1 100); do
 done
 check "the queued message arrives on connect" grep -q "^message $idq alice cXVldWVkIGJlZm9yZQ==" "$work/ws1"
 expect "send while bob is connected" 201 POST /v1/messages "${A[@]}" \
-  -d '{"to":"bob","type":2,"body":"bGl2ZSBtZXNzYWdl"}'
+  -d '{"to":"bob","type":2,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"bGl2ZSBtZXNzYWdl"}'
 idl=$(json_field id)
 wait "$ws1"; rc1=$?
 wait "$ws2"; rc2=$?
@@ -270,7 +272,7 @@ check "metrics are Prometheus text" grep -qi '^content-type: text/plain; version
 "$wsc" --port "$port" --token "$ta" --expect-close 1001 >"$work/ws7" 2>&1 &
 ws7=$!; bg_pids+=("$ws7")
 for _ in $(seq 1 100); do grep -q synced "$work/ws7" && break; sleep 0.05; done
-slow='{"to":"bob","type":2,"body":"aW4gZmxpZ2h0"}'
+slow='{"to":"bob","type":2,"commitment":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","body":"aW4gZmxpZ2h0"}'
 exec 3<>"/dev/tcp/127.0.0.1/$port"
 printf 'POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s' \
   "$ta" "${#slow}" "${slow:0:10}" >&3

@@ -762,7 +762,7 @@ int main(void)
     REQUIRE(ward_api_new(&api, st, &cfg, &hooks) == WARD_OK);
     static char evdir[160];
     snprintf(evdir, sizeof evdir, "%s/evidence", dir);
-    ward_api_set_evidence_dir(api, evdir);
+    ward_api_attach(api, NULL, NULL, evdir);
     add_mod("root", "correct horse battery", WARD_ROLE_ADMIN);
     add_mod("mia", "another long secret", WARD_ROLE_MODERATOR);
 

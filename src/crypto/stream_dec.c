@@ -1,7 +1,8 @@
 /*
- * The receiving half of an attachment: bytes as they arrive from the
- * server, decrypted chunk by chunk into a file, with the checks that make
- * a saved file the one the sender committed to (crypto.h's layout). The
+ * The receiving half of a sealed stream (an attachment): bytes as they
+ * arrive, decrypted chunk by chunk into a file, with the checks that make
+ * the result the one the sender committed to (crypto.h's layout). The
+ * client uses it for downloads, the server for a reported image. The
  * bytes are untrusted: anything but the exact stream is WARD_ERR_AUTH.
  */
 #include <errno.h>
@@ -9,12 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "client_internal.h"
 #include "ward/crypto.h"
 
 #define SEALED_CHUNK (WARD_STREAM_CHUNK + WARD_STREAM_ABYTES)
 
-struct ward_attach_dec {
+struct ward_stream_dec {
     uint8_t key[WARD_STREAM_KEY_LEN];
     ward_stream st;
     ward_sha256_ctx sha;
@@ -27,12 +27,12 @@ struct ward_attach_dec {
     ward_err failed; /* sticky */
 };
 
-ward_err ward_attach_dec_new(ward_attach_dec **out, const uint8_t key[32],
+ward_err ward_stream_dec_new(ward_stream_dec **out, const uint8_t key[32],
                              uint64_t plain_size, int fd)
 {
-    if (plain_size > WARD_ATTACH_MAX_PLAIN)
+    if (plain_size > WARD_STREAM_MAX_PLAIN)
         return WARD_ERR_AUTH;
-    ward_attach_dec *d = calloc(1, sizeof *d);
+    ward_stream_dec *d = calloc(1, sizeof *d);
     if (!d)
         return WARD_ERR_NOMEM;
     memcpy(d->key, key, sizeof d->key);
@@ -44,7 +44,7 @@ ward_err ward_attach_dec_new(ward_attach_dec **out, const uint8_t key[32],
     return WARD_OK;
 }
 
-void ward_attach_dec_free(ward_attach_dec *d)
+void ward_stream_dec_free(ward_stream_dec *d)
 {
     if (!d)
         return;
@@ -53,7 +53,7 @@ void ward_attach_dec_free(ward_attach_dec *d)
 }
 
 /* Decrypts the buffered chunk and appends its plaintext to the file. */
-static ward_err open_chunk(ward_attach_dec *d)
+static ward_err open_chunk(ward_stream_dec *d)
 {
     int final = 0;
     if (d->final_seen ||
@@ -79,7 +79,7 @@ static ward_err open_chunk(ward_attach_dec *d)
     return WARD_OK;
 }
 
-ward_err ward_attach_dec_feed(ward_attach_dec *d, const uint8_t *p, size_t n)
+ward_err ward_stream_dec_feed(ward_stream_dec *d, const uint8_t *p, size_t n)
 {
     if (d->failed || n == 0)
         return d->failed;
@@ -112,7 +112,7 @@ ward_err ward_attach_dec_feed(ward_attach_dec *d, const uint8_t *p, size_t n)
     return WARD_OK;
 }
 
-ward_err ward_attach_dec_finish(ward_attach_dec *d,
+ward_err ward_stream_dec_finish(ward_stream_dec *d,
                                 const uint8_t sha256[32])
 {
     if (d->failed)

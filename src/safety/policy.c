@@ -1,0 +1,93 @@
+/* The contact policy's rules and their evaluation. */
+#include "ward/safety.h"
+
+#include <stddef.h>
+
+#define REACH (WARD_ENTRY_BUNDLE | WARD_ENTRY_SEND | WARD_ENTRY_GROUP_ADD)
+#define SEE (WARD_ENTRY_FIND | WARD_ENTRY_SUGGEST | WARD_ENTRY_FOLLOW)
+
+/* Order matters: the first rule that applies names the refusal. Blocks
+ * come first. Privacy comes before the protections of minors, so that a
+ * refused adult learns no more than "private" about a minor's account
+ * (minors are private by default); the plain minor rule comes before the
+ * suspicious one, so that a flagged adult is not told it was flagged
+ * (where both apply, the answer is the same for every adult). */
+static const ward_rule rules[] = {
+    {WARD_ENTRY_ALL, WARD_FACT_TARGET_BLOCKED, 0,
+     WARD_REFUSE_BLOCKED_BY_TARGET,
+     "a block is absolute: the blocked account reaches nothing of the "
+     "blocker's"},
+    {WARD_ENTRY_ALL, WARD_FACT_ACTOR_BLOCKED, 0, WARD_REFUSE_YOU_BLOCKED,
+     "a block is absolute both ways: the blocker does not reach the "
+     "blocked either"},
+    {WARD_ENTRY_ALL, WARD_FACT_TARGET_PRIVATE, WARD_FACT_TARGET_FOLLOWS,
+     WARD_REFUSE_PRIVATE,
+     "a private account is reached, found and followed only by the "
+     "accounts it follows"},
+    {REACH, WARD_FACT_TARGET_MINOR,
+     WARD_FACT_ACTOR_MINOR | WARD_FACT_TARGET_FOLLOWS,
+     WARD_REFUSE_MINOR_NOT_FOLLOWING,
+     "an adult cannot open a conversation with a minor unless the minor "
+     "follows the adult"},
+    {WARD_ENTRY_ALL, WARD_FACT_ACTOR_SUSPICIOUS | WARD_FACT_TARGET_MINOR,
+     WARD_FACT_ACTOR_MINOR | WARD_FACT_TARGET_FOLLOWS, WARD_REFUSE_SUSPICIOUS,
+     "an adult flagged suspicious reaches, finds and follows no minor "
+     "that does not follow it"},
+    {WARD_ENTRY_SUGGEST, WARD_FACT_ACTOR_MINOR | WARD_FACT_TARGET_SUSPICIOUS,
+     WARD_FACT_TARGET_MINOR | WARD_FACT_ACTOR_FOLLOWS, WARD_REFUSE_SUSPICIOUS,
+     "an adult flagged suspicious is never suggested to a minor"},
+    {SEE, WARD_FACT_TARGET_MINOR,
+     WARD_FACT_ACTOR_MINOR | WARD_FACT_TARGET_FOLLOWS,
+     WARD_REFUSE_MINOR_HIDDEN,
+     "minors are not findable by, suggested to or followable by adults "
+     "they do not follow"},
+};
+
+const ward_rule *ward_policy_rules(int *n)
+{
+    *n = (int)(sizeof rules / sizeof rules[0]);
+    return rules;
+}
+
+ward_verdict ward_policy_decide(ward_entry entry, unsigned facts, int *rule)
+{
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        const ward_rule *r = &rules[i];
+        if ((r->entries & (unsigned)entry) && (facts & r->when) == r->when &&
+            (facts & r->unless) == 0) {
+            if (rule)
+                *rule = (int)i;
+            return r->verdict;
+        }
+    }
+    if (rule)
+        *rule = -1;
+    return WARD_ALLOW;
+}
+
+const char *ward_verdict_code(ward_verdict v)
+{
+    switch (v) {
+    case WARD_ALLOW:
+        return "ok";
+    case WARD_REFUSE_BLOCKED_BY_TARGET:
+        return "blocked_by_recipient";
+    case WARD_REFUSE_YOU_BLOCKED:
+        return "you_blocked";
+    case WARD_REFUSE_MINOR_NOT_FOLLOWING:
+        return "minor_not_following";
+    case WARD_REFUSE_MINOR_HIDDEN:
+        return "minor_hidden";
+    case WARD_REFUSE_SUSPICIOUS:
+        return "suspicious_account";
+    case WARD_REFUSE_PRIVATE:
+        return "recipient_private";
+    default:
+        return "refused";
+    }
+}
+
+int ward_entry_hides(ward_entry entry)
+{
+    return (entry & SEE) != 0;
+}
