@@ -31,6 +31,7 @@ static int64_t fake_now(void *ctx)
 }
 
 static char dir[64];
+static int use_tls; /* the next requests come over TLS */
 static ward_store *st;
 static ward_api *api;
 
@@ -68,6 +69,7 @@ static void call(answer *a, const char *method, const char *path,
     req.path = path;
     req.query = query;
     req.remote = "127.0.0.1";
+    req.tls = use_tls;
     req.cookie = s ? s->cookie : NULL;
     req.csrf = csrf ? csrf : s ? s->csrf : NULL;
     req.body = (const uint8_t *)body;
@@ -334,6 +336,16 @@ static void test_login(void)
                  64);
     answer_free(&a);
     CHECK_EQ_INT(audit_count("login", NULL), logins + 1);
+    /* over TLS the cookie is Secure too */
+    use_tls = 1;
+    call(&a, "POST", "/console/api/login", NULL,
+         "{\"name\":\"root\",\"password\":\"correct horse battery\"}", NULL,
+         "login");
+    CHECK_EQ_INT(a.status, 200);
+    CHECK(strstr(a.cookie, "; Secure") != NULL);
+    CHECK(strstr(a.cookie, "; HttpOnly") != NULL);
+    answer_free(&a);
+    use_tls = 0;
 
     login(&s, "root", "correct horse battery");
     call(&a, "GET", "/console/api/me", NULL, NULL, &s, NULL);
