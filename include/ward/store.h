@@ -58,6 +58,17 @@ int ward_account_status(const ward_account *a, int64_t now);
 ward_err ward_store_account_create(ward_store *st, const char *username,
                                    const char *pwhash, int age_band,
                                    int64_t now, int64_t *id);
+/* The same, for a minor who comes of age at |adult_at| (ms): from then on
+ * ward_store_promote_adults makes the account an adult's. (Without it, a
+ * minor's account stays a minor's.) */
+ward_err ward_store_account_create_at(ward_store *st, const char *username,
+                                      const char *pwhash, int age_band,
+                                      int64_t adult_at, int64_t now,
+                                      int64_t *id);
+/* Minors' accounts whose coming of age is at or before |now| become
+ * adults' (their privacy setting stays as it is); |*n| (may be NULL) gets
+ * how many. */
+ward_err ward_store_promote_adults(ward_store *st, int64_t now, size_t *n);
 /* WARD_ERR_NOT_FOUND if there is no such account. */
 ward_err ward_store_account_by_name(ward_store *st, const char *username,
                                     ward_account *out);

@@ -31,6 +31,7 @@ typedef struct pw_job {
     char stored[WARD_PWHASH_STR_LEN]; /* login, delete: checked against */
     char name[WARD_USERNAME_MAX + 1];
     int band;
+    int64_t adult_at; /* when a minor's account becomes an adult's */
     int64_t account;
     int known; /* login: the account exists */
     ward_err result;
@@ -75,8 +76,9 @@ static void finish_register(ward_api *api, pw_job *j, ward_http_resp *resp)
         ward_resp_error(resp, 500, "internal", "cannot hash the password");
         return;
     }
-    ward_err e = ward_store_account_create(api->st, j->name, j->hash, j->band,
-                                           j->now, &id);
+    ward_err e = ward_store_account_create_at(api->st, j->name, j->hash,
+                                              j->band, j->adult_at, j->now,
+                                              &id);
     if (e == WARD_ERR_EXISTS) {
         ward_resp_error(resp, 409, "username_taken",
                         "that username is taken");
@@ -212,6 +214,7 @@ int ward_api_register(ward_api *api, const ward_http_req *req,
                                           "birth_date", NULL};
     const char *name, *pw, *birth;
     int band = 0, r = WARD_API_DONE;
+    int64_t adult_at = 0;
     int64_t now = ward_api_now(api);
 
     if (req->remote &&
@@ -241,7 +244,7 @@ int ward_api_register(ward_api *api, const ward_http_req *req,
                         "birth_date is YYYY-MM-DD");
         goto done;
     }
-    ward_err e = ward_auth_age_band(birth, now, &band);
+    ward_err e = ward_auth_age_band(birth, now, &band, &adult_at);
     if (e == WARD_ERR_LIMIT) {
         ward_resp_error(resp, 403, "too_young",
                         "you must be at least 13 to use ward");
@@ -266,6 +269,7 @@ int ward_api_register(ward_api *api, const ward_http_req *req,
     }
     j->cost = api->cfg.pwhash;
     j->band = band;
+    j->adult_at = adult_at;
     memcpy(j->name, name, strlen(name) + 1);
     r = job_run(api, j, resp);
 done:

@@ -1,3 +1,4 @@
+#define _DEFAULT_SOURCE /* timegm */
 #include "auth.h"
 
 #include <sodium.h>
@@ -30,7 +31,8 @@ static int days_in_month(int y, int m)
     return m == 2 && leap ? 29 : d[m - 1];
 }
 
-ward_err ward_auth_age_band(const char *birth_date, int64_t now_ms, int *band)
+ward_err ward_auth_age_band(const char *birth_date, int64_t now_ms, int *band,
+                            int64_t *adult_at)
 {
     int y, m, d;
     char tail;
@@ -57,6 +59,15 @@ ward_err ward_auth_age_band(const char *birth_date, int64_t now_ms, int *band)
     if (age < 13)
         return WARD_ERR_LIMIT;
     *band = age < 18 ? WARD_AGE_MINOR : WARD_AGE_ADULT;
+    if (adult_at) {
+        /* timegm normalises 29 February of a common year to 1 March. */
+        struct tm b;
+        memset(&b, 0, sizeof b);
+        b.tm_year = y + 18 - 1900;
+        b.tm_mon = m - 1;
+        b.tm_mday = d;
+        *adult_at = (int64_t)timegm(&b) * 1000;
+    }
     return WARD_OK;
 }
 

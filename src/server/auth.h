@@ -13,11 +13,14 @@
 int ward_auth_username_valid(const char *name);
 
 /* The age band for a birth date "YYYY-MM-DD" on the UTC day of |now_ms|:
- * WARD_AGE_MINOR (13-17) or WARD_AGE_ADULT (18+). WARD_ERR_INVALID_ARG for
- * a malformed or future date; WARD_ERR_LIMIT for an age under 13, which ward
- * refuses. Only the band is kept: the date is not stored. */
+ * WARD_AGE_MINOR (13-17) or WARD_AGE_ADULT (18+), and (|adult_at|, may be
+ * NULL) the start of the UTC day of the 18th birthday, in ms (someone born
+ * on 29 February comes of age on 1 March in other years).
+ * WARD_ERR_INVALID_ARG for a malformed or future date; WARD_ERR_LIMIT for
+ * an age under 13, which ward refuses. Only the band and the coming of age
+ * are kept: the date is not stored. */
 ward_err ward_auth_age_band(const char *birth_date, int64_t now_ms,
-                            int *band);
+                            int *band, int64_t *adult_at);
 
 /* Password hashing cost: the server uses interactive limits; tests may
  * lower them. */

@@ -348,6 +348,12 @@ static void purge_tokens(lws_sorted_usec_list_t *sul)
                        json_pack("{s:I}", "removed", (json_int_t)n));
     expire_blobs(s, now);
     reload_franking(s);
+    size_t promoted = 0;
+    if (ward_store_promote_adults(s->st, now, &promoted))
+        log_error("promote_adults", "%s", ward_store_last_error(s->st));
+    else if (promoted)
+        ward_serve_log("info", "promote_adults",
+                       json_pack("{s:I}", "accounts", (json_int_t)promoted));
     lws_sul_schedule(s->cx, 0, &s->sul_tick, purge_tokens, TOKEN_PURGE_US);
 }
 

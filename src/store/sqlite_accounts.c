@@ -7,6 +7,15 @@ ward_err ward_store_account_create(ward_store *st, const char *username,
                                    const char *pwhash, int age_band,
                                    int64_t now, int64_t *id)
 {
+    return ward_store_account_create_at(st, username, pwhash, age_band, 0,
+                                        now, id);
+}
+
+ward_err ward_store_account_create_at(ward_store *st, const char *username,
+                                      const char *pwhash, int age_band,
+                                      int64_t adult_at, int64_t now,
+                                      int64_t *id)
+{
     if (!username || !pwhash || strlen(username) > WARD_USERNAME_MAX ||
         strlen(pwhash) > WARD_PWHASH_MAX)
         return WARD_ERR_INVALID_ARG;
@@ -18,6 +27,8 @@ ward_err ward_store_account_create(ward_store *st, const char *username,
     sqlite3_bind_int(s, 3, age_band);
     sqlite3_bind_int64(s, 4, now);
     sqlite3_bind_int(s, 5, age_band == WARD_AGE_MINOR);
+    if (age_band == WARD_AGE_MINOR && adult_at > 0)
+        sqlite3_bind_int64(s, 6, adult_at); /* else NULL: never promoted */
     ward_err e = ward_sql_exec(st, s, "account insert");
     if (!e && id)
         *id = sqlite3_last_insert_rowid(st->db);
@@ -86,6 +97,18 @@ int ward_account_status(const ward_account *a, int64_t now)
     if (a->status == WARD_STATUS_SUSPENDED && a->status_until <= now)
         return WARD_STATUS_ACTIVE;
     return a->status;
+}
+
+ward_err ward_store_promote_adults(ward_store *st, int64_t now, size_t *n)
+{
+    sqlite3_stmt *s = ward_sql_stmt(st, S_ACCOUNT_PROMOTE);
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, now);
+    ward_err e = ward_sql_exec(st, s, "promote adults");
+    if (!e && n)
+        *n = (size_t)sqlite3_changes(st->db);
+    return e;
 }
 
 static ward_err account_update(ward_store *st, sqlite3_stmt *s,

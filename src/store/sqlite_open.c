@@ -60,6 +60,9 @@ static const char *const migrations[] = {
     "ALTER TABLE accounts ADD COLUMN status INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE accounts ADD COLUMN status_until INTEGER NOT NULL DEFAULT 0;"
     "UPDATE accounts SET private = 1 WHERE age_band = 1;"
+    "ALTER TABLE accounts ADD COLUMN adult_at INTEGER;"
+    "CREATE INDEX accounts_adult_at ON accounts(adult_at) "
+    "  WHERE age_band = 1;"
     "ALTER TABLE messages ADD COLUMN tag BLOB;"
     "ALTER TABLE messages ADD COLUMN key_id INTEGER;"
     "CREATE TABLE follows ("
@@ -153,7 +156,10 @@ static const char *const sql[S_COUNT] = {
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_ACCOUNT_INSERT] = "INSERT INTO accounts(username, pwhash, age_band, "
-                         "created_at, private) VALUES (?, ?, ?, ?, ?)",
+                         "created_at, private, adult_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+    [S_ACCOUNT_PROMOTE] = "UPDATE accounts SET age_band = 2 "
+                          "WHERE age_band = 1 AND adult_at <= ?",
     [S_ACCOUNT_BY_NAME] = "SELECT id, username, age_band, created_at, pwhash, "
                           "private, status, status_until "
                           "FROM accounts WHERE username = ?",

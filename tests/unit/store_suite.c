@@ -1277,6 +1277,26 @@ static void test_social(ward_store *st)
     CHECK_EQ_INT(ward_store_account_set_status(st, bob, WARD_STATUS_ACTIVE, 0),
                  WARD_OK);
 
+    /* A minor comes of age: the account becomes an adult's at that time
+     * and keeps its privacy setting. */
+    int64_t teen = 0;
+    size_t promoted = 99;
+    CHECK_EQ_INT(ward_store_account_create_at(st, "teen", "$argon2id$x",
+                                              WARD_AGE_MINOR, 9000, 1000,
+                                              &teen),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_store_promote_adults(st, 8999, &promoted), WARD_OK);
+    CHECK_EQ_INT(promoted, 0);
+    CHECK_EQ_INT(ward_store_promote_adults(st, 9000, &promoted), WARD_OK);
+    CHECK_EQ_INT(promoted, 1);
+    CHECK_EQ_INT(ward_store_account_by_id(st, teen, &a), WARD_OK);
+    CHECK(a.age_band == WARD_AGE_ADULT && a.is_private == 1);
+    /* Accounts made without a coming of age are never promoted. */
+    CHECK_EQ_INT(ward_store_promote_adults(st, INT64_MAX, &promoted), WARD_OK);
+    CHECK_EQ_INT(promoted, 0);
+    CHECK_EQ_INT(ward_store_account_by_id(st, kid, &a), WARD_OK);
+    CHECK_EQ_INT(a.age_band, WARD_AGE_MINOR);
+
     /* Follows are directed and idempotent. */
     int created = -1;
     CHECK_EQ_INT(ward_store_follow(st, kid, ann, 2000, &created), WARD_OK);

@@ -29,7 +29,7 @@ static void test_usernames(void)
 static void age(const char *date, int64_t now, ward_err want_err, int want)
 {
     int band = -1;
-    ward_err e = ward_auth_age_band(date, now, &band);
+    ward_err e = ward_auth_age_band(date, now, &band, NULL);
     CHECK_EQ_INT(e, want_err);
     if (want_err == WARD_OK)
         CHECK_EQ_INT(band, want);
@@ -58,6 +58,18 @@ static void test_age_bands(void)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         age(bad[i], now, WARD_ERR_INVALID_ARG, 0);
     age(NULL, now, WARD_ERR_INVALID_ARG, 0);
+    /* The coming of age: the start of the 18th birthday, UTC (values from
+     * Python's calendar.timegm). */
+    int band;
+    int64_t at = 0;
+    CHECK_EQ_INT(ward_auth_age_band("2010-06-15", now, &band, &at), WARD_OK);
+    CHECK_EQ_INT(at, 1844640000000LL);
+    CHECK_EQ_INT(ward_auth_age_band("2008-02-29", T_2026_02_28_NOON, &band,
+                                    &at),
+                 WARD_OK);
+    CHECK_EQ_INT(at, 1772323200000LL); /* 2026-03-01 */
+    CHECK_EQ_INT(ward_auth_age_band("2006-02-28", now, &band, &at), WARD_OK);
+    CHECK(at < now);
     age("2000-02-29", now, WARD_OK, WARD_AGE_ADULT); /* a leap century */
 }
 

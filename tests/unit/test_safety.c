@@ -924,6 +924,34 @@ static void test_frank_keys(void)
     CHECK(rmdir(dir) == 0);
 }
 
+/* A minor registered the day before their 18th birthday is an adult once
+ * the server's housekeeping has run on the day. */
+static void test_coming_of_age(void)
+{
+    ward_api_config cfg = test_cfg();
+    cfg.token_ttl_ms = 10 * DAY_MS;
+    env_open(&cfg);
+    user t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.name, sizeof t.name, "teen");
+    snprintf(t.pw, sizeof t.pw, "teen-password");
+    REQUIRE(call_json("POST", "/v1/accounts", NULL,
+                      reg_body(t.name, t.pw, "2008-11-24"), NULL) == 201);
+    CHECK_STR(jstr(G.j, "age_band"), "minor");
+    CHECK_EQ_INT(jbool(G.j, "private"), 1);
+    login_as(&t);
+    size_t n = 9;
+    CHECK_EQ_INT(ward_store_promote_adults(G.st, G.f.now, &n), WARD_OK);
+    CHECK_EQ_INT(n, 0);
+    G.f.now = T0 + DAY_MS; /* 2026-11-24 12:00 UTC */
+    CHECK_EQ_INT(ward_store_promote_adults(G.st, G.f.now, &n), WARD_OK);
+    CHECK_EQ_INT(n, 1);
+    call("GET", "/v1/accounts/me", t.auth, NULL);
+    CHECK_STR(jstr(G.j, "age_band"), "adult");
+    CHECK_EQ_INT(jbool(G.j, "private"), 1); /* their choice stays */
+    env_close();
+}
+
 int main(void)
 {
     REQUIRE(ward_crypto_init() == WARD_OK);
@@ -934,6 +962,7 @@ int main(void)
     test_status();
     test_suspicious();
     test_social_api();
+    test_coming_of_age();
     printf("test_safety: %d passed, %d failed\n", wtest_pass, wtest_fail);
     return wtest_fail != 0;
 }
