@@ -227,7 +227,7 @@ static int account_status(ward_api *api, const ward_http_req *req,
         goto done;
     }
     if (!e)
-        e = ward_store_account_set_status(api->st, id, WARD_STATUS_ACTIVE, 0);
+        e = ward_api_set_account_status(api, id, WARD_STATUS_ACTIVE, 0);
     if (e) {
         ward_api_store_error(api, resp, e);
         goto done;

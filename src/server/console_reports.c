@@ -490,8 +490,9 @@ static int decide(ward_api *api, const ward_http_req *req,
     int ban = strcmp(action, "ban") == 0;
     const char *account = "unchanged";
     if (suspend || ban) {
-        e = ward_store_account_set_status(
-            api->st, r.subject,
+        /* Through the API, so the account's live WebSockets close too. */
+        e = ward_api_set_account_status(
+            api, r.subject,
             ban ? WARD_STATUS_BANNED : WARD_STATUS_SUSPENDED,
             suspend ? now + (int64_t)days * DAY_MS : 0);
         if (e && e != WARD_ERR_NOT_FOUND) {

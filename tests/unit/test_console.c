@@ -30,6 +30,13 @@ static int64_t fake_now(void *ctx)
     return clock_ms;
 }
 
+static int64_t kicked; /* the last account whose sessions were closed */
+static void on_kick(void *ctx, int64_t account)
+{
+    (void)ctx;
+    kicked = account;
+}
+
 static char dir[64];
 static int use_tls; /* the next requests come over TLS */
 static ward_store *st;
@@ -591,6 +598,7 @@ static void test_reports(void)
     answer_free(&a);
     REQUIRE(ward_store_account_by_id(st, bob, &acc) == WARD_OK);
     CHECK_EQ_INT(acc.status, WARD_STATUS_BANNED);
+    CHECK_EQ_INT(kicked, bob); /* his live WebSockets are closed */
     CHECK_EQ_INT(audit_count("decision", &last), 2);
     CHECK(strcmp(last.detail, "ban") == 0);
     CHECK_EQ_INT(last.subject, bob);
@@ -770,7 +778,7 @@ int main(void)
     ward_api_config cfg;
     ward_api_config_defaults(&cfg);
     cfg.pwhash = ward_pwhash_cost_min();
-    ward_api_hooks hooks = {.now = fake_now};
+    ward_api_hooks hooks = {.now = fake_now, .kick = on_kick};
     REQUIRE(ward_api_new(&api, st, &cfg, &hooks) == WARD_OK);
     static char evdir[160];
     snprintf(evdir, sizeof evdir, "%s/evidence", dir);
