@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 status=0
-for target in wire state decrypt content attach api config frankkey replies; do
+for target in wire state decrypt content attach api config frankkey replies console; do
   mkdir -p "$scratch/$target"
   echo "fuzz_$target: ${seconds}s"
   if ! "$build/fuzz_$target" -max_total_time="$seconds" -max_len=4096 \

@@ -16,7 +16,18 @@ packages=(
   libcurl4-openssl-dev          # the client's HTTP
   libsignal-protocol-c-dev      # interoperability tests and benchmarks
   valgrind                      # callgrind instruction counts in bench/
+  chromium                      # the moderation console's browser test
 )
+# Node.js and npm drive Chromium in that test (playwright-core, from
+# tests/console/package-lock.json). Debian 12's nodejs (18) and npm (9)
+# will do; a newer Node.js already on the machine (with its own npm) is
+# kept, since Debian's npm package conflicts with it.
+if ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs)
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -380,6 +380,10 @@ ward_err ward_store_console_session_check(ward_store *st,
                                           uint8_t csrf[32]);
 ward_err ward_store_console_session_delete(ward_store *st,
                                            const uint8_t hash[32]);
+/* Removes the sessions expired at |now|; |*removed| (may be NULL) gets
+ * the count. */
+ward_err ward_store_console_session_purge(ward_store *st, int64_t now,
+                                          size_t *removed);
 
 typedef struct ward_audit_entry {
     int64_t id, at, moderator;

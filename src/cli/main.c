@@ -223,6 +223,32 @@ static const cli_command commands[] = {
      "\n"
      "Exit codes: 0 after a clean stop, 1 if it cannot start, 2 usage.\n",
      cli_serve},
+    {"admin", "operator commands: moderators of the moderation console",
+     "usage: ward admin add-moderator NAME [--role moderator|admin] "
+     "[--data DIR]\n"
+     "       ward admin list-moderators [--data DIR]\n"
+     "       ward admin disable-moderator|enable-moderator NAME [--data DIR]\n"
+     "\n"
+     "Works on the server's database, DIR/ward.db (the directory given to\n"
+     "'ward serve --data'; default ./ward-data), also while the server runs.\n"
+     "Moderators log in to the moderation console at /console/ of 'ward\n"
+     "serve'. A moderator reviews reports and decides on them; an admin may\n"
+     "also add, disable and promote moderators and lift suspensions and\n"
+     "bans. Every change is written to the console's audit log.\n"
+     "\n"
+     "  add-moderator NAME   create a moderator (NAME: 3 to 32 of a-z, 0-9,\n"
+     "                       '.', '_', '-'); the password is read from the\n"
+     "                       terminal without echo (asked twice), else one\n"
+     "                       line of standard input, or $WARD_PASSWORD. At\n"
+     "                       least 12 characters, not containing the name\n"
+     "  --role ROLE          moderator (default) or admin\n"
+     "  list-moderators      id, name, role and state of each\n"
+     "  disable-moderator NAME  refuse its logins and end its sessions\n"
+     "  enable-moderator NAME   allow it to log in again\n"
+     "  --data DIR           the server's data directory (./ward-data)\n"
+     "\n"
+     "Exit codes: 0 done, 1 failed, 2 usage.\n",
+     cli_admin},
     {"help", "show help for ward or one of its commands",
      "usage: ward help [COMMAND]\n", cmd_help},
     {"version", "print ward's version", "usage: ward version\n", cmd_version},

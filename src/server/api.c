@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "api_internal.h"
+#include "console.h"
 #include "ward/crypto.h"
 
 void ward_api_config_defaults(ward_api_config *c)
@@ -49,13 +50,48 @@ size_t ward_api_pending_sends(const ward_api *api)
 
 void ward_api_stop_jobs(ward_api *api)
 {
-    if (api)
+    if (api) {
         ward_api_jobs_free(api);
+        ward_console_stop_jobs(api->console);
+    }
 }
 
 size_t ward_api_jobs_inflight(ward_api *api)
 {
-    return api->pwq ? ward_workq_inflight(api->pwq) : 0;
+    return (api->pwq ? ward_workq_inflight(api->pwq) : 0) +
+           ward_console_jobs_inflight(api->console);
+}
+
+void ward_http_resp_init(ward_http_resp *r)
+{
+    r->status = 0;
+    ward_buf_init(&r->body, 0);
+    r->content_type = NULL;
+    ward_buf_init(&r->headers, 16384);
+}
+
+void ward_http_resp_release(ward_http_resp *r)
+{
+    ward_buf_release(&r->body);
+    ward_buf_release(&r->headers);
+}
+
+ward_err ward_http_resp_header(ward_http_resp *r, const char *name,
+                               const char *value)
+{
+    size_t nl = strlen(name), vl = strlen(value);
+    /* A CR or LF would end the header and start another: response
+     * splitting. */
+    if (!nl || name[nl - 1] != ':' || strpbrk(name, "\r\n ") ||
+        strpbrk(value, "\r\n"))
+        return WARD_ERR_INVALID_ARG;
+    size_t old = r->headers.len;
+    ward_err e = ward_buf_append(&r->headers, name, nl + 1);
+    if (!e)
+        e = ward_buf_append(&r->headers, value, vl + 1);
+    if (e)
+        r->headers.len = old; /* not half a header */
+    return e;
 }
 
 int64_t ward_api_now(ward_api *api)
@@ -104,6 +140,8 @@ ward_err ward_api_new(ward_api **out, ward_store *st,
     if (!e)
         e = ward_ratelimit_new(&api->report_by_account, 65536,
                                cfg->report_burst, cfg->report_per_minute);
+    if (!e)
+        e = ward_console_new(api, &api->console);
     if (e) {
         ward_api_free(api);
         return e;
@@ -117,6 +155,7 @@ void ward_api_free(ward_api *api)
     if (!api)
         return;
     ward_api_jobs_free(api);
+    ward_console_free(api->console);
     for (size_t i = 0; i < api->n_pending; i++)
         ward_buf_release(&api->pending[i].body);
     free(api->pending);
@@ -278,6 +317,8 @@ static int route(ward_api *api, const ward_http_req *req,
     int get = strcmp(m, "GET") == 0, post = strcmp(m, "POST") == 0;
     int put = strcmp(m, "PUT") == 0, del = strcmp(m, "DELETE") == 0;
 
+    if (ward_console_path(p))
+        return ward_console_handle(api, req, resp);
     if (strcmp(p, "/healthz") == 0 && get) {
         ward_resp_json(resp, 200, json_pack("{s:s}", "status", "ok"));
         return WARD_API_DONE;

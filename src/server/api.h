@@ -54,6 +54,9 @@ typedef struct ward_http_req {
     const char *query;         /* after '?', or NULL */
     const char *authorization; /* the header's value, or NULL */
     const char *remote;        /* peer address, for rate limits */
+    const char *cookie;        /* the Cookie header's value, or NULL */
+    const char *csrf;          /* the X-CSRF-Token header's value, or NULL */
+    int tls;                   /* the request came over TLS */
     const uint8_t *body;
     size_t body_len;
     void *opaque;              /* the transport's, returned in |done| */
@@ -61,8 +64,22 @@ typedef struct ward_http_req {
 
 typedef struct ward_http_resp {
     int status;
-    ward_buf body; /* JSON; empty for 204 */
+    ward_buf body; /* JSON unless |content_type| says; empty for 204 */
+    /* The rest is read only by the transport for answers that set it
+     * (the moderation console): NULL means application/json. */
+    const char *content_type; /* static storage */
+    ward_buf headers; /* extra headers: "name:" NUL value NUL, ...;
+                         may hold a secret (Set-Cookie): wiped */
 } ward_http_resp;
+
+/* An empty answer (status 0, no body, JSON, no extra headers). */
+void ward_http_resp_init(ward_http_resp *r);
+/* Wipes and frees the body and the headers. */
+void ward_http_resp_release(ward_http_resp *r);
+/* Adds a header: |name| lowercase with its colon ("set-cookie:"),
+ * |value| without CR or LF (WARD_ERR_INVALID_ARG otherwise). */
+ward_err ward_http_resp_header(ward_http_resp *r, const char *name,
+                               const char *value);
 
 enum { WARD_API_DONE = 0, WARD_API_DEFERRED = 1 };
 

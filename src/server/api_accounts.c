@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "console.h"
 #include "ward/crypto.h"
 
 const char *ward_api_band_name(int band)
@@ -185,8 +186,7 @@ size_t ward_api_poll(ward_api *api)
     pw_job *j;
     while (api->pwq && (j = ward_workq_take_done(api->pwq)) != NULL) {
         ward_http_resp r;
-        r.status = 0;
-        ward_buf_init(&r.body, 0);
+        ward_http_resp_init(&r);
         job_finish(api, j, &r);
         if (r.status >= 500)
             api->stats.errors_5xx++;
@@ -194,11 +194,11 @@ size_t ward_api_poll(ward_api *api)
             api->stats.errors_4xx++;
         if (api->hooks.done)
             api->hooks.done(api->hooks.ctx, j->opaque, &r);
-        ward_buf_release(&r.body);
+        ward_http_resp_release(&r);
         job_free(j);
         n++;
     }
-    return n;
+    return n + ward_console_poll(api);
 }
 
 void ward_api_jobs_free(ward_api *api)

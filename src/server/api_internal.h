@@ -22,8 +22,11 @@ typedef struct pending_ack {
     void *opaque;
 } pending_ack;
 
+struct ward_console;
+
 struct ward_api {
     ward_store *st;
+    struct ward_console *console; /* the moderation console (console.c) */
     ward_api_config cfg;
     ward_api_hooks hooks;
     ward_ratelimit *login_by_name, *login_by_addr, *register_by_addr;

@@ -170,8 +170,7 @@ static void complete_acks(ward_api *api, ward_err e, const ward_err *res)
 {
     for (size_t i = 0; i < api->n_acks; i++) {
         ward_http_resp r;
-        r.status = 0;
-        ward_buf_init(&r.body, 0);
+        ward_http_resp_init(&r);
         ward_err ri = e ? e : res[i];
         if (ri == WARD_OK)
             r.status = 204;
@@ -214,8 +213,7 @@ size_t ward_api_flush(ward_api *api)
     free(acks);
     for (size_t i = 0; i < n; i++) {
         ward_http_resp r;
-        r.status = 0;
-        ward_buf_init(&r.body, 0);
+        ward_http_resp_init(&r);
         ward_err ri = e ? e : res[i];
         if (ri == WARD_OK) {
             api->stats.messages_in++;

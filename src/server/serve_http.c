@@ -58,6 +58,14 @@ static void log_request(ward_serve *s, const char *method, const char *path,
                              "remote", remote));
 }
 
+/* The request's credentials, once the API has seen them. */
+static void wipe_credentials(serve_http *h)
+{
+    ward_memzero(h->auth, sizeof h->auth);
+    ward_memzero(h->cookie, sizeof h->cookie);
+    ward_memzero(h->csrf, sizeof h->csrf);
+}
+
 /* Ends the current request, whatever its state; safe to call twice
  * (lws sends DROP_PROTOCOL more than once, then CLOSED_HTTP). */
 static void req_end(ward_serve *s, serve_http *h, int aborted)
@@ -70,9 +78,11 @@ static void req_end(ward_serve *s, serve_http *h, int aborted)
                                  h->path, "state", h->state));
     if (!lws_dll2_is_detached(&h->parked))
         lws_dll2_remove(&h->parked);
-    ward_memzero(h->auth, sizeof h->auth);
+    wipe_credentials(h);
     ward_buf_release(&h->body);
     ward_buf_release(&h->resp);
+    ward_buf_release(&h->resp_headers);
+    h->resp_type = NULL;
     if (h->uploading) {
         ward_blobs_abort(s->blobs, &h->up);
         h->uploading = 0;
@@ -110,14 +120,18 @@ static void count_status(ward_serve *s, int status)
 static void answer(ward_serve *s, serve_http *h, ward_http_resp *r)
 {
     ward_buf_release(&h->body);
-    ward_memzero(h->auth, sizeof h->auth);
+    wipe_credentials(h);
     if (r->status < 100 || r->status > 599)
         r->status = 500;
     count_status(s, r->status);
     ward_buf_release(&h->resp);
+    ward_buf_release(&h->resp_headers);
     h->status = r->status;
     h->resp = r->body;
     ward_buf_init(&r->body, 0);
+    h->resp_type = r->content_type;
+    h->resp_headers = r->headers;
+    ward_buf_init(&r->headers, 0);
     h->resp_off = 0;
     h->hdrs_sent = 0;
     h->state = REQ_ANSWERING;
@@ -129,8 +143,7 @@ static void answer_error(ward_serve *s, serve_http *h, int status,
                          const char *code, const char *msg)
 {
     ward_http_resp r;
-    r.status = 0;
-    ward_buf_init(&r.body, 0);
+    ward_http_resp_init(&r);
     ward_resp_error(&r, status, code, msg);
     answer(s, h, &r);
 }
@@ -190,6 +203,9 @@ static void api_req(serve_http *h, ward_http_req *req)
     req->query = h->has_query ? h->query : NULL;
     req->authorization = h->has_auth ? h->auth : NULL;
     req->remote = h->remote[0] ? h->remote : NULL;
+    req->cookie = h->has_cookie ? h->cookie : NULL;
+    req->csrf = h->has_csrf ? h->csrf : NULL;
+    req->tls = h->tls;
     req->opaque = (void *)(uintptr_t)h->req_id;
 }
 
@@ -204,8 +220,7 @@ static void download(ward_serve *s, serve_http *h)
     ward_blob b;
     int fd;
     uint64_t size;
-    r.status = 0;
-    ward_buf_init(&r.body, 0);
+    ward_http_resp_init(&r);
     api_req(h, &req);
     if (strcmp(h->method, "GET") != 0) {
         ward_resp_error(&r, 405, "method_not_allowed",
@@ -237,8 +252,7 @@ static void download(ward_serve *s, serve_http *h)
 static void dispatch(ward_serve *s, serve_http *h)
 {
     ward_http_resp r;
-    r.status = 0;
-    ward_buf_init(&r.body, 0);
+    ward_http_resp_init(&r);
 
     if (strncmp(h->path, ATTACH_PATH "/", ATTACH_LEN + 1) == 0) {
         download(s, h);
@@ -261,9 +275,9 @@ static void dispatch(ward_serve *s, serve_http *h)
     req.body = h->body.data;
     req.body_len = h->body.len;
     int rc = ward_api_handle(s->api, &req, &r);
-    ward_memzero(h->auth, sizeof h->auth);
+    wipe_credentials(h);
     if (rc == WARD_API_DEFERRED) {
-        ward_buf_release(&r.body);
+        ward_http_resp_release(&r);
         ward_buf_release(&h->body);
         h->state = REQ_PARKED;
         lws_dll2_add_tail(&h->parked, &s->parked);
@@ -305,11 +319,17 @@ void ward_serve_done(void *ctx, void *opaque, const ward_http_resp *resp)
     }
     lws_dll2_remove(&h->parked);
     ward_http_resp r;
+    ward_http_resp_init(&r);
     r.status = resp->status;
-    ward_buf_init(&r.body, 0);
-    if (resp->body.len &&
-        ward_buf_append(&r.body, resp->body.data, resp->body.len) != WARD_OK)
+    r.content_type = resp->content_type;
+    if ((resp->body.len &&
+         ward_buf_append(&r.body, resp->body.data, resp->body.len)) ||
+        (resp->headers.len &&
+         ward_buf_append(&r.headers, resp->headers.data, resp->headers.len))) {
+        ward_http_resp_release(&r);
+        ward_http_resp_init(&r);
         ward_resp_error(&r, 500, "internal", "out of memory");
+    }
     answer(s, h, &r);
 }
 
@@ -321,6 +341,7 @@ static int write_headers(serve_http *h, struct lws *wsi)
     char rid[24];
     int rl = snprintf(rid, sizeof rid, "%llu", (unsigned long long)h->req_id);
     const char *ctype = h->has_file ? "application/octet-stream"
+                        : h->resp_type ? h->resp_type
                         : is_metrics(h) && h->status == 200
                             ? "text/plain; version=0.0.4"
                             : "application/json";
@@ -339,6 +360,18 @@ static int write_headers(serve_http *h, struct lws *wsi)
                                     (const unsigned char *)"no-store", 8, &p,
                                     end))
         return -1;
+    /* The answer's own headers: pairs of NUL-terminated name and value. */
+    for (size_t off = 0; off < h->resp_headers.len;) {
+        const char *name = (const char *)h->resp_headers.data + off;
+        size_t nl = strlen(name);
+        const char *value = name + nl + 1;
+        size_t vl = strlen(value);
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+                                        (const unsigned char *)value,
+                                        (int)vl, &p, end))
+            return -1;
+        off += nl + 1 + vl + 1;
+    }
     if (h->status == 401 &&
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_WWW_AUTHENTICATE,
                                      (const unsigned char *)"Bearer", 6, &p,
@@ -463,8 +496,7 @@ static void begin_upload(ward_serve *s, serve_http *h)
 {
     ward_http_req req;
     ward_http_resp r;
-    r.status = 0;
-    ward_buf_init(&r.body, 0);
+    ward_http_resp_init(&r);
     api_req(h, &req);
     int refused = ward_api_upload_check(s->api, &req, h->content_length,
                                         &h->up_account, &r);
@@ -502,8 +534,7 @@ static void finish_upload(ward_serve *s, serve_http *h)
     ward_http_resp r;
     char id[WARD_BLOB_ID_LEN + 1];
     uint64_t size = h->up.written;
-    r.status = 0;
-    ward_buf_init(&r.body, 0);
+    ward_http_resp_init(&r);
     if (size != h->content_length) {
         ward_blobs_abort(s->blobs, &h->up);
         h->uploading = 0;
@@ -561,6 +592,8 @@ static int on_request(ward_serve *s, serve_http *h, struct lws *wsi,
                                                       : "OTHER";
     ward_buf_init(&h->body, s->cfg->api.max_body);
     ward_buf_init(&h->resp, 0);
+    ward_buf_init(&h->resp_headers, 0);
+    h->resp_type = NULL;
     if (lws_get_peer_simple(wsi, h->remote, sizeof h->remote) == NULL)
         h->remote[0] = 0;
 
@@ -581,6 +614,20 @@ static int on_request(ward_serve *s, serve_http *h, struct lws *wsi,
                      lws_hdr_copy(wsi, h->auth, (int)sizeof h->auth,
                                   WSI_TOKEN_HTTP_AUTHORIZATION) < 0))
         strcpy(h->auth, "invalid"); /* the API answers 401 */
+    /* The console's session cookie and CSRF token. Too long, they are
+     * dropped, which the console answers as "not logged in" (a request
+     * with a cookie it cannot read must not reach the API half-read). */
+    int clen = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE);
+    h->has_cookie = clen > 0 && clen <= SERVE_COOKIE_MAX &&
+                    lws_hdr_copy(wsi, h->cookie, (int)sizeof h->cookie,
+                                 WSI_TOKEN_HTTP_COOKIE) >= 0;
+    int xlen = lws_hdr_custom_length(wsi, "x-csrf-token:", 13);
+    h->has_csrf = xlen > 0;
+    if (xlen > 0 && (xlen > SERVE_CSRF_MAX ||
+                     lws_hdr_custom_copy(wsi, h->csrf, (int)sizeof h->csrf,
+                                         "x-csrf-token:", 13) < 0))
+        strcpy(h->csrf, "invalid"); /* never equal to a session's token */
+    h->tls = lws_is_ssl(wsi) != 0;
 
     if (s->shutting_down) {
         answer_error(s, h, 503, "shutting_down",
@@ -768,8 +815,7 @@ static int confirm_upgrade(ward_serve *s, struct lws *wsi, const char *kind)
     count_status(s, status);
 
     ward_http_resp r;
-    r.status = 0;
-    ward_buf_init(&r.body, 0);
+    ward_http_resp_init(&r);
     if (status != 403 || ward_api_refuse_status(s->api, account, &r) == 0)
         ward_resp_error(&r, status, code ? code : "forbidden",
                         msg ? msg : "forbidden");

@@ -15,6 +15,8 @@
 
 #define SERVE_PATH_MAX 512   /* longer paths or queries get 414 */
 #define SERVE_AUTH_MAX 256   /* a longer Authorization is invalid */
+#define SERVE_COOKIE_MAX 1024 /* a longer Cookie header is ignored */
+#define SERVE_CSRF_MAX 128    /* a longer X-CSRF-Token is invalid */
 #define SERVE_BUCKETS 1024   /* WebSocket sessions hashed by account */
 /* One client frame, reassembled, is at most the API's max_body. */
 #define SERVE_WS_QUEUE_MAX (8u << 20)     /* queued bytes per session */
@@ -97,12 +99,17 @@ typedef struct serve_http {
     char path[SERVE_PATH_MAX + 1], query[SERVE_PATH_MAX + 1];
     char auth[SERVE_AUTH_MAX + 1];
     int has_query, has_auth;
+    char cookie[SERVE_COOKIE_MAX + 1]; /* the console's session */
+    char csrf[SERVE_CSRF_MAX + 1];
+    int has_cookie, has_csrf, tls;
     char remote[64];
     ward_buf body;
     uint64_t content_length;
     /* the answer */
     int status;
     ward_buf resp;
+    const char *resp_type; /* NULL: JSON */
+    ward_buf resp_headers; /* as ward_http_resp.headers */
     size_t resp_off;
     int hdrs_sent;
     /* Answered before its body was read: after the answer, keep reading

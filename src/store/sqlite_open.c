@@ -280,6 +280,36 @@ static const char *const sql[S_COUNT] = {
     [S_BLOB_EXPIRED] = "SELECT id, owner, size, created_at, expires_at "
                        "FROM blobs WHERE expires_at <= ?",
     [S_BLOB_PURGE] = "DELETE FROM blobs WHERE expires_at <= ?",
+    /* moderators, console sessions, audit (sqlite_moderation.c) */
+    [S_MOD_INSERT] = "INSERT INTO moderators(name, pwhash, role, created_at) "
+                     "VALUES (?, ?, ?, ?)",
+    [S_MOD_BY_NAME] = "SELECT id, name, pwhash, role, disabled, created_at "
+                      "FROM moderators WHERE name = ?",
+    [S_MOD_BY_ID] = "SELECT id, name, pwhash, role, disabled, created_at "
+                    "FROM moderators WHERE id = ?",
+    [S_MOD_SET] = "UPDATE moderators SET role = ?, disabled = ? WHERE id = ?",
+    [S_MOD_LIST] = "SELECT id, name, pwhash, role, disabled, created_at "
+                   "FROM moderators ORDER BY id",
+    [S_MOD_SESSIONS_END] = "DELETE FROM console_sessions WHERE moderator = ?",
+    [S_CSESSION_INSERT] = "INSERT INTO console_sessions(hash, moderator, "
+                          "csrf, expires_at) VALUES (?, ?, ?, ?)",
+    /* A disabled moderator's sessions are deleted when it is disabled;
+     * the join refuses them anyway. */
+    [S_CSESSION_CHECK] = "SELECT s.moderator, s.csrf FROM console_sessions s "
+                         "JOIN moderators m ON m.id = s.moderator "
+                         "WHERE s.hash = ? AND s.expires_at > ? "
+                         "AND m.disabled = 0",
+    [S_CSESSION_DELETE] = "DELETE FROM console_sessions WHERE hash = ?",
+    [S_CSESSION_PURGE] = "DELETE FROM console_sessions WHERE expires_at <= ?",
+    [S_AUDIT_LAST] = "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+    [S_AUDIT_INSERT] = "INSERT INTO audit(id, at, moderator, moderator_name, "
+                       "action, report, subject, detail, hash) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [S_AUDIT_LIST] = "SELECT id, at, moderator, moderator_name, action, "
+                     "report, subject, detail, hash FROM audit "
+                     "WHERE id < ? ORDER BY id DESC LIMIT ?",
+    [S_AUDIT_ALL] = "SELECT id, at, moderator, moderator_name, action, "
+                    "report, subject, detail, hash FROM audit ORDER BY id",
 };
 
 ward_err ward_sql_fail(ward_store *st, const char *what)
