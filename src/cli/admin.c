@@ -17,6 +17,7 @@
 
 #include "../server/auth.h"
 #include "../server/console.h"
+#include "../server/franking_keys.h"
 #include "cli.h"
 #include "ward/crypto.h"
 #include "ward/store.h"
@@ -302,6 +303,33 @@ static int set_disabled(int argc, char **argv, int disabled)
     return rc;
 }
 
+/* A new franking key for the server to tag messages with; the server
+ * takes it up within a minute, or at once on SIGHUP. */
+static int rotate_franking_key(int argc, char **argv)
+{
+    admin_opts o;
+    int rc = parse(argc, argv, &o, 0);
+    if (rc)
+        return rc;
+    if (o.role) {
+        cli_error("--role does not apply here; see 'ward help admin'");
+        return CLI_USAGE;
+    }
+    char err[512] = "";
+    uint32_t id = 0;
+    ward_err e = ward_frank_keys_rotate_dir(o.data, now_ms(), &id, err,
+                                            sizeof err);
+    if (e) {
+        cli_error("cannot make a franking key: %s",
+                  err[0] ? err : ward_strerror(e));
+        return CLI_FAIL;
+    }
+    printf("franking key %u written to %s/franking; 'ward serve' uses it "
+           "within a minute (at once on SIGHUP)\n",
+           id, o.data);
+    return CLI_OK;
+}
+
 int cli_admin(int argc, char **argv)
 {
     if (argc < 2) {
@@ -317,6 +345,8 @@ int cli_admin(int argc, char **argv)
         return set_disabled(argc - 1, argv + 1, 1);
     if (strcmp(sub, "enable-moderator") == 0)
         return set_disabled(argc - 1, argv + 1, 0);
+    if (strcmp(sub, "rotate-franking-key") == 0)
+        return rotate_franking_key(argc - 1, argv + 1);
     cli_error("'%s' is not an admin command; see 'ward help admin'", sub);
     return CLI_USAGE;
 }

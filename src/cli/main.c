@@ -223,11 +223,12 @@ static const cli_command commands[] = {
      "\n"
      "Exit codes: 0 after a clean stop, 1 if it cannot start, 2 usage.\n",
      cli_serve},
-    {"admin", "operator commands: moderators of the moderation console",
+    {"admin", "operator commands: moderators, franking keys",
      "usage: ward admin add-moderator NAME [--role moderator|admin] "
      "[--data DIR]\n"
      "       ward admin list-moderators [--data DIR]\n"
      "       ward admin disable-moderator|enable-moderator NAME [--data DIR]\n"
+     "       ward admin rotate-franking-key [--data DIR]\n"
      "\n"
      "Works on the server's database, DIR/ward.db (the directory given to\n"
      "'ward serve --data'; default ./ward-data), also while the server runs.\n"
@@ -245,6 +246,11 @@ static const cli_command commands[] = {
      "  list-moderators      id, name, role and state of each\n"
      "  disable-moderator NAME  refuse its logins and end its sessions\n"
      "  enable-moderator NAME   allow it to log in again\n"
+     "  rotate-franking-key  write a new server franking key to\n"
+     "                       DIR/franking; the server tags new messages with\n"
+     "                       it within a minute (at once on SIGHUP), and the\n"
+     "                       old keys still verify reports until\n"
+     "                       --franking-retain after this\n"
      "  --data DIR           the server's data directory (./ward-data)\n"
      "\n"
      "Exit codes: 0 done, 1 failed, 2 usage.\n",

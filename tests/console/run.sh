@@ -10,26 +10,10 @@ set -u
 ward="$1"
 seed="$2"
 here=$(cd "$(dirname "$0")" && pwd)
-chromium=${CHROMIUM:-/usr/bin/chromium}
-
-if [ ! -x "$chromium" ] || ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "console_e2e: skipped: needs $chromium, node and npm (scripts/install-deps.sh installs them)"
-  exit 77
-fi
-
-# playwright-core, as package-lock.json pins it, in the build tree (the
-# source tree stays clean); offline when npm's cache has it.
-node_dir="$(cd "$(dirname "$seed")" && pwd)/console_node"
-mkdir -p "$node_dir"
-for f in package.json package-lock.json e2e.mjs; do
-  cmp -s "$here/$f" "$node_dir/$f" || cp "$here/$f" "$node_dir/$f"
-done
-if [ ! -f "$node_dir/node_modules/playwright-core/package.json" ] ||
-   [ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; then
-  (cd "$node_dir" && { npm ci --offline --no-audit --no-fund >/dev/null 2>&1 ||
-                       npm ci --no-audit --no-fund >/dev/null; }) || {
-    echo "console_e2e: npm ci failed"; exit 1; }
-fi
+test_name=console_e2e
+# Chromium and playwright-core, or exit 77 (skipped); sets $chromium and
+# $node_dir.
+. "$here/node_env.sh"
 
 work=$(mktemp -d)
 server_pid=""
