@@ -193,7 +193,13 @@ int ward_api_refuse_status(ward_api *api, int64_t account,
     ward_account a;
     if (ward_store_account_by_id(api->st, account, &a) != WARD_OK)
         return 0;
-    switch (ward_account_status(&a, ward_api_now(api))) {
+    return ward_api_refuse_account(api, &a, resp);
+}
+
+int ward_api_refuse_account(ward_api *api, const ward_account *acct,
+                            ward_http_resp *resp)
+{
+    switch (ward_account_status(acct, ward_api_now(api))) {
     case WARD_STATUS_BANNED:
         ward_resp_error(resp, 403, "account_banned",
                         "this account has been banned");
@@ -203,7 +209,7 @@ int ward_api_refuse_status(ward_api *api, int64_t account,
                        json_pack("{s:{s:s,s:s,s:I}}", "error", "code",
                                  "account_suspended", "message",
                                  "this account is suspended", "until",
-                                 (json_int_t)a.status_until));
+                                 (json_int_t)acct->status_until));
         return -1;
     default:
         return 0;
@@ -215,11 +221,14 @@ void ward_api_stats_get(const ward_api *api, ward_api_stats *out)
     *out = api->stats;
 }
 
-ward_err ward_api_authenticate(ward_api *api, const char *authorization,
-                               int64_t *account)
+/* The token's account, read once: WARD_ERR_AUTH for no valid token,
+ * WARD_ERR_FORBIDDEN (with |*out| filled) for a suspended or banned one. */
+static ward_err token_account(ward_api *api, const char *authorization,
+                              ward_account *out)
 {
     static const char prefix[] = "Bearer ";
     uint8_t hash[32];
+    int64_t id;
     /* The scheme is case-insensitive (RFC 9110 11.1). */
     if (!authorization ||
         strncasecmp(authorization, prefix, sizeof prefix - 1) != 0)
@@ -227,35 +236,40 @@ ward_err ward_api_authenticate(ward_api *api, const char *authorization,
     const char *tok = authorization + sizeof prefix - 1;
     if (ward_auth_token_hash(tok, strlen(tok), hash) != WARD_OK)
         return WARD_ERR_AUTH;
-    ward_err e = ward_store_token_check(api->st, hash, ward_api_now(api),
-                                        account);
+    ward_err e = ward_store_token_check(api->st, hash, ward_api_now(api), &id);
+    if (!e)
+        e = ward_store_account_by_id(api->st, id, out);
+    /* A token whose account went in between is no token. */
     if (e == WARD_ERR_NOT_FOUND)
         return WARD_ERR_AUTH;
-    ward_account a;
-    if (!e && ward_store_account_by_id(api->st, *account, &a) == WARD_OK &&
-        ward_account_status(&a, ward_api_now(api)) != WARD_STATUS_ACTIVE)
+    if (!e && ward_account_status(out, ward_api_now(api)) != WARD_STATUS_ACTIVE)
         return WARD_ERR_FORBIDDEN;
+    return e;
+}
+
+ward_err ward_api_authenticate(ward_api *api, const char *authorization,
+                               int64_t *account)
+{
+    ward_account a;
+    ward_err e = token_account(api, authorization, &a);
+    if (!e || e == WARD_ERR_FORBIDDEN)
+        *account = a.id;
     return e;
 }
 
 int ward_api_require_account(ward_api *api, const ward_http_req *req,
                              ward_http_resp *resp, ward_account *acct)
 {
-    int64_t id;
-    ward_err e = ward_api_authenticate(api, req->authorization, &id);
+    ward_err e = token_account(api, req->authorization, acct);
     if (e == WARD_ERR_AUTH) {
         ward_resp_error(resp, 401, "unauthorized",
                         "a valid bearer token is required");
         return -1;
     }
     if (e == WARD_ERR_FORBIDDEN) {
-        if (ward_api_refuse_status(api, id, resp) == 0)
-            ward_resp_error(resp, 401, "unauthorized",
-                            "a valid bearer token is required");
+        ward_api_refuse_account(api, acct, resp);
         return -1;
     }
-    if (!e)
-        e = ward_store_account_by_id(api->st, id, acct);
     if (e) {
         ward_api_store_error(api, resp, e);
         return -1;

@@ -117,6 +117,10 @@ int ward_api_policy_check(ward_api *api, const ward_account *me,
                           const ward_account *them, ward_entry entry,
                           ward_http_resp *resp);
 
+/* ward_api_refuse_status for an account already read. */
+int ward_api_refuse_account(ward_api *api, const ward_account *acct,
+                            ward_http_resp *resp);
+
 /* "minor" or "adult". */
 const char *ward_api_band_name(int band);
 

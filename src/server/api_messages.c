@@ -144,7 +144,7 @@ int ward_api_send_json(ward_api *api, int64_t account, json_t *body,
         ward_api_store_error(api, resp, e);
         return WARD_API_DONE;
     }
-    if (ward_api_refuse_status(api, account, resp) ||
+    if (ward_api_refuse_account(api, &me, resp) ||
         ward_api_known_keys(body, send_keys, resp))
         return WARD_API_DONE;
     return send_checked(api, &me, body, opaque, resp);

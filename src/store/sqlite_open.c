@@ -170,13 +170,15 @@ static const char *const sql[S_COUNT] = {
                         "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
     [S_FOLLOW_DELETE] = "DELETE FROM follows WHERE follower = ? "
                         "AND followee = ?",
-    [S_FOLLOW_EXISTS] = "SELECT 1 FROM follows WHERE follower = ? "
-                        "AND followee = ?",
+    [S_RELATION] =
+        "SELECT EXISTS (SELECT 1 FROM follows WHERE follower = ?1 AND "
+        "followee = ?2), EXISTS (SELECT 1 FROM follows WHERE follower = ?2 "
+        "AND followee = ?1), EXISTS (SELECT 1 FROM blocks WHERE blocker = ?1 "
+        "AND blocked = ?2), EXISTS (SELECT 1 FROM blocks WHERE blocker = ?2 "
+        "AND blocked = ?1)",
     [S_BLOCK_INSERT] = "INSERT INTO blocks(blocker, blocked, created_at) "
                        "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
     [S_BLOCK_DELETE] = "DELETE FROM blocks WHERE blocker = ? AND blocked = ?",
-    [S_BLOCK_EXISTS] = "SELECT 1 FROM blocks WHERE blocker = ? "
-                       "AND blocked = ?",
     [S_FOLLOWING_LIST] = "SELECT a.id, a.username FROM follows f JOIN "
                          "accounts a ON a.id = f.followee "
                          "WHERE f.follower = ? ORDER BY a.username",

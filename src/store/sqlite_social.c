@@ -94,40 +94,25 @@ ward_err ward_store_unblock(ward_store *st, int64_t blocker, int64_t blocked)
     return delete_pair(st, S_BLOCK_DELETE, blocker, blocked, "unblock");
 }
 
-static ward_err exists(ward_store *st, stmt_id id, int64_t a, int64_t b,
-                       int *out)
+/* One statement for the four facts: the policy asks on every send. */
+ward_err ward_store_relation_get(ward_store *st, int64_t a, int64_t b,
+                                 ward_store_relation *out)
 {
-    sqlite3_stmt *s = ward_sql_stmt(st, id);
+    sqlite3_stmt *s = ward_sql_stmt(st, S_RELATION);
     if (!s)
         return WARD_ERR_STORE;
     sqlite3_bind_int64(s, 1, a);
     sqlite3_bind_int64(s, 2, b);
-    int rc = sqlite3_step(s);
     ward_err e = WARD_OK;
-    if (rc == SQLITE_ROW)
-        *out = 1;
-    else if (rc == SQLITE_DONE)
-        *out = 0;
-    else
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        out->a_follows_b = sqlite3_column_int(s, 0);
+        out->b_follows_a = sqlite3_column_int(s, 1);
+        out->a_blocked_b = sqlite3_column_int(s, 2);
+        out->b_blocked_a = sqlite3_column_int(s, 3);
+    } else {
         e = ward_sql_fail(st, "relation");
+    }
     sqlite3_reset(s);
-    return e;
-}
-
-ward_err ward_store_relation_get(ward_store *st, int64_t a, int64_t b,
-                                 ward_store_relation *out)
-{
-    ward_store_relation r;
-    memset(&r, 0, sizeof r);
-    ward_err e = exists(st, S_FOLLOW_EXISTS, a, b, &r.a_follows_b);
-    if (!e)
-        e = exists(st, S_FOLLOW_EXISTS, b, a, &r.b_follows_a);
-    if (!e)
-        e = exists(st, S_BLOCK_EXISTS, a, b, &r.a_blocked_b);
-    if (!e)
-        e = exists(st, S_BLOCK_EXISTS, b, a, &r.b_blocked_a);
-    if (!e)
-        *out = r;
     return e;
 }
 
