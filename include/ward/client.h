@@ -273,6 +273,14 @@ typedef struct ward_client_user {
     int follows_you; /* they follow you */
 } ward_client_user;
 
+/* The moderators' notices to this account (a warning), oldest first:
+ * |fn| gets each one's kind ("warning") and text, then the server is told
+ * they were seen, so each is shown once. */
+ward_err ward_client_notices(ward_client *c,
+                             void (*fn)(void *ctx, const char *kind,
+                                        const char *text),
+                             void *ctx, char *err, size_t errlen);
+
 /* Finds the account named exactly |user|. NOT_FOUND if there is none, or
  * if the server hides it from you (the two are told apart by nobody). */
 ward_err ward_client_find(ward_client *c, const char *user,

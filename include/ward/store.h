@@ -332,6 +332,26 @@ ward_err ward_store_report_decide(ward_store *st, int64_t id, int status,
                                   const char *decision, int hold,
                                   int64_t moderator, int64_t now);
 
+/* ---- notices to an account's owner (a moderator's warning) ---- */
+
+#define WARD_NOTICE_TEXT_MAX 2000
+typedef struct ward_notice {
+    int64_t id, created_at;
+    char kind[16];
+    char text[WARD_NOTICE_TEXT_MAX + 1];
+} ward_notice;
+
+ward_err ward_store_notice_add(ward_store *st, int64_t account,
+                               const char *kind, const char *text,
+                               int64_t now);
+/* The account's notices, oldest first (at most 100 at a time). */
+ward_err ward_store_notice_list(ward_store *st, int64_t account,
+                                int (*fn)(void *ctx, const ward_notice *n),
+                                void *ctx);
+/* Deletes the account's notices up to id |upto| (its owner has seen
+ * them). */
+ward_err ward_store_notice_ack(ward_store *st, int64_t account, int64_t upto);
+
 /* Persistent counters (refused reports, for transparency figures). */
 ward_err ward_store_counter_add(ward_store *st, const char *name,
                                 int64_t delta);

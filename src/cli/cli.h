@@ -59,6 +59,10 @@ ward_client *cli_open_client(const cli_common *o, char *err, size_t errlen);
 /* Writes text from someone else so that it cannot drive the terminal. */
 void cli_put_untrusted(FILE *out, const char *s, size_t n);
 
+/* Prints the moderators' notices to this account (once each) on stderr;
+ * a failure to fetch them is not an error. */
+void cli_show_notices(ward_client *c);
+
 /* Replaces control characters (C0, DEL, C1) in |s| with '?', for text
  * from elsewhere on its way to a terminal. */
 void cli_sanitize(char *s);

@@ -287,6 +287,25 @@ static void show(void *ctx, const ward_client_msg *m)
     cli_show_message(stdout, m);
 }
 
+static void show_notice(void *ctx, const char *kind, const char *text)
+{
+    (void)ctx;
+    char k[32], t[2048];
+    snprintf(k, sizeof k, "%s", kind);
+    snprintf(t, sizeof t, "%s", text);
+    cli_sanitize(k);
+    cli_sanitize(t);
+    fprintf(stderr, "ward: %s from the moderators: %s\n", k, t);
+}
+
+void cli_show_notices(ward_client *c)
+{
+    char err[256];
+    /* A notice is a courtesy: failing to fetch it must not stop the
+     * messages (the next run tries again). */
+    (void)ward_client_notices(c, show_notice, NULL, err, sizeof err);
+}
+
 int cli_recv(int argc, char **argv)
 {
     common o;
@@ -310,6 +329,7 @@ int cli_recv(int argc, char **argv)
     if (!c)
         return CLI_FAIL;
     size_t n = 0;
+    cli_show_notices(c);
     ward_err e = follow ? cli_follow(c, show, NULL, err, sizeof err)
                         : ward_client_receive(c, show, NULL, &n, err,
                                               sizeof err);
@@ -345,6 +365,7 @@ int cli_chat(int argc, char **argv)
     ward_client *c = open_client_in(&o, save_dir, err, sizeof err);
     if (!c)
         return CLI_FAIL;
+    cli_show_notices(c);
     int rc = cli_chat_run(c, peer);
     ward_client_free(c);
     return rc;

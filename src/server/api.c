@@ -379,6 +379,10 @@ static int route(ward_api *api, const ward_http_req *req,
         return ward_api_suggestions(api, req, resp);
     if (strcmp(p, "/v1/reports") == 0 && post)
         return ward_api_report(api, req, resp);
+    if (strcmp(p, "/v1/notices") == 0 && get)
+        return ward_api_notices(api, req, resp);
+    if (strncmp(p, "/v1/notices/", 12) == 0 && del && p[12])
+        return ward_api_notices_ack(api, req, resp, p + 12);
 
     /* The path exists with another method? */
     static const char *const known[] = {"/healthz", "/v1/accounts",
@@ -386,12 +390,13 @@ static int route(ward_api *api, const ward_http_req *req,
                                         "/v1/keys", "/v1/messages",
                                         "/v1/follows", "/v1/blocks",
                                         "/v1/suggestions", "/v1/reports",
-                                        NULL};
+                                        "/v1/notices", NULL};
     int param = (strncmp(p, "/v1/keys/", 9) == 0 && p[9]) ||
                 (strncmp(p, "/v1/messages/", 13) == 0 && p[13]) ||
                 (strncmp(p, "/v1/follows/", 12) == 0 && p[12]) ||
                 (strncmp(p, "/v1/blocks/", 11) == 0 && p[11]) ||
-                (strncmp(p, "/v1/users/", 10) == 0 && p[10]);
+                (strncmp(p, "/v1/users/", 10) == 0 && p[10]) ||
+                (strncmp(p, "/v1/notices/", 12) == 0 && p[12]);
     for (size_t i = 0; known[i] || param; i++)
         if (param || strcmp(p, known[i]) == 0) {
             ward_resp_error(resp, 405, "method_not_allowed",

@@ -102,6 +102,10 @@ int ward_api_suggestions(ward_api *api, const ward_http_req *req,
                          ward_http_resp *resp);
 int ward_api_report(ward_api *api, const ward_http_req *req,
                     ward_http_resp *resp);
+int ward_api_notices(ward_api *api, const ward_http_req *req,
+                     ward_http_resp *resp);
+int ward_api_notices_ack(ward_api *api, const ward_http_req *req,
+                         ward_http_resp *resp, const char *id);
 
 /*
  * The contact policy between |me| and |them| at |entry|: WARD_ALLOW, or

@@ -377,3 +377,49 @@ int ward_api_suggestions(ward_api *api, const ward_http_req *req,
     ward_resp_json(resp, 200, json_pack("{s:o}", "suggestions", c.list));
     return WARD_API_DONE;
 }
+
+static int add_notice(void *ctx, const ward_notice *n)
+{
+    json_t *o = json_pack("{s:I,s:s,s:s,s:I}", "id", (json_int_t)n->id,
+                          "kind", n->kind, "text", n->text, "created_at",
+                          (json_int_t)n->created_at);
+    return o && json_array_append_new(ctx, o) == 0 ? 0 : 1;
+}
+
+int ward_api_notices(ward_api *api, const ward_http_req *req,
+                     ward_http_resp *resp)
+{
+    ward_account me;
+    if (ward_api_require_account(api, req, resp, &me))
+        return WARD_API_DONE;
+    json_t *list = json_array();
+    ward_err e = list ? ward_store_notice_list(api->st, me.id, add_notice, list)
+                      : WARD_ERR_NOMEM;
+    if (e) {
+        json_decref(list);
+        ward_api_store_error(api, resp, e);
+        return WARD_API_DONE;
+    }
+    ward_resp_json(resp, 200, json_pack("{s:o}", "notices", list));
+    return WARD_API_DONE;
+}
+
+int ward_api_notices_ack(ward_api *api, const ward_http_req *req,
+                         ward_http_resp *resp, const char *id)
+{
+    ward_account me;
+    if (ward_api_require_account(api, req, resp, &me))
+        return WARD_API_DONE;
+    char *end;
+    long long upto = strtoll(id, &end, 10);
+    if (*end || id[0] < '1' || id[0] > '9' || strlen(id) > 18) {
+        ward_resp_error(resp, 400, "invalid_id", "a notice id is a number");
+        return WARD_API_DONE;
+    }
+    ward_err e = ward_store_notice_ack(api->st, me.id, upto);
+    if (e)
+        ward_api_store_error(api, resp, e);
+    else
+        resp->status = 204;
+    return WARD_API_DONE;
+}

@@ -13,6 +13,7 @@
 
 #include "console_internal.h"
 #include "ward/crypto.h"
+#include "ward/safety.h"
 
 #define DAY_MS (86400LL * 1000)
 #define LIST_MAX 200
@@ -501,6 +502,25 @@ static int decide(ward_api *api, const ward_http_req *req,
         }
         /* A deleted account cannot be banned, but the decision stands. */
         account = e ? "deleted" : ban ? "banned" : "suspended";
+    }
+    /* A warning reaches the account's owner, in words of ours: the
+     * moderator's note is for the audit log and may name the reporter. */
+    if (strcmp(action, "warn") == 0) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "A moderator reviewed a report about your account (%s) "
+                 "and warned you. Further reports may lead to a suspension "
+                 "or a ban.",
+                 ward_report_reason_name(r.reason));
+        for (char *t = text; *t; t++)
+            if (*t == '_')
+                *t = ' ';
+        e = ward_store_notice_add(api->st, r.subject, "warning", text, now);
+        if (e && e != WARD_ERR_NOT_FOUND) {
+            ward_api_store_error(api, resp, e);
+            goto done;
+        }
+        account = e ? "deleted" : "warned";
     }
     e = ward_store_report_decide(api->st, r.id,
                                  escalate ? WARD_REPORT_ESCALATED

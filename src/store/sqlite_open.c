@@ -148,6 +148,15 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    /* 3: what the moderators tell an account (a warning), shown to its
+     * owner once. */
+    "CREATE TABLE notices ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX notices_account ON notices(account, id);",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -225,6 +234,11 @@ static const char *const sql[S_COUNT] = {
     [S_COUNTER_ADD] = "INSERT INTO counters(name, value) VALUES (?1, ?2) "
                       "ON CONFLICT(name) DO UPDATE SET value = value + ?2",
     [S_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?",
+    [S_NOTICE_INSERT] = "INSERT INTO notices(account, kind, text, "
+                        "created_at) VALUES (?, ?, ?, ?)",
+    [S_NOTICE_LIST] = "SELECT id, kind, text, created_at FROM notices "
+                      "WHERE account = ? ORDER BY id LIMIT 100",
+    [S_NOTICE_DELETE] = "DELETE FROM notices WHERE account = ? AND id <= ?",
     [S_ACCOUNT_SET_PRIVATE] = "UPDATE accounts SET private = ? WHERE id = ?",
     [S_ACCOUNT_SET_STATUS] = "UPDATE accounts SET status = ?, "
                              "status_until = ? WHERE id = ?",

@@ -1,4 +1,5 @@
-/* Reports and their decisions, and the persistent counters. */
+/* Reports and their decisions, notices to accounts, and the persistent
+ * counters. */
 #include <string.h>
 
 #include "sqlite_internal.h"
@@ -202,4 +203,60 @@ ward_err ward_store_counter_get(ward_store *st, const char *name,
         e = ward_sql_fail(st, "counter get");
     sqlite3_reset(s);
     return e;
+}
+
+ward_err ward_store_notice_add(ward_store *st, int64_t account,
+                               const char *kind, const char *text,
+                               int64_t now)
+{
+    if (!kind || !text || strlen(kind) >= sizeof ((ward_notice *)0)->kind ||
+        strlen(text) > WARD_NOTICE_TEXT_MAX)
+        return WARD_ERR_INVALID_ARG;
+    sqlite3_stmt *s = ward_sql_stmt(st, S_NOTICE_INSERT);
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account);
+    sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, now);
+    ward_err e = ward_sql_exec(st, s, "notice insert");
+    if (e == WARD_ERR_STORE &&
+        sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+        e = WARD_ERR_NOT_FOUND;
+    return e;
+}
+
+ward_err ward_store_notice_list(ward_store *st, int64_t account,
+                                int (*fn)(void *ctx, const ward_notice *n),
+                                void *ctx)
+{
+    sqlite3_stmt *s = ward_sql_stmt(st, S_NOTICE_LIST);
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        ward_notice n;
+        n.id = sqlite3_column_int64(s, 0);
+        ward_sql_text(s, 1, n.kind, sizeof n.kind);
+        ward_sql_text(s, 2, n.text, sizeof n.text);
+        n.created_at = sqlite3_column_int64(s, 3);
+        if (fn(ctx, &n))
+            break;
+    }
+    ward_err e = WARD_OK;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        e = ward_sql_fail(st, "notice list");
+    sqlite3_reset(s);
+    return e;
+}
+
+ward_err ward_store_notice_ack(ward_store *st, int64_t account, int64_t upto)
+{
+    sqlite3_stmt *s = ward_sql_stmt(st, S_NOTICE_DELETE);
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account);
+    sqlite3_bind_int64(s, 2, upto);
+    return ward_sql_exec(st, s, "notice delete");
 }

@@ -320,5 +320,26 @@ timeout 20 "$ward" recv --follow --user erin >"$work/out" 2>"$work/err"; rc=$?
 check "a banned account's recv --follow: exit 1" [ "$rc" -eq 1 ]
 check "a banned account's recv --follow: the sentence" err_has "your account has been banned"
 
+# ---------------------------------------------------------------------
+# A moderator's warning (from the console's API) reaches alice once, in
+# words of the server's, without the moderator's note.
+WARD_PASSWORD='moderator pass phrase 3' "$ward" admin add-moderator moe \
+  --data "$data" >/dev/null 2>"$work/err" || bad "add-moderator: $(cat "$work/err")"
+curl -s -c "$work/jar" -X POST -H 'X-CSRF-Token: login' -H 'Content-Type: application/json' \
+  -d '{"name":"moe","password":"moderator pass phrase 3"}' "$url/console/api/login" >"$work/login.json"
+csrf=$(sed -n 's/.*"csrf":"\([^"]*\)".*/\1/p' "$work/login.json")
+check "the moderator logs in" [ -n "$csrf" ]
+rid=$(sqlite3 "$data/ward.db" "SELECT id FROM reports WHERE subject_name = 'alice' AND reason = 5 LIMIT 1")
+code=$(curl -s -o "$work/body" -w '%{http_code}' -b "$work/jar" -X POST -H "X-CSRF-Token: $csrf" \
+  -H 'Content-Type: application/json' -d '{"action":"warn","note":"reported by bob"}' \
+  "$url/console/api/reports/$rid/decision")
+check "warn alice ($code: $(cat "$work/body"))" [ "$code" = 200 ]
+as alice recv
+check "alice sees the warning: $(cat "$work/err")" \
+  err_has "ward: warning from the moderators: A moderator reviewed a report about your account (spam) and warned you."
+check "the moderator's note stays private" not err_has "reported by bob"
+as alice recv
+check "the warning is shown once" not err_has "warning from the moderators"
+
 echo "test_social: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -422,6 +422,19 @@ static void test_login(void)
     clock_ms += HOUR_MS; /* refilled */
 }
 
+static int count_notice(void *ctx, const ward_notice *n)
+{
+    (void)n;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static int copy_notice(void *ctx, const ward_notice *n)
+{
+    *(ward_notice *)ctx = *n;
+    return 1;
+}
+
 /* ---- the queue, a report, decisions ---- */
 
 static int64_t alice, bob, r1, r2;
@@ -649,6 +662,28 @@ static void test_reports(void)
     call(&a, "GET", "/console/api/audit/verify", NULL, NULL, &m, NULL);
     CHECK(json_is_true(json_object_get(a.json, "intact")));
     answer_free(&a);
+
+    /* a warning reaches the account's owner as a notice, without the
+     * moderator's note */
+    snprintf(path, sizeof path, "/console/api/reports/%lld/decision",
+             (long long)r2);
+    call(&a, "POST", path, NULL,
+         "{\"action\":\"warn\",\"note\":\"reported by kim\"}", &m, NULL);
+    CHECK_EQ_INT(a.status, 200);
+    CHECK(strcmp(json_string_value(json_object_get(a.json, "account")),
+                 "warned") == 0);
+    answer_free(&a);
+    REQUIRE(ward_store_report_get(st, r2, &rep, NULL) == WARD_OK);
+    static ward_notice seen;
+    int notices = 0;
+    REQUIRE(ward_store_notice_list(st, rep.subject, count_notice, &notices) ==
+            WARD_OK);
+    CHECK_EQ_INT(notices, 1);
+    REQUIRE(ward_store_notice_list(st, rep.subject, copy_notice, &seen) ==
+            WARD_OK);
+    CHECK(strcmp(seen.kind, "warning") == 0);
+    CHECK(strstr(seen.text, "warned you") != NULL);
+    CHECK(strstr(seen.text, "kim") == NULL);
 }
 
 /* ---- moderator against admin ---- */

@@ -438,21 +438,20 @@ static json_t *report_of(const sent *m, const char *reason)
         (json_int_t)m->key_id);
 }
 
-static size_t count_reports(void)
-{
-    size_t n = 0;
-    ward_report_filter f = {.status = -1, .priority = -1};
-    int counter(void *ctx, const ward_report *r);
-    REQUIRE(ward_store_report_list(G.st, &f, 0, 1000, counter, &n) ==
-            WARD_OK);
-    return n;
-}
-
-int counter(void *ctx, const ward_report *r)
+static int counter(void *ctx, const ward_report *r)
 {
     (void)r;
     ++*(size_t *)ctx;
     return 0;
+}
+
+static size_t count_reports(void)
+{
+    size_t n = 0;
+    ward_report_filter f = {.status = -1, .priority = -1};
+    REQUIRE(ward_store_report_list(G.st, &f, 0, 1000, counter, &n) ==
+            WARD_OK);
+    return n;
 }
 
 static int64_t refused_counter(void)
@@ -952,6 +951,51 @@ static void test_coming_of_age(void)
     env_close();
 }
 
+/* A moderator's warning reaches its owner once. */
+static void test_notices(void)
+{
+    ward_api_config cfg = test_cfg();
+    env_open(&cfg);
+    acct a, b;
+    mk_acct(&a, "warned", WARD_AGE_ADULT);
+    mk_acct(&b, "other", WARD_AGE_ADULT);
+    CHECK_EQ_INT(ward_store_notice_add(G.st, a.id, "warning", "first", 5),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_store_notice_add(G.st, a.id, "warning", "second", 6),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_store_notice_add(G.st, 99999, "warning", "x", 6),
+                 WARD_ERR_NOT_FOUND);
+    call("GET", "/v1/notices", a.auth, NULL);
+    CHECK_EQ_INT(G.status, 200);
+    json_t *l = json_object_get(G.j, "notices");
+    CHECK_EQ_INT(json_array_size(l), 2);
+    CHECK_STR(jstr(json_array_get(l, 0), "text"), "first");
+    CHECK_STR(jstr(json_array_get(l, 1), "kind"), "warning");
+    long long second = jnum(json_array_get(l, 1), "id");
+    long long first = jnum(json_array_get(l, 0), "id");
+    call("GET", "/v1/notices", b.auth, NULL);
+    CHECK_EQ_INT(json_array_size(json_object_get(G.j, "notices")), 0);
+    char path[64];
+    /* another account's acknowledgement deletes nothing of a's */
+    snprintf(path, sizeof path, "/v1/notices/%lld", second);
+    call("DELETE", path, b.auth, NULL);
+    CHECK_EQ_INT(G.status, 204);
+    snprintf(path, sizeof path, "/v1/notices/%lld", first);
+    call("DELETE", path, a.auth, NULL);
+    CHECK_EQ_INT(G.status, 204);
+    call("GET", "/v1/notices", a.auth, NULL);
+    l = json_object_get(G.j, "notices");
+    CHECK(json_array_size(l) == 1 &&
+          strcmp(jstr(json_array_get(l, 0), "text"), "second") == 0);
+    call("DELETE", "/v1/notices/x1", a.auth, NULL);
+    CHECK_ERR(400, "invalid_id");
+    call("DELETE", "/v1/notices/0", a.auth, NULL);
+    CHECK_ERR(400, "invalid_id");
+    call("POST", "/v1/notices", a.auth, "{}");
+    CHECK_ERR(405, "method_not_allowed");
+    env_close();
+}
+
 int main(void)
 {
     REQUIRE(ward_crypto_init() == WARD_OK);
@@ -963,6 +1007,7 @@ int main(void)
     test_suspicious();
     test_social_api();
     test_coming_of_age();
+    test_notices();
     printf("test_safety: %d passed, %d failed\n", wtest_pass, wtest_fail);
     return wtest_fail != 0;
 }
