@@ -61,6 +61,7 @@ static const struct {
     {"DELETE", "/v1/follows/", 1},  {"GET", "/v1/users/", 1},
     {"GET", "/v1/suggestions", 2},  {"POST", "/v1/reports", 0},
     {"PATCH", "/v1/accounts/me", 0},
+    {"GET", "/v1/notices", 0},      {"DELETE", "/v1/notices/", 1},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -201,6 +202,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     seed(15, "{\"kind\":\"account\",\"reason\":\"spam\",\"username\":"
              "\"bob\"}");
     seed(16, "{\"private\":false}");
+    seed(18, "1");
     /* 0x80 | route: the same body as a WebSocket send frame */
     uint8_t ws[] = "\x84{\"to\":\"bob\",\"type\":2,\"body\":\"AQID\"}";
     fuzz_write_seed("ws-send", ws, sizeof ws - 1);
