@@ -48,20 +48,6 @@ size_t ward_api_pending_sends(const ward_api *api)
     return api->n_pending + api->n_acks;
 }
 
-void ward_api_stop_jobs(ward_api *api)
-{
-    if (api) {
-        ward_api_jobs_free(api);
-        ward_console_stop_jobs(api->console);
-    }
-}
-
-size_t ward_api_jobs_inflight(ward_api *api)
-{
-    return (api->pwq ? ward_workq_inflight(api->pwq) : 0) +
-           ward_console_jobs_inflight(api->console);
-}
-
 void ward_http_resp_init(ward_http_resp *r)
 {
     r->status = 0;
@@ -154,7 +140,7 @@ void ward_api_free(ward_api *api)
 {
     if (!api)
         return;
-    ward_api_jobs_free(api);
+    ward_api_stop_jobs(api);
     ward_console_free(api->console);
     for (size_t i = 0; i < api->n_pending; i++)
         ward_buf_release(&api->pending[i].body);

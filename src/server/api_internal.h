@@ -34,7 +34,7 @@ struct ward_api {
     ward_frank_keys *frank;    /* borrowed; see ward_api_attach */
     ward_blobs *blobs;         /* borrowed */
     const char *evidence_dir;  /* borrowed; NULL: images not kept */
-    ward_workq *pwq; /* password hashing; NULL: inline */
+    ward_workq *pwq; /* password jobs (pwjob.h); NULL: inline */
     pending_send *pending;
     size_t n_pending, cap_pending;
     pending_ack *acks;
@@ -123,9 +123,6 @@ int ward_api_refuse_account(ward_api *api, const ward_account *acct,
 
 /* "minor" or "adult". */
 const char *ward_api_band_name(int band);
-
-/* Stops the password workers (api_accounts.c). */
-void ward_api_jobs_free(ward_api *api);
 
 /* JSON for a queued message, as both listing and push use it. */
 json_t *ward_api_message_json(const ward_store_msg *m);
