@@ -291,6 +291,21 @@ json_t *ward_api_body(const ward_http_req *req, ward_http_resp *resp,
     return obj;
 }
 
+int ward_api_password_budget(ward_api *api, ward_ratelimit *by_name,
+                             ward_ratelimit *by_addr, const char *name,
+                             const ward_http_req *req, int64_t now,
+                             const char *msg, ward_http_resp *resp)
+{
+    int name_ok = ward_ratelimit_take(by_name, name, now);
+    int addr_ok =
+        !req->remote || ward_ratelimit_take(by_addr, req->remote, now);
+    if (name_ok && addr_ok)
+        return 0;
+    api->stats.rate_limited++;
+    ward_resp_error(resp, 429, "rate_limited", msg);
+    return -1;
+}
+
 void ward_api_store_error(ward_api *api, ward_http_resp *resp, ward_err e)
 {
     (void)api;

@@ -197,17 +197,11 @@ int ward_api_login(ward_api *api, const ward_http_req *req,
                         "username and password are required strings");
         goto done;
     }
-    /* Both budgets are spent on every attempt, so guessing one account's
-     * password from many addresses, or many accounts' from one, is slow. */
-    int by_name = ward_ratelimit_take(api->login_by_name, name, now);
-    int by_addr = !req->remote ||
-                  ward_ratelimit_take(api->login_by_addr, req->remote, now);
-    if (!by_name || !by_addr) {
-        api->stats.rate_limited++;
-        ward_resp_error(resp, 429, "rate_limited",
-                        "too many login attempts; try again later");
+    if (ward_api_password_budget(api, api->login_by_name, api->login_by_addr,
+                                 name, req, now,
+                                 "too many login attempts; try again later",
+                                 resp))
         goto done;
-    }
     ward_account acct;
     ward_err e = ward_store_account_by_name(api->st, name, &acct);
     if (e && e != WARD_ERR_NOT_FOUND) {
@@ -277,15 +271,10 @@ int ward_api_delete_account(ward_api *api, const ward_http_req *req,
     /* This checks a password too: it spends the login budgets, or a
      * stolen token would allow unlimited guesses at the password. */
     int64_t now = ward_api_now(api);
-    int by_name = ward_ratelimit_take(api->login_by_name, acct.username, now);
-    int by_addr = !req->remote ||
-                  ward_ratelimit_take(api->login_by_addr, req->remote, now);
-    if (!by_name || !by_addr) {
-        api->stats.rate_limited++;
-        ward_resp_error(resp, 429, "rate_limited",
-                        "too many password attempts; try again later");
+    if (ward_api_password_budget(
+            api, api->login_by_name, api->login_by_addr, acct.username, req,
+            now, "too many password attempts; try again later", resp))
         goto done;
-    }
     acct_job *j = ward_pwjob_new_check(sizeof *j, finish_delete, req->opaque,
                                        now, pw, acct.pwhash);
     if (!j) {

@@ -58,6 +58,18 @@ int ward_api_known_keys(json_t *obj, const char *const *allowed,
 json_t *ward_api_body(const ward_http_req *req, ward_http_resp *resp,
                       const char *const *allowed);
 
+/*
+ * Spends one password attempt from both budgets: |by_name| for |name| and
+ * |by_addr| for the request's address (when it has one). Both are spent
+ * on every attempt, so guessing one name's password from many addresses,
+ * or many names' from one, is slow. 0 when both allow it; -1 with the 429
+ * rate_limited written (|msg| its sentence) and counted.
+ */
+int ward_api_password_budget(ward_api *api, ward_ratelimit *by_name,
+                             ward_ratelimit *by_addr, const char *name,
+                             const ward_http_req *req, int64_t now,
+                             const char *msg, ward_http_resp *resp);
+
 /* Writes the response for a store error. */
 void ward_api_store_error(ward_api *api, ward_http_resp *resp, ward_err e);
 

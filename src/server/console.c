@@ -464,15 +464,13 @@ static int login(ward_api *api, const ward_http_req *req,
                         "name and password are required strings");
         goto done;
     }
-    int by_name = ward_ratelimit_take(c->login_by_name, name, now);
-    int by_addr = !req->remote ||
-                  ward_ratelimit_take(c->login_by_addr, req->remote, now);
-    if (!by_name || !by_addr) {
-        api->stats.rate_limited++;
-        ward_resp_error(resp, 429, "rate_limited",
-                        "too many login attempts; try again later");
+    /* The console's own budgets: a flood of chat logins does not lock
+     * the moderators out. */
+    if (ward_api_password_budget(api, c->login_by_name, c->login_by_addr,
+                                 name, req, now,
+                                 "too many login attempts; try again later",
+                                 resp))
         goto done;
-    }
     ward_moderator m;
     ward_err e = ward_store_moderator_by_name(api->st, name, &m);
     if (e && e != WARD_ERR_NOT_FOUND) {
