@@ -291,6 +291,16 @@ json_t *ward_api_body(const ward_http_req *req, ward_http_resp *resp,
     return obj;
 }
 
+int ward_api_account_named(ward_api *api, const char *username,
+                           ward_http_resp *resp, ward_account *them)
+{
+    if (ward_auth_username_valid(username) &&
+        ward_store_account_by_name(api->st, username, them) == WARD_OK)
+        return 0;
+    ward_resp_error(resp, 404, "no_such_user", "no such user");
+    return -1;
+}
+
 int ward_api_password_budget(ward_api *api, ward_ratelimit *by_name,
                              ward_ratelimit *by_addr, const char *name,
                              const ward_http_req *req, int64_t now,

@@ -70,6 +70,11 @@ int ward_api_password_budget(ward_api *api, ward_ratelimit *by_name,
                              const ward_http_req *req, int64_t now,
                              const char *msg, ward_http_resp *resp);
 
+/* The account named |username| into |them|: 0, or -1 with the 404
+ * no_such_user written when the name is invalid or cannot be read. */
+int ward_api_account_named(ward_api *api, const char *username,
+                           ward_http_resp *resp, ward_account *them);
+
 /* Writes the response for a store error. */
 void ward_api_store_error(ward_api *api, ward_http_resp *resp, ward_err e);
 
