@@ -132,13 +132,9 @@ static void make_alice(void)
 
 static void seed(int route, const char *body)
 {
-    uint8_t buf[1024];
-    size_t n = strlen(body);
-    buf[0] = (uint8_t)route;
-    memcpy(buf + 1, body, n);
     char name[32];
-    snprintf(name, sizeof name, "route%d-%zu", route, n);
-    fuzz_write_seed(name, buf, n + 1);
+    snprintf(name, sizeof name, "route%d-%zu", route, strlen(body));
+    fuzz_write_tagged_seed(name, (uint8_t)route, body);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

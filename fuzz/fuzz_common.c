@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static uint64_t state = 0x9e3779b97f4a7c15ULL;
 
@@ -52,4 +53,14 @@ void fuzz_write_seed(const char *name, const uint8_t *p, size_t n)
     }
     fwrite(p, 1, n, f);
     fclose(f);
+}
+
+void fuzz_write_tagged_seed(const char *name, uint8_t tag, const char *text)
+{
+    uint8_t buf[4096];
+    size_t n = strlen(text);
+    FUZZ_ASSERT(n + 1 <= sizeof buf);
+    buf[0] = tag;
+    memcpy(buf + 1, text, n);
+    fuzz_write_seed(name, buf, n + 1);
 }

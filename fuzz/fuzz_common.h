@@ -14,6 +14,10 @@ void fuzz_deterministic_random(void);
  * file named |name|. */
 void fuzz_write_seed(const char *name, const uint8_t *p, size_t n);
 
+/* The same for the targets whose first input byte picks what the rest is
+ * fed to: writes |tag| and then |text| (without its NUL). */
+void fuzz_write_tagged_seed(const char *name, uint8_t tag, const char *text);
+
 /* Aborts (a finding for libFuzzer) when |cond| is false. */
 #define FUZZ_ASSERT(cond)                                                    \
     do {                                                                     \

@@ -117,13 +117,9 @@ static void make_session(void)
 
 static void seed(int route, const char *text)
 {
-    uint8_t buf[512];
-    size_t n = strlen(text);
-    buf[0] = (uint8_t)route;
-    memcpy(buf + 1, text, n);
     char name[32];
-    snprintf(name, sizeof name, "c%d-%zu", route, n);
-    fuzz_write_seed(name, buf, n + 1);
+    snprintf(name, sizeof name, "c%d-%zu", route, strlen(text));
+    fuzz_write_tagged_seed(name, (uint8_t)route, text);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -15,38 +15,33 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n);
 
-static void seed(const char *name, uint8_t mode, const char *json)
-{
-    uint8_t buf[1024];
-    size_t n = strlen(json);
-    FUZZ_ASSERT(n + 1 <= sizeof buf);
-    buf[0] = mode;
-    memcpy(buf + 1, json, n);
-    fuzz_write_seed(name, buf, n + 1);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
     FUZZ_ASSERT(ward_crypto_init() == WARD_OK);
-    seed("user", 0,
-         "{\"username\":\"bob\",\"id\":5,\"you_follow\":true,"
-         "\"follows_you\":false}");
-    seed("account", 1,
-         "{\"id\":3,\"username\":\"kid\",\"age_band\":\"minor\","
-         "\"private\":true,\"status\":\"active\",\"created_at\":17}");
-    seed("names", 2, "[\"alice\",\"bob\",\"carol-1\"]");
-    seed("suggestions", 3,
-         "{\"suggestions\":[{\"username\":\"dave\",\"shared\":3}]}");
-    seed("report-message", 4,
-         "{\"id\":9,\"verified\":true,\"priority\":\"high\","
-         "\"attachment\":\"verified\"}");
-    seed("report-account", 5, "{\"id\":9,\"priority\":\"normal\"}");
-    seed("refusal", 6,
-         "{\"error\":{\"code\":\"account_suspended\",\"message\":\"x\","
-         "\"until\":1798761600000}}");
-    seed("refusal-unknown", 6,
-         "{\"error\":{\"code\":\"teapot\",\"message\":\"I am a teapot\"}}");
+    fuzz_write_tagged_seed("user", 0,
+                           "{\"username\":\"bob\",\"id\":5,"
+                           "\"you_follow\":true,\"follows_you\":false}");
+    fuzz_write_tagged_seed("account", 1,
+                           "{\"id\":3,\"username\":\"kid\","
+                           "\"age_band\":\"minor\",\"private\":true,"
+                           "\"status\":\"active\",\"created_at\":17}");
+    fuzz_write_tagged_seed("names", 2, "[\"alice\",\"bob\",\"carol-1\"]");
+    fuzz_write_tagged_seed(
+        "suggestions", 3,
+        "{\"suggestions\":[{\"username\":\"dave\",\"shared\":3}]}");
+    fuzz_write_tagged_seed("report-message", 4,
+                           "{\"id\":9,\"verified\":true,"
+                           "\"priority\":\"high\","
+                           "\"attachment\":\"verified\"}");
+    fuzz_write_tagged_seed("report-account", 5,
+                           "{\"id\":9,\"priority\":\"normal\"}");
+    fuzz_write_tagged_seed("refusal", 6,
+                           "{\"error\":{\"code\":\"account_suspended\","
+                           "\"message\":\"x\",\"until\":1798761600000}}");
+    fuzz_write_tagged_seed(
+        "refusal-unknown", 6,
+        "{\"error\":{\"code\":\"teapot\",\"message\":\"I am a teapot\"}}");
     return 0;
 }
 

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -112,29 +111,6 @@ static void audit(ward_store *st, const char *action, const char *detail)
                   ward_store_last_error(st));
 }
 
-/* One line from stdin; on a terminal without echo. -1 at end of input. */
-static int read_line(const char *prompt, char *out, size_t cap)
-{
-    struct termios old, quiet;
-    int tty = isatty(STDIN_FILENO);
-    if (tty) {
-        fputs(prompt, stderr);
-        tcgetattr(STDIN_FILENO, &old);
-        quiet = old;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    }
-    int ok = fgets(out, (int)cap, stdin) != NULL;
-    if (tty) {
-        tcsetattr(STDIN_FILENO, TCSANOW, &old);
-        fputc('\n', stderr);
-    }
-    if (!ok)
-        return -1;
-    out[strcspn(out, "\r\n")] = 0;
-    return 0;
-}
-
 /* The new moderator's password: $WARD_PASSWORD, else asked twice on a
  * terminal, else one line of standard input. */
 static int get_password(char *pw, size_t cap)
@@ -146,11 +122,11 @@ static int get_password(char *pw, size_t cap)
         memcpy(pw, env, strlen(env) + 1);
         return 0;
     }
-    if (read_line("new moderator's password: ", pw, cap))
+    if (cli_read_password("new moderator's password: ", 0, pw, cap))
         return -1;
     if (isatty(STDIN_FILENO)) {
         char again[WARD_PASSWORD_MAX + 2];
-        int r = read_line("again: ", again, sizeof again);
+        int r = cli_read_password("again: ", 0, again, sizeof again);
         int same = r == 0 && strcmp(again, pw) == 0;
         ward_memzero(again, sizeof again);
         if (!same) {

@@ -67,6 +67,13 @@ void cli_show_notices(ward_client *c);
  * from elsewhere on its way to a terminal. */
 void cli_sanitize(char *s);
 
+/* Reads a password, one line without its line end, into |out| (|cap|
+ * bytes with the NUL): from a terminal with |prompt| on stderr and echo
+ * off, unless |from_stdin|; otherwise as standard input's next line. -1
+ * at the end of input. */
+int cli_read_password(const char *prompt, int from_stdin, char *out,
+                      size_t cap);
+
 /* Prints an error in git's style: "ward: <message>". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

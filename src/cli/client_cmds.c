@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -32,31 +31,6 @@ int cli_take_common(int argc, char **argv, cli_common *o)
     if (!o->server || !*o->server)
         o->server = DEFAULT_SERVER;
     return n;
-}
-
-/* Reads a password from stdin (one line) or, on a terminal, without
- * echoing it. */
-static int read_password(const char *prompt, int from_stdin, char *out,
-                         size_t cap)
-{
-    struct termios old, quiet;
-    int tty = !from_stdin && isatty(STDIN_FILENO);
-    if (tty) {
-        fputs(prompt, stderr);
-        tcgetattr(STDIN_FILENO, &old);
-        quiet = old;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    }
-    int ok = fgets(out, (int)cap, stdin) != NULL;
-    if (tty) {
-        tcsetattr(STDIN_FILENO, TCSANOW, &old);
-        fputc('\n', stderr);
-    }
-    if (!ok)
-        return -1;
-    out[strcspn(out, "\r\n")] = 0;
-    return 0;
 }
 
 ward_client *cli_open_client(const cli_common *o, char *err, size_t errlen)
@@ -124,8 +98,8 @@ int cli_account(int argc, char **argv)
     if (!c)
         return CLI_FAIL;
     ward_err e = WARD_OK;
-    if (!logout && read_password("password: ", o.password_stdin, pw,
-                                 sizeof pw)) {
+    if (!logout && cli_read_password("password: ", o.password_stdin, pw,
+                                     sizeof pw)) {
         cli_error("no password given");
         ward_client_free(c);
         return CLI_FAIL;

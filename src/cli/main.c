@@ -2,6 +2,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "ward/crypto.h"
@@ -270,6 +272,29 @@ void cli_sanitize(char *s)
         else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
             p[0] = '?', p[1] = '?'; /* C1 controls (CSI and the like) */
     }
+}
+
+int cli_read_password(const char *prompt, int from_stdin, char *out,
+                      size_t cap)
+{
+    struct termios old, quiet;
+    int tty = !from_stdin && isatty(STDIN_FILENO);
+    if (tty) {
+        fputs(prompt, stderr);
+        tcgetattr(STDIN_FILENO, &old);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    int ok = fgets(out, (int)cap, stdin) != NULL;
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &old);
+        fputc('\n', stderr);
+    }
+    if (!ok)
+        return -1;
+    out[strcspn(out, "\r\n")] = 0;
+    return 0;
 }
 
 void cli_error(const char *fmt, ...)

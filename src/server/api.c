@@ -48,20 +48,6 @@ size_t ward_api_pending_sends(const ward_api *api)
     return api->n_pending + api->n_acks;
 }
 
-void ward_api_stop_jobs(ward_api *api)
-{
-    if (api) {
-        ward_api_jobs_free(api);
-        ward_console_stop_jobs(api->console);
-    }
-}
-
-size_t ward_api_jobs_inflight(ward_api *api)
-{
-    return (api->pwq ? ward_workq_inflight(api->pwq) : 0) +
-           ward_console_jobs_inflight(api->console);
-}
-
 void ward_http_resp_init(ward_http_resp *r)
 {
     r->status = 0;
@@ -154,7 +140,7 @@ void ward_api_free(ward_api *api)
 {
     if (!api)
         return;
-    ward_api_jobs_free(api);
+    ward_api_stop_jobs(api);
     ward_console_free(api->console);
     for (size_t i = 0; i < api->n_pending; i++)
         ward_buf_release(&api->pending[i].body);
@@ -303,6 +289,31 @@ json_t *ward_api_body(const ward_http_req *req, ward_http_resp *resp,
         return NULL;
     }
     return obj;
+}
+
+int ward_api_account_named(ward_api *api, const char *username,
+                           ward_http_resp *resp, ward_account *them)
+{
+    if (ward_auth_username_valid(username) &&
+        ward_store_account_by_name(api->st, username, them) == WARD_OK)
+        return 0;
+    ward_resp_error(resp, 404, "no_such_user", "no such user");
+    return -1;
+}
+
+int ward_api_password_budget(ward_api *api, ward_ratelimit *by_name,
+                             ward_ratelimit *by_addr, const char *name,
+                             const ward_http_req *req, int64_t now,
+                             const char *msg, ward_http_resp *resp)
+{
+    int name_ok = ward_ratelimit_take(by_name, name, now);
+    int addr_ok =
+        !req->remote || ward_ratelimit_take(by_addr, req->remote, now);
+    if (name_ok && addr_ok)
+        return 0;
+    api->stats.rate_limited++;
+    ward_resp_error(resp, 429, "rate_limited", msg);
+    return -1;
 }
 
 void ward_api_store_error(ward_api *api, ward_http_resp *resp, ward_err e)

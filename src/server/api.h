@@ -162,7 +162,8 @@ size_t ward_api_flush(ward_api *api);
 size_t ward_api_pending_sends(const ward_api *api);
 
 /* Completes the requests whose password work is done (register, log in,
- * delete account: deferred when pwhash_threads > 0). Returns how many. */
+ * delete account, and the console's log in and add moderator: deferred
+ * when pwhash_threads > 0). Returns how many. */
 size_t ward_api_poll(ward_api *api);
 /* Stops the password workers now (a job running finishes first; queued
  * ones are dropped). For shutdown, before whatever |wake| uses is freed;

@@ -1,15 +1,12 @@
 /*
- * Accounts and login sessions. Hashing or checking a password (Argon2id,
- * ~50 ms and 64 MiB) runs on the worker threads when the API has them
- * (ward serve), so a burst of logins does not stall everyone else: the
- * request is checked on the loop thread, the password goes to a worker,
- * and the answer is finished on the loop thread in ward_api_poll. Without
- * workers (the in-process tests) the same steps run inline.
+ * Accounts and login sessions. Hashing or checking the password runs as a
+ * password job (pwjob.h): on a worker under ward serve, inline in the
+ * in-process tests; each kind of request finishes in its own callback.
  */
 #include <string.h>
 
 #include "api_internal.h"
-#include "console.h"
+#include "pwjob.h"
 #include "ward/crypto.h"
 
 const char *ward_api_band_name(int band)
@@ -17,67 +14,27 @@ const char *ward_api_band_name(int band)
     return band == WARD_AGE_MINOR ? "minor" : "adult";
 }
 
-enum { JOB_REGISTER, JOB_LOGIN, JOB_DELETE };
-
-/* A password on its way through a worker: in secure memory, wiped when
- * freed. */
-typedef struct pw_job {
-    int kind;
-    void *opaque;
-    int64_t now;
-    ward_pwhash_cost cost;
-    char pw[WARD_PASSWORD_MAX + 1];
-    size_t pw_len;
-    char stored[WARD_PWHASH_STR_LEN]; /* login, delete: checked against */
-    char name[WARD_USERNAME_MAX + 1];
+/* What finishing a request needs beside the password work. */
+typedef struct acct_job {
+    ward_pwjob pw; /* first: see pwjob.h */
+    char name[WARD_USERNAME_MAX + 1]; /* register */
     int band;
-    int64_t adult_at; /* when a minor's account becomes an adult's */
-    int64_t account;
-    int known; /* login: the account exists */
-    ward_err result;
-    char hash[WARD_PWHASH_STR_LEN]; /* register: the new hash */
-} pw_job;
+    int64_t adult_at; /* register: when a minor becomes an adult */
+    int64_t account;  /* login, delete */
+    int known;        /* login: the account exists */
+} acct_job;
 
-static pw_job *job_new(int kind, void *opaque, int64_t now, const char *pw)
+static void finish_register(ward_api *api, ward_pwjob *pj,
+                            ward_http_resp *resp)
 {
-    pw_job *j = ward_secure_alloc(sizeof *j);
-    if (!j)
-        return NULL;
-    memset(j, 0, sizeof *j);
-    j->kind = kind;
-    j->opaque = opaque;
-    j->now = now;
-    j->pw_len = strlen(pw);
-    memcpy(j->pw, pw, j->pw_len);
-    return j;
-}
-
-static void job_free(void *p)
-{
-    ward_secure_free(p); /* wipes */
-}
-
-/* On a worker thread: no store, no API state. */
-static void job_work(void *p)
-{
-    pw_job *j = p;
-    if (j->kind == JOB_REGISTER)
-        j->result = ward_auth_password_hash(j->pw, j->pw_len, j->cost,
-                                            j->hash);
-    else
-        j->result = ward_auth_password_check(j->stored, j->pw, j->pw_len);
-    ward_memzero(j->pw, sizeof j->pw);
-}
-
-static void finish_register(ward_api *api, pw_job *j, ward_http_resp *resp)
-{
+    acct_job *j = (acct_job *)pj;
     int64_t id;
-    if (j->result) {
+    if (pj->result) {
         ward_resp_error(resp, 500, "internal", "cannot hash the password");
         return;
     }
-    ward_err e = ward_store_account_create_at(api->st, j->name, j->hash,
-                                              j->band, j->adult_at, j->now,
+    ward_err e = ward_store_account_create_at(api->st, j->name, pj->hash,
+                                              j->band, j->adult_at, pj->now,
                                               &id);
     if (e == WARD_ERR_EXISTS) {
         ward_resp_error(resp, 409, "username_taken",
@@ -95,10 +52,11 @@ static void finish_register(ward_api *api, pw_job *j, ward_http_resp *resp)
                              j->band == WARD_AGE_MINOR));
 }
 
-static void finish_login(ward_api *api, pw_job *j, ward_http_resp *resp)
+static void finish_login(ward_api *api, ward_pwjob *pj, ward_http_resp *resp)
 {
+    acct_job *j = (acct_job *)pj;
     ward_account acct;
-    if (!j->known || j->result) {
+    if (!j->known || pj->result) {
         api->stats.login_refused++;
         ward_resp_error(resp, 401, "bad_credentials",
                         "wrong username or password");
@@ -118,7 +76,7 @@ static void finish_login(ward_api *api, pw_job *j, ward_http_resp *resp)
     char token[WARD_TOKEN_LEN + 1];
     uint8_t hash[32];
     size_t prekeys = 0;
-    int64_t expires = j->now + api->cfg.token_ttl_ms;
+    int64_t expires = pj->now + api->cfg.token_ttl_ms;
     if (e || (e = ward_auth_token_new(token, hash)) ||
         (e = ward_store_token_put(api->st, hash, acct.id, expires))) {
         ward_api_store_error(api, resp, e);
@@ -136,9 +94,10 @@ static void finish_login(ward_api *api, pw_job *j, ward_http_resp *resp)
     ward_memzero(token, sizeof token);
 }
 
-static void finish_delete(ward_api *api, pw_job *j, ward_http_resp *resp)
+static void finish_delete(ward_api *api, ward_pwjob *pj, ward_http_resp *resp)
 {
-    if (j->result) {
+    acct_job *j = (acct_job *)pj;
+    if (pj->result) {
         ward_resp_error(resp, 403, "bad_credentials",
                         "the account's password is required");
         return;
@@ -150,61 +109,6 @@ static void finish_delete(ward_api *api, pw_job *j, ward_http_resp *resp)
         ward_api_store_error(api, resp, e);
     else
         resp->status = 204;
-}
-
-static void job_finish(ward_api *api, pw_job *j, ward_http_resp *resp)
-{
-    if (j->kind == JOB_REGISTER)
-        finish_register(api, j, resp);
-    else if (j->kind == JOB_LOGIN)
-        finish_login(api, j, resp);
-    else
-        finish_delete(api, j, resp);
-}
-
-/* Runs |j| on a worker (DEFERRED) or, without workers, at once. */
-static int job_run(ward_api *api, pw_job *j, ward_http_resp *resp)
-{
-    if (api->pwq) {
-        ward_err e = ward_workq_submit(api->pwq, j, job_work);
-        if (e == WARD_OK)
-            return WARD_API_DEFERRED;
-        job_free(j);
-        ward_resp_error(resp, 503, "busy",
-                        "the server is busy; try again in a moment");
-        return WARD_API_DONE;
-    }
-    job_work(j);
-    job_finish(api, j, resp);
-    job_free(j);
-    return WARD_API_DONE;
-}
-
-size_t ward_api_poll(ward_api *api)
-{
-    size_t n = 0;
-    pw_job *j;
-    while (api->pwq && (j = ward_workq_take_done(api->pwq)) != NULL) {
-        ward_http_resp r;
-        ward_http_resp_init(&r);
-        job_finish(api, j, &r);
-        if (r.status >= 500)
-            api->stats.errors_5xx++;
-        else if (r.status >= 400)
-            api->stats.errors_4xx++;
-        if (api->hooks.done)
-            api->hooks.done(api->hooks.ctx, j->opaque, &r);
-        ward_http_resp_release(&r);
-        job_free(j);
-        n++;
-    }
-    return n + ward_console_poll(api);
-}
-
-void ward_api_jobs_free(ward_api *api)
-{
-    ward_workq_free(api->pwq, job_free);
-    api->pwq = NULL;
 }
 
 int ward_api_register(ward_api *api, const ward_http_req *req,
@@ -262,16 +166,16 @@ int ward_api_register(ward_api *api, const ward_http_req *req,
                         "that username is taken");
         goto done;
     }
-    pw_job *j = job_new(JOB_REGISTER, req->opaque, now, pw);
+    acct_job *j = ward_pwjob_new_hash(sizeof *j, finish_register, req->opaque,
+                                      now, pw, api->cfg.pwhash);
     if (!j) {
         ward_resp_error(resp, 503, "busy", "out of memory");
         goto done;
     }
-    j->cost = api->cfg.pwhash;
     j->band = band;
     j->adult_at = adult_at;
     memcpy(j->name, name, strlen(name) + 1);
-    r = job_run(api, j, resp);
+    r = ward_pwjob_run(api, &j->pw, resp);
 done:
     json_decref(body);
     return r;
@@ -293,17 +197,11 @@ int ward_api_login(ward_api *api, const ward_http_req *req,
                         "username and password are required strings");
         goto done;
     }
-    /* Both budgets are spent on every attempt, so guessing one account's
-     * password from many addresses, or many accounts' from one, is slow. */
-    int by_name = ward_ratelimit_take(api->login_by_name, name, now);
-    int by_addr = !req->remote ||
-                  ward_ratelimit_take(api->login_by_addr, req->remote, now);
-    if (!by_name || !by_addr) {
-        api->stats.rate_limited++;
-        ward_resp_error(resp, 429, "rate_limited",
-                        "too many login attempts; try again later");
+    if (ward_api_password_budget(api, api->login_by_name, api->login_by_addr,
+                                 name, req, now,
+                                 "too many login attempts; try again later",
+                                 resp))
         goto done;
-    }
     ward_account acct;
     ward_err e = ward_store_account_by_name(api->st, name, &acct);
     if (e && e != WARD_ERR_NOT_FOUND) {
@@ -312,17 +210,19 @@ int ward_api_login(ward_api *api, const ward_http_req *req,
     }
     /* An unknown name is checked against a real hash too, so the time
      * taken does not tell whether the account exists. */
-    pw_job *j = job_new(JOB_LOGIN, req->opaque, now, pw);
+    int known = e == WARD_OK;
+    acct_job *j = ward_pwjob_new_check(sizeof *j, finish_login, req->opaque,
+                                       now, pw,
+                                       known ? acct.pwhash : api->dummy_hash);
     if (!j) {
+        ward_memzero(&acct, sizeof acct);
         ward_resp_error(resp, 503, "busy", "out of memory");
         goto done;
     }
-    j->known = e == WARD_OK;
-    j->account = j->known ? acct.id : 0;
-    memcpy(j->stored, j->known ? acct.pwhash : api->dummy_hash,
-           sizeof j->stored);
+    j->known = known;
+    j->account = known ? acct.id : 0;
     ward_memzero(&acct, sizeof acct);
-    r = job_run(api, j, resp);
+    r = ward_pwjob_run(api, &j->pw, resp);
 done:
     json_decref(body);
     return r;
@@ -371,23 +271,18 @@ int ward_api_delete_account(ward_api *api, const ward_http_req *req,
     /* This checks a password too: it spends the login budgets, or a
      * stolen token would allow unlimited guesses at the password. */
     int64_t now = ward_api_now(api);
-    int by_name = ward_ratelimit_take(api->login_by_name, acct.username, now);
-    int by_addr = !req->remote ||
-                  ward_ratelimit_take(api->login_by_addr, req->remote, now);
-    if (!by_name || !by_addr) {
-        api->stats.rate_limited++;
-        ward_resp_error(resp, 429, "rate_limited",
-                        "too many password attempts; try again later");
+    if (ward_api_password_budget(
+            api, api->login_by_name, api->login_by_addr, acct.username, req,
+            now, "too many password attempts; try again later", resp))
         goto done;
-    }
-    pw_job *j = job_new(JOB_DELETE, req->opaque, now, pw);
+    acct_job *j = ward_pwjob_new_check(sizeof *j, finish_delete, req->opaque,
+                                       now, pw, acct.pwhash);
     if (!j) {
         ward_resp_error(resp, 503, "busy", "out of memory");
         goto done;
     }
     j->account = acct.id;
-    memcpy(j->stored, acct.pwhash, sizeof j->stored);
-    r = job_run(api, j, resp);
+    r = ward_pwjob_run(api, &j->pw, resp);
 done:
     ward_memzero(&acct, sizeof acct);
     json_decref(body);

@@ -34,7 +34,7 @@ struct ward_api {
     ward_frank_keys *frank;    /* borrowed; see ward_api_attach */
     ward_blobs *blobs;         /* borrowed */
     const char *evidence_dir;  /* borrowed; NULL: images not kept */
-    ward_workq *pwq; /* password hashing; NULL: inline */
+    ward_workq *pwq; /* password jobs (pwjob.h); NULL: inline */
     pending_send *pending;
     size_t n_pending, cap_pending;
     pending_ack *acks;
@@ -57,6 +57,23 @@ int ward_api_known_keys(json_t *obj, const char *const *allowed,
  * writes the 400 and returns NULL. */
 json_t *ward_api_body(const ward_http_req *req, ward_http_resp *resp,
                       const char *const *allowed);
+
+/*
+ * Spends one password attempt from both budgets: |by_name| for |name| and
+ * |by_addr| for the request's address (when it has one). Both are spent
+ * on every attempt, so guessing one name's password from many addresses,
+ * or many names' from one, is slow. 0 when both allow it; -1 with the 429
+ * rate_limited written (|msg| its sentence) and counted.
+ */
+int ward_api_password_budget(ward_api *api, ward_ratelimit *by_name,
+                             ward_ratelimit *by_addr, const char *name,
+                             const ward_http_req *req, int64_t now,
+                             const char *msg, ward_http_resp *resp);
+
+/* The account named |username| into |them|: 0, or -1 with the 404
+ * no_such_user written when the name is invalid or cannot be read. */
+int ward_api_account_named(ward_api *api, const char *username,
+                           ward_http_resp *resp, ward_account *them);
 
 /* Writes the response for a store error. */
 void ward_api_store_error(ward_api *api, ward_http_resp *resp, ward_err e);
@@ -127,9 +144,6 @@ int ward_api_refuse_account(ward_api *api, const ward_account *acct,
 
 /* "minor" or "adult". */
 const char *ward_api_band_name(int band);
-
-/* Stops the password workers (api_accounts.c). */
-void ward_api_jobs_free(ward_api *api);
 
 /* JSON for a queued message, as both listing and push use it. */
 json_t *ward_api_message_json(const ward_store_msg *m);

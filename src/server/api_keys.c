@@ -145,13 +145,9 @@ int ward_api_get_bundle(ward_api *api, const ward_http_req *req,
                         ward_http_resp *resp, const char *username)
 {
     ward_account me, them;
-    if (ward_api_require_account(api, req, resp, &me))
+    if (ward_api_require_account(api, req, resp, &me) ||
+        ward_api_account_named(api, username, resp, &them))
         return WARD_API_DONE;
-    if (!ward_auth_username_valid(username) ||
-        ward_store_account_by_name(api->st, username, &them) != WARD_OK) {
-        ward_resp_error(resp, 404, "no_such_user", "no such user");
-        return WARD_API_DONE;
-    }
     /* Before a prekey is taken: a refused fetch must cost the target
      * nothing. */
     if (ward_api_policy_check(api, &me, &them, WARD_ENTRY_BUNDLE, resp))

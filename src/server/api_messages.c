@@ -75,11 +75,8 @@ static int send_checked(ward_api *api, const ward_account *me, json_t *body,
                         "body must be non-empty base64");
         goto fail;
     }
-    if (!ward_auth_username_valid(to) ||
-        ward_store_account_by_name(api->st, to, &them) != WARD_OK) {
-        ward_resp_error(resp, 404, "no_such_user", "no such user");
+    if (ward_api_account_named(api, to, resp, &them))
         goto fail;
-    }
     if (ward_api_policy_check(api, me, &them, WARD_ENTRY_SEND, resp))
         goto fail;
     if (!api->frank) {

@@ -151,78 +151,68 @@ static int target_from_body(ward_api *api, const ward_http_req *req,
     json_t *body = ward_api_body(req, resp, keys);
     if (!body)
         return -1;
-    int r = 0;
-    if (ward_json_str(body, "username", 1, WARD_USERNAME_MAX, &name)) {
+    int r = -1;
+    if (ward_json_str(body, "username", 1, WARD_USERNAME_MAX, &name))
         ward_resp_error(resp, 400, "invalid_username",
                         "username (a string) is required");
-        r = -1;
-    } else if (!ward_auth_username_valid(name) ||
-               ward_store_account_by_name(api->st, name, them) != WARD_OK) {
-        ward_resp_error(resp, 404, "no_such_user", "no such user");
-        r = -1;
-    }
+    else
+        r = ward_api_account_named(api, name, resp, them);
     json_decref(body);
     return r;
+}
+
+/* Following and blocking take the same body (the other account's name)
+ * and give the same answer: 201 when new, 200 when it already was. */
+static int relate(ward_api *api, const ward_http_req *req,
+                  ward_http_resp *resp, int block)
+{
+    ward_account me, them;
+    if (ward_api_require_account(api, req, resp, &me) ||
+        target_from_body(api, req, resp, &them))
+        return WARD_API_DONE;
+    if (me.id == them.id) {
+        ward_resp_error(resp, 400, "self",
+                        block ? "you cannot block yourself"
+                              : "you cannot follow yourself");
+        return WARD_API_DONE;
+    }
+    /* Blocking is never refused: it is how one gets out of reach. */
+    if (!block &&
+        ward_api_policy_check(api, &me, &them, WARD_ENTRY_FOLLOW, resp))
+        return WARD_API_DONE;
+    int created = 0;
+    int64_t now = ward_api_now(api);
+    ward_err e = block ? ward_store_block(api->st, me.id, me.age_band,
+                                          them.id, now, &created)
+                       : ward_store_follow(api->st, me.id, them.id, now,
+                                           &created);
+    if (e)
+        ward_api_store_error(api, resp, e);
+    else
+        ward_resp_json(resp, created ? 201 : 200,
+                       json_pack("{s:s}", "username", them.username));
+    return WARD_API_DONE;
 }
 
 int ward_api_follow(ward_api *api, const ward_http_req *req,
                     ward_http_resp *resp)
 {
-    ward_account me, them;
-    if (ward_api_require_account(api, req, resp, &me) ||
-        target_from_body(api, req, resp, &them))
-        return WARD_API_DONE;
-    if (me.id == them.id) {
-        ward_resp_error(resp, 400, "self", "you cannot follow yourself");
-        return WARD_API_DONE;
-    }
-    if (ward_api_policy_check(api, &me, &them, WARD_ENTRY_FOLLOW, resp))
-        return WARD_API_DONE;
-    int created = 0;
-    ward_err e = ward_store_follow(api->st, me.id, them.id, ward_api_now(api),
-                                   &created);
-    if (e)
-        ward_api_store_error(api, resp, e);
-    else
-        ward_resp_json(resp, created ? 201 : 200,
-                       json_pack("{s:s}", "username", them.username));
-    return WARD_API_DONE;
+    return relate(api, req, resp, 0);
 }
 
 int ward_api_block(ward_api *api, const ward_http_req *req,
                    ward_http_resp *resp)
 {
-    ward_account me, them;
-    if (ward_api_require_account(api, req, resp, &me) ||
-        target_from_body(api, req, resp, &them))
-        return WARD_API_DONE;
-    if (me.id == them.id) {
-        ward_resp_error(resp, 400, "self", "you cannot block yourself");
-        return WARD_API_DONE;
-    }
-    /* Blocking is never refused: it is how one gets out of reach. */
-    int created = 0;
-    ward_err e = ward_store_block(api->st, me.id, me.age_band, them.id,
-                                  ward_api_now(api), &created);
-    if (e)
-        ward_api_store_error(api, resp, e);
-    else
-        ward_resp_json(resp, created ? 201 : 200,
-                       json_pack("{s:s}", "username", them.username));
-    return WARD_API_DONE;
+    return relate(api, req, resp, 1);
 }
 
 int ward_api_unrelate(ward_api *api, const ward_http_req *req,
                       ward_http_resp *resp, int which, const char *username)
 {
     ward_account me, them;
-    if (ward_api_require_account(api, req, resp, &me))
+    if (ward_api_require_account(api, req, resp, &me) ||
+        ward_api_account_named(api, username, resp, &them))
         return WARD_API_DONE;
-    if (!ward_auth_username_valid(username) ||
-        ward_store_account_by_name(api->st, username, &them) != WARD_OK) {
-        ward_resp_error(resp, 404, "no_such_user", "no such user");
-        return WARD_API_DONE;
-    }
     ward_err e = which == WARD_LIST_BLOCKED
                      ? ward_store_unblock(api->st, me.id, them.id)
                      : ward_store_unfollow(api->st, me.id, them.id);
@@ -279,13 +269,9 @@ int ward_api_find(ward_api *api, const ward_http_req *req,
                   ward_http_resp *resp, const char *username)
 {
     ward_account me, them;
-    if (ward_api_require_account(api, req, resp, &me))
+    if (ward_api_require_account(api, req, resp, &me) ||
+        ward_api_account_named(api, username, resp, &them))
         return WARD_API_DONE;
-    if (!ward_auth_username_valid(username) ||
-        ward_store_account_by_name(api->st, username, &them) != WARD_OK) {
-        ward_resp_error(resp, 404, "no_such_user", "no such user");
-        return WARD_API_DONE;
-    }
     if (ward_api_policy_check(api, &me, &them, WARD_ENTRY_FIND, resp))
         return WARD_API_DONE;
     ward_store_relation r;

@@ -1,8 +1,8 @@
 /*
  * The moderation console: routing, the static page, sessions (log in,
- * log out, who am I), CSRF, and the password work that logging in and
- * adding a moderator need (Argon2id on a worker thread of the console's
- * own, like the chat accounts' in api_accounts.c).
+ * log out, who am I), CSRF, and the password jobs that logging in and
+ * adding a moderator need (pwjob.h, on the API's worker queue like the
+ * chat accounts').
  */
 #include <errno.h>
 #include <stdio.h>
@@ -226,9 +226,6 @@ ward_err ward_console_new(ward_api *api, ward_console **out)
         e = ward_ratelimit_new(&c->login_by_addr, 65536,
                                cfg->login_burst * 5,
                                cfg->login_per_minute * 5);
-    /* One thread: moderators are few, and chat logins keep theirs. */
-    if (!e && cfg->pwhash_threads && api->hooks.wake)
-        e = ward_workq_new(&c->wq, 1, 64, api->hooks.wake, api->hooks.ctx);
     if (e) {
         ward_console_free(c);
         return e;
@@ -237,29 +234,10 @@ ward_err ward_console_new(ward_api *api, ward_console **out)
     return WARD_OK;
 }
 
-static void job_free(void *p)
-{
-    ward_secure_free(p); /* wipes the password */
-}
-
-void ward_console_stop_jobs(ward_console *c)
-{
-    if (c) {
-        ward_workq_free(c->wq, job_free);
-        c->wq = NULL;
-    }
-}
-
-size_t ward_console_jobs_inflight(ward_console *c)
-{
-    return c && c->wq ? ward_workq_inflight(c->wq) : 0;
-}
-
 void ward_console_free(ward_console *c)
 {
     if (!c)
         return;
-    ward_console_stop_jobs(c);
     ward_ratelimit_free(c->login_by_name);
     ward_ratelimit_free(c->login_by_addr);
     free(c);
@@ -353,85 +331,35 @@ done:
 
 /* ---- password jobs ---- */
 
-console_job *console_job_new(int kind, void *opaque, int64_t now,
-                             const char *pw)
-{
-    console_job *j = ward_secure_alloc(sizeof *j);
-    if (!j)
-        return NULL;
-    memset(j, 0, sizeof *j);
-    j->kind = kind;
-    j->opaque = opaque;
-    j->now = now;
-    j->pw_len = strlen(pw);
-    if (j->pw_len > WARD_PASSWORD_MAX)
-        j->pw_len = WARD_PASSWORD_MAX;
-    memcpy(j->pw, pw, j->pw_len);
-    return j;
-}
-
-/* On a worker thread: no store, no API state. */
-static void job_work(void *p)
-{
-    console_job *j = p;
-    if (j->kind == CONSOLE_JOB_ADD)
-        j->result = ward_auth_password_hash(j->pw, j->pw_len, j->cost,
-                                            j->hash);
-    else
-        j->result = ward_auth_password_check(j->stored, j->pw, j->pw_len);
-    ward_memzero(j->pw, sizeof j->pw);
-}
-
 static void login_finish(ward_api *api, console_job *j, ward_http_resp *resp);
+static void security_headers(ward_http_resp *resp);
 
-static void job_finish(ward_api *api, console_job *j, ward_http_resp *resp)
+static void job_finish(ward_api *api, ward_pwjob *pj, ward_http_resp *resp)
 {
+    console_job *j = (console_job *)pj;
     if (j->kind == CONSOLE_JOB_ADD)
         (void)console_admin_add_finish(api, j, resp);
     else
         login_finish(api, j, resp);
+    /* ward_console_handle adds these to the answers it returns; one
+     * finished from ward_api_poll never passes through it. */
+    if (pj->deferred)
+        security_headers(resp);
 }
 
-int console_job_run(ward_api *api, console_job *j, ward_http_resp *resp)
+console_job *console_job_new(ward_api *api, int kind, void *opaque,
+                             int64_t now, const char *pw,
+                             const char *stored)
 {
-    ward_console *c = api->console;
-    if (c->wq) {
-        if (ward_workq_submit(c->wq, j, job_work) == WARD_OK)
-            return WARD_API_DEFERRED;
-        job_free(j);
-        ward_resp_error(resp, 503, "busy",
-                        "the server is busy; try again in a moment");
-        return WARD_API_DONE;
-    }
-    job_work(j);
-    job_finish(api, j, resp);
-    job_free(j);
-    return WARD_API_DONE;
-}
-
-static void security_headers(ward_http_resp *resp);
-
-size_t ward_console_poll(ward_api *api)
-{
-    size_t n = 0;
-    console_job *j;
-    ward_console *c = api->console;
-    while (c && c->wq && (j = ward_workq_take_done(c->wq)) != NULL) {
-        ward_http_resp r;
-        ward_http_resp_init(&r);
-        job_finish(api, j, &r);
-        security_headers(&r);
-        if (r.status >= 500)
-            api->stats.errors_5xx++;
-        else if (r.status >= 400)
-            api->stats.errors_4xx++;
-        if (api->hooks.done)
-            api->hooks.done(api->hooks.ctx, j->opaque, &r);
-        ward_http_resp_release(&r);
-        job_free(j);
-        n++;
-    }
-    return n;
+    console_job *j =
+        kind == CONSOLE_JOB_ADD
+            ? ward_pwjob_new_hash(sizeof *j, job_finish, opaque, now, pw,
+                                  api->cfg.pwhash)
+            : ward_pwjob_new_check(sizeof *j, job_finish, opaque, now, pw,
+                                   stored);
+    if (j)
+        j->kind = kind;
+    return j;
 }
 
 /* ---- log in, log out, who am I ---- */
@@ -460,7 +388,7 @@ static void login_finish(ward_api *api, console_job *j, ward_http_resp *resp)
     /* Looked up again: it may have been disabled while the worker ran. */
     e = ward_store_moderator_by_id(api->st, j->moderator, &m);
     ward_memzero(m.pwhash, sizeof m.pwhash);
-    if (e == WARD_ERR_NOT_FOUND || (!e && (m.disabled || j->result))) {
+    if (e == WARD_ERR_NOT_FOUND || (!e && (m.disabled || j->pw.result))) {
         if (!e) /* someone tried this moderator's password */
             (void)console_audit(api, &m,
                                 m.disabled ? "login_disabled"
@@ -474,10 +402,10 @@ static void login_finish(ward_api *api, console_job *j, ward_http_resp *resp)
         return;
     }
     ward_random(csrf, sizeof csrf);
-    (void)ward_store_console_session_purge(api->st, j->now, NULL);
+    (void)ward_store_console_session_purge(api->st, j->pw.now, NULL);
     if ((e = ward_auth_token_new(token, hash)) ||
         (e = ward_store_console_session_put(api->st, hash, m.id, csrf,
-                                            j->now + SESSION_TTL_MS))) {
+                                            j->pw.now + SESSION_TTL_MS))) {
         ward_api_store_error(api, resp, e);
         goto done;
     }
@@ -503,7 +431,7 @@ static void login_finish(ward_api *api, console_job *j, ward_http_resp *resp)
                              console_hex(csrf, sizeof csrf), "name", m.name,
                              "role", role_name(m.role), "id",
                              (json_int_t)m.id, "expires_at",
-                             (json_int_t)(j->now + SESSION_TTL_MS)));
+                             (json_int_t)(j->pw.now + SESSION_TTL_MS)));
 done:
     ward_memzero(token, sizeof token);
     ward_memzero(cookie, sizeof cookie);
@@ -536,38 +464,34 @@ static int login(ward_api *api, const ward_http_req *req,
                         "name and password are required strings");
         goto done;
     }
-    int by_name = ward_ratelimit_take(c->login_by_name, name, now);
-    int by_addr = !req->remote ||
-                  ward_ratelimit_take(c->login_by_addr, req->remote, now);
-    if (!by_name || !by_addr) {
-        api->stats.rate_limited++;
-        ward_resp_error(resp, 429, "rate_limited",
-                        "too many login attempts; try again later");
+    /* The console's own budgets: a flood of chat logins does not lock
+     * the moderators out. */
+    if (ward_api_password_budget(api, c->login_by_name, c->login_by_addr,
+                                 name, req, now,
+                                 "too many login attempts; try again later",
+                                 resp))
         goto done;
-    }
     ward_moderator m;
     ward_err e = ward_store_moderator_by_name(api->st, name, &m);
     if (e && e != WARD_ERR_NOT_FOUND) {
         ward_api_store_error(api, resp, e);
         goto done;
     }
-    console_job *j = console_job_new(CONSOLE_JOB_LOGIN, req->opaque, now, pw);
+    /* An unknown name is checked against a real hash too, so the time
+     * taken does not tell whether the moderator exists. */
+    int known = e == WARD_OK;
+    console_job *j = console_job_new(api, CONSOLE_JOB_LOGIN, req->opaque, now,
+                                     pw, known ? m.pwhash : api->dummy_hash);
     if (!j) {
         ward_memzero(&m, sizeof m);
         ward_resp_error(resp, 503, "busy", "out of memory");
         goto done;
     }
-    /* An unknown name is checked against a real hash too, so the time
-     * taken does not tell whether the moderator exists. */
-    j->known = e == WARD_OK;
-    j->moderator = j->known ? m.id : 0;
+    j->known = known;
+    j->moderator = known ? m.id : 0;
     j->tls = req->tls;
-    const char *stored = j->known ? m.pwhash : api->dummy_hash;
-    size_t sl = strnlen(stored, sizeof j->stored - 1);
-    memcpy(j->stored, stored, sl);
-    j->stored[sl] = 0;
     ward_memzero(&m, sizeof m);
-    r = console_job_run(api, j, resp);
+    r = ward_pwjob_run(api, &j->pw, resp);
 done:
     json_decref(body);
     return r;

@@ -25,18 +25,12 @@ typedef struct ward_console ward_console;
 /* Set-up and tear-down from ward_api_new / ward_api_free. */
 ward_err ward_console_new(ward_api *api, ward_console **out);
 void ward_console_free(ward_console *c);
-/* Stops the console's password worker (at shutdown). */
-void ward_console_stop_jobs(ward_console *c);
-size_t ward_console_jobs_inflight(ward_console *c);
 
 /* 1 if |path| is the console's (/console or under /console/). */
 int ward_console_path(const char *path);
 /* Answers a request for a console path, like ward_api_handle. */
 int ward_console_handle(ward_api *api, const ward_http_req *req,
                         ward_http_resp *resp);
-/* Completes logins and moderator creations whose password work is done
- * (called from ward_api_poll). Returns how many. */
-size_t ward_console_poll(ward_api *api);
 
 /* Moderators guard reported content: a longer password than a chat
  * account's. */

@@ -91,28 +91,27 @@ static int add(ward_api *api, const ward_http_req *req, ward_http_resp *resp)
         ward_resp_error(resp, 409, "name_taken", "that name is taken");
         goto done;
     }
-    console_job *j = console_job_new(CONSOLE_JOB_ADD, req->opaque,
-                                     ward_api_now(api), pw);
+    console_job *j = console_job_new(api, CONSOLE_JOB_ADD, req->opaque,
+                                     ward_api_now(api), pw, NULL);
     if (!j) {
         ward_resp_error(resp, 503, "busy", "out of memory");
         goto done;
     }
-    j->cost = api->cfg.pwhash;
     j->role = role;
     j->moderator = who.mod.id;
     snprintf(j->name, sizeof j->name, "%s", name);
-    r = console_job_run(api, j, resp);
+    r = ward_pwjob_run(api, &j->pw, resp);
 done:
     json_decref(body);
     return r;
 }
 
-int console_admin_add_finish(ward_api *api, void *job, ward_http_resp *resp)
+int console_admin_add_finish(ward_api *api, console_job *j,
+                             ward_http_resp *resp)
 {
-    console_job *j = job;
     ward_moderator admin, m;
     int64_t id;
-    if (j->result) {
+    if (j->pw.result) {
         ward_resp_error(resp, 500, "internal", "cannot hash the password");
         return -1;
     }
@@ -123,8 +122,8 @@ int console_admin_add_finish(ward_api *api, void *job, ward_http_resp *resp)
         ward_resp_error(resp, 403, "forbidden", "only an admin may do that");
         return -1;
     }
-    e = ward_store_moderator_add(api->st, j->name, j->hash, j->role, j->now,
-                                 &id);
+    e = ward_store_moderator_add(api->st, j->name, j->pw.hash, j->role,
+                                 j->pw.now, &id);
     if (e == WARD_ERR_EXISTS) {
         ward_resp_error(resp, 409, "name_taken", "that name is taken");
         return -1;

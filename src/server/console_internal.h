@@ -4,10 +4,10 @@
 
 #include "api_internal.h"
 #include "console.h"
+#include "pwjob.h"
 
 struct ward_console {
     ward_ratelimit *login_by_name, *login_by_addr;
-    ward_workq *wq; /* password work; NULL: inline */
 };
 
 /* The logged-in moderator of a request. */
@@ -46,31 +46,29 @@ int console_audit_verify(ward_api *api, const ward_http_req *req,
 /* console_admin.c */
 int console_admin_route(ward_api *api, const ward_http_req *req,
                         ward_http_resp *resp, const char *rest);
-/* The worker's half of adding a moderator (console.c runs the queue). */
-int console_admin_add_finish(ward_api *api, void *job, ward_http_resp *resp);
-
-/* console.c: password jobs */
+/* console.c: password jobs (pwjob.h) for logging in and adding a
+ * moderator. */
 enum { CONSOLE_JOB_LOGIN = 1, CONSOLE_JOB_ADD = 2 };
 typedef struct console_job {
+    ward_pwjob pw; /* first: see pwjob.h */
     int kind;
-    void *opaque;
-    int64_t now;
-    char pw[WARD_PASSWORD_MAX + 1];
-    size_t pw_len;
-    char stored[WARD_PWHASH_STR_LEN]; /* login: checked against */
-    char hash[WARD_PWHASH_STR_LEN];   /* add: the new hash */
-    ward_pwhash_cost cost;
     int known;                        /* login: the name exists */
     int64_t moderator;                /* login: its id; add: the admin */
-    char name[WARD_MODERATOR_NAME_MAX + 1];
+    char name[WARD_MODERATOR_NAME_MAX + 1]; /* add */
     int role;                         /* add */
     int tls;                          /* login: for the cookie's Secure */
-    ward_err result;
 } console_job;
-console_job *console_job_new(int kind, void *opaque, int64_t now,
-                             const char *pw);
-/* Runs |j| on the worker (DEFERRED) or inline; frees it either way. */
-int console_job_run(ward_api *api, console_job *j, ward_http_resp *resp);
+/* A job of |kind| for |pw| at |now|: a login checks it against |stored|,
+ * an add hashes it at the API's cost (|stored| unused). NULL when out of
+ * memory. Run it with ward_pwjob_run; it finishes with the console's
+ * security headers like every console answer. */
+console_job *console_job_new(ward_api *api, int kind, void *opaque,
+                             int64_t now, const char *pw,
+                             const char *stored);
+/* console_admin.c: the rest of adding a moderator once the password is
+ * hashed (loop thread). */
+int console_admin_add_finish(ward_api *api, console_job *j,
+                             ward_http_resp *resp);
 
 /* The static files (console_assets.c, generated from web/ at build
  * time). */

@@ -261,6 +261,19 @@ static json_t *message_json(const ward_report *r)
     return m;
 }
 
+/* Report |id| into |r| and |content| (initialised by the caller): 0, or
+ * -1 with the 404 no_such_report or the store's error written. */
+static int report_get(ward_api *api, int64_t id, ward_report *r,
+                      ward_buf *content, ward_http_resp *resp)
+{
+    ward_err e = ward_store_report_get(api->st, id, r, content);
+    if (e == WARD_ERR_NOT_FOUND)
+        ward_resp_error(resp, 404, "no_such_report", "no such report");
+    else if (e)
+        ward_api_store_error(api, resp, e);
+    return e ? -1 : 0;
+}
+
 static int get_report(ward_api *api, const ward_http_req *req,
                       ward_http_resp *resp, int64_t id)
 {
@@ -270,15 +283,8 @@ static int get_report(ward_api *api, const ward_http_req *req,
     if (console_require(api, req, resp, 0, &who))
         return WARD_API_DONE;
     ward_buf_init(&content, 0);
-    ward_err e = ward_store_report_get(api->st, id, &r, &content);
-    if (e == WARD_ERR_NOT_FOUND) {
-        ward_resp_error(resp, 404, "no_such_report", "no such report");
+    if (report_get(api, id, &r, &content, resp))
         goto done;
-    }
-    if (e) {
-        ward_api_store_error(api, resp, e);
-        goto done;
-    }
     /* Seeing reported content is itself an action to account for. */
     if (console_audit(api, &who.mod, "view_report", r.id, r.subject, NULL)) {
         ward_resp_error(resp, 500, "audit_failed",
@@ -391,16 +397,10 @@ static int get_evidence(ward_api *api, const ward_http_req *req,
     if (console_require(api, req, resp, 0, &who))
         return WARD_API_DONE;
     ward_buf_init(&content, 0);
-    ward_err e = ward_store_report_get(api->st, id, &r, &content);
+    int missing = report_get(api, id, &r, &content, resp);
     ward_buf_release(&content);
-    if (e == WARD_ERR_NOT_FOUND) {
-        ward_resp_error(resp, 404, "no_such_report", "no such report");
+    if (missing)
         return WARD_API_DONE;
-    }
-    if (e) {
-        ward_api_store_error(api, resp, e);
-        return WARD_API_DONE;
-    }
     if (!r.evidence[0] || !api->evidence_dir) {
         ward_resp_error(resp, 404, "no_evidence",
                         "this report has no evidence file");
@@ -412,7 +412,7 @@ static int get_evidence(ward_api *api, const ward_http_req *req,
         ward_resp_error(resp, 500, "internal", "bad evidence name");
         return WARD_API_DONE;
     }
-    e = read_file(path, &resp->body);
+    ward_err e = read_file(path, &resp->body);
     if (e) {
         ward_buf_release(&resp->body);
         if (e == WARD_ERR_NOT_FOUND)
@@ -477,15 +477,9 @@ static int decide(ward_api *api, const ward_http_req *req,
                         "note is a string of at most 1000 characters");
         goto done;
     }
-    ward_err e = ward_store_report_get(api->st, id, &r, &content);
-    if (e == WARD_ERR_NOT_FOUND) {
-        ward_resp_error(resp, 404, "no_such_report", "no such report");
+    if (report_get(api, id, &r, &content, resp))
         goto done;
-    }
-    if (e) {
-        ward_api_store_error(api, resp, e);
-        goto done;
-    }
+    ward_err e;
     int64_t now = ward_api_now(api);
     int escalate = strcmp(action, "escalate") == 0;
     int ban = strcmp(action, "ban") == 0;

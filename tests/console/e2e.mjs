@@ -2,13 +2,8 @@
 // driven by playwright-core), against a real `ward serve` that run.sh
 // started and seeded. Every step checks what a moderator would see, and
 // what the server did.
-import { chromium } from 'playwright-core';
+import { env, check, login as loginAt, runBrowserTest } from './browser.mjs';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error('missing ' + k);
-  return v;
-};
 const base = env('WARD_URL');
 const admin = { name: env('ADMIN_NAME'), password: env('ADMIN_PASSWORD') };
 const mod = { name: env('MOD_NAME'), password: env('MOD_PASSWORD') };
@@ -16,38 +11,11 @@ const reportId = env('REPORT_ID');
 const otherReportId = env('OTHER_REPORT_ID');
 const senderToken = env('SENDER_TOKEN');
 
-let failures = 0;
-let passes = 0;
-function check(cond, what) {
-  if (cond) {
-    passes++;
-  } else {
-    failures++;
-    console.log('FAIL: ' + what);
-  }
-}
-
-// playwright starts Chromium with a fresh, empty profile of its own (the
-// same as --user-data-dir on a new directory) and deletes it at close.
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update',
-    '--disable-sync'],
-  timeout: 30000,
-});
-
 async function login(page, who) {
-  await page.goto(base + '/console');  // the redirect to /console/ too
-  await page.waitForSelector('#login-view:not([hidden])');
-  await page.fill('#login-name', who.name);
-  await page.fill('#login-password', who.password);
-  await page.click('#login-submit');
-  await page.waitForSelector('#queue-view:not([hidden])', { timeout: 10000 });
+  await loginAt(page, base + '/console', who); // the redirect to /console/ too
 }
 
-try {
+await runBrowserTest('console_e2e', async (browser) => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   const cspErrors = [];
@@ -173,12 +141,4 @@ try {
   check(refused[0] === 403 && refused[1] === 403 && refused[2] === 403,
     'the admin API refuses a moderator: ' + refused.join(' '));
   await ctx2.close();
-} catch (e) {
-  failures++;
-  console.log('FAIL: ' + (e && e.stack ? e.stack : e));
-} finally {
-  await browser.close();
-}
-
-console.log(`console_e2e: ${passes} passed, ${failures} failed`);
-process.exit(failures ? 1 : 0);
+});

@@ -17,7 +17,7 @@ mkdir -p "$node_dir"
 # Two browser tests may start together: one installs, the other waits.
 exec 9>"$node_dir.lock"
 flock 9
-for f in package.json package-lock.json e2e.mjs scenario.mjs; do
+for f in package.json package-lock.json browser.mjs e2e.mjs scenario.mjs; do
   cmp -s "$here/$f" "$node_dir/$f" || cp "$here/$f" "$node_dir/$f"
 done
 if [ ! -f "$node_dir/node_modules/playwright-core/package.json" ] ||

@@ -2,41 +2,14 @@
 // through the real `ward` command): log in to the console, find the
 // minor's report at the top of the queue, see it verified with the
 // revealed text and the image, ban the adult, and see the audit entry.
-import { chromium } from 'playwright-core';
+import { env, check, login, runBrowserTest } from './browser.mjs';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error('missing ' + k);
-  return v;
-};
 const base = env('WARD_URL');
 const reportId = env('REPORT_ID');
-let passes = 0;
-let failures = 0;
-function check(cond, what) {
-  if (cond) passes++;
-  else {
-    failures++;
-    console.log('FAIL: ' + what);
-  }
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update',
-    '--disable-sync'],
-  timeout: 30000,
-});
-try {
+await runBrowserTest('scenario (console)', async (browser) => {
   const page = await (await browser.newContext()).newPage();
-  await page.goto(base + '/console/');
-  await page.waitForSelector('#login-view:not([hidden])');
-  await page.fill('#login-name', env('MOD_NAME'));
-  await page.fill('#login-password', env('MOD_PASSWORD'));
-  await page.click('#login-submit');
-  await page.waitForSelector('#queue-view:not([hidden])', { timeout: 10000 });
+  await login(page, base + '/console/',
+    { name: env('MOD_NAME'), password: env('MOD_PASSWORD') });
 
   // The minor's report leads the queue, high priority.
   await page.waitForSelector('#queue-table tbody tr');
@@ -69,11 +42,4 @@ try {
   await page.waitForSelector('#audit-table tbody tr[data-action="decision"]');
   const entry = await page.textContent('#audit-table tbody tr[data-action="decision"]');
   check(entry.includes('ban') && entry.includes(reportId), 'the audit entry: ' + entry);
-} catch (e) {
-  failures++;
-  console.log('FAIL: ' + (e && e.stack ? e.stack : e));
-} finally {
-  await browser.close();
-}
-console.log(`scenario (console): ${passes} passed, ${failures} failed`);
-process.exit(failures ? 1 : 0);
+});
