@@ -294,10 +294,16 @@ json_t *ward_api_body(const ward_http_req *req, ward_http_resp *resp,
 int ward_api_account_named(ward_api *api, const char *username,
                            ward_http_resp *resp, ward_account *them)
 {
-    if (ward_auth_username_valid(username) &&
-        ward_store_account_by_name(api->st, username, them) == WARD_OK)
+    ward_err e = ward_auth_username_valid(username)
+                     ? ward_store_account_by_name(api->st, username, them)
+                     : WARD_ERR_NOT_FOUND;
+    if (e == WARD_OK)
         return 0;
-    ward_resp_error(resp, 404, "no_such_user", "no such user");
+    /* A failing database is not "no such user". */
+    if (e == WARD_ERR_NOT_FOUND)
+        ward_resp_error(resp, 404, "no_such_user", "no such user");
+    else
+        ward_api_store_error(api, resp, e);
     return -1;
 }
 
