@@ -83,6 +83,9 @@ ward_err ward_xeddsa_verify(const uint8_t sig[WARD_XEDDSA_SIG_LEN],
 /* ---- hashes, HMAC and HKDF ---- */
 
 void ward_sha256(uint8_t out[WARD_SHA256_LEN], const uint8_t *msg, size_t n);
+/* MD5, for the exact-match hash lists that use it (not for security). */
+#define WARD_MD5_LEN 16
+void ward_md5(uint8_t out[WARD_MD5_LEN], const uint8_t *msg, size_t n);
 void ward_sha512(uint8_t out[WARD_SHA512_LEN], const uint8_t *msg, size_t n);
 
 /* Incremental SHA-256, for files hashed as they stream. */

@@ -11,6 +11,7 @@
  * this file is their only user. RFC 4231 and 5869 vectors test the result.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <string.h>
@@ -150,4 +151,15 @@ ward_err ward_hkdf_sha256(uint8_t *out, size_t out_len, const uint8_t *ikm,
     ward_memzero(t, sizeof t);
     ward_memzero(&keyed, sizeof keyed);
     return WARD_OK;
+}
+
+/* MD5 is broken for security and used here only as the exact-match hash
+ * NCMEC's lists carry; OpenSSL 3 still offers it in its default
+ * provider. */
+void ward_md5(uint8_t out[WARD_MD5_LEN], const uint8_t *msg, size_t n)
+{
+    unsigned int len = 0;
+    if (EVP_Digest(msg, n, out, &len, EVP_md5(), NULL) != 1 ||
+        len != WARD_MD5_LEN)
+        memset(out, 0, WARD_MD5_LEN);
 }
