@@ -15,6 +15,8 @@ packages=(
   curl                          # the server's integration tests
   libcurl4-openssl-dev          # the client's HTTP
   libsignal-protocol-c-dev      # interoperability tests and benchmarks
+  libturbojpeg0-dev libspng-dev libwebp-dev libgif-dev  # the media module's decoders
+  libjpeg-turbo-progs           # djpeg: the media test checks JPEG pixels against it
   valgrind                      # callgrind instruction counts in bench/
   chromium                      # the moderation console's browser test
 )
