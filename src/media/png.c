@@ -18,45 +18,53 @@ static ward_err spng_fail(int rc, const char *what, char *err, size_t errlen)
                            "png: %s (%s)", what, spng_strerror(rc));
 }
 
-/* The libspng output format to decode |ihdr| into, and how many bytes
- * per pixel it has. Only RGB8 is what ward keeps as is; the others are
- * reduced by reduce() below. */
-static int pick_format(const struct spng_ihdr *ihdr, size_t *bpp)
+/* How libspng's output becomes ward's. */
+enum reduce { KEEP, GA8_TO_G, GA16_TO_G, RGBA16_TO_RGB };
+
+/* The libspng output format to decode |ihdr| into, its bytes per pixel,
+ * and the reduction after it. libspng converts grey to G8 (scaling 1, 2
+ * and 4 bits) and anything to RGB8, but has no 16-to-8 grey format and no
+ * grey-without-alpha for grey+alpha files: those come out in the file's
+ * own layout (SPNG_FMT_PNG, host-endian) or as GA16/RGBA16. */
+static int pick_format(const struct spng_ihdr *ihdr, size_t *bpp,
+                       enum reduce *r)
 {
+    int wide = ihdr->bit_depth == 16;
     switch (ihdr->color_type) {
     case SPNG_COLOR_TYPE_GRAYSCALE:
-        if (ihdr->bit_depth <= 8)
-            return *bpp = 1, SPNG_FMT_G8;
-        return *bpp = 4, SPNG_FMT_GA16;
+        if (!wide)
+            return *bpp = 1, *r = KEEP, SPNG_FMT_G8;
+        return *bpp = 4, *r = GA16_TO_G, SPNG_FMT_GA16;
     case SPNG_COLOR_TYPE_GRAYSCALE_ALPHA:
-        if (ihdr->bit_depth == 8)
-            return *bpp = 2, SPNG_FMT_GA8;
-        return *bpp = 4, SPNG_FMT_GA16;
+        *bpp = wide ? 4 : 2, *r = wide ? GA16_TO_G : GA8_TO_G;
+        return SPNG_FMT_PNG;
     default: /* truecolour, palette, truecolour + alpha */
-        if (ihdr->bit_depth <= 8)
-            return *bpp = 3, SPNG_FMT_RGB8;
-        return *bpp = 8, SPNG_FMT_RGBA16;
+        if (!wide)
+            return *bpp = 3, *r = KEEP, SPNG_FMT_RGB8;
+        return *bpp = 8, *r = RGBA16_TO_RGB, SPNG_FMT_RGBA16;
     }
 }
 
-/* From libspng's output to ward's: 16-bit samples keep their high byte
- * (libspng's 16-bit formats are host-endian), alpha is dropped without
- * compositing. */
-static void reduce(const uint8_t *src, int fmt, uint8_t *dst, size_t pixels)
+/* 16-bit samples (host-endian here) keep their high byte; alpha is
+ * dropped without compositing. */
+static void reduce(const uint8_t *src, enum reduce r, uint8_t *dst,
+                   size_t pixels)
 {
     const uint16_t *s16 = (const uint16_t *)(const void *)src;
     for (size_t i = 0; i < pixels; i++) {
-        switch (fmt) {
-        case SPNG_FMT_GA8:
+        switch (r) {
+        case GA8_TO_G:
             dst[i] = src[2 * i];
             break;
-        case SPNG_FMT_GA16:
+        case GA16_TO_G:
             dst[i] = (uint8_t)(s16[2 * i] >> 8);
             break;
-        case SPNG_FMT_RGBA16:
+        case RGBA16_TO_RGB:
             dst[3 * i] = (uint8_t)(s16[4 * i] >> 8);
             dst[3 * i + 1] = (uint8_t)(s16[4 * i + 1] >> 8);
             dst[3 * i + 2] = (uint8_t)(s16[4 * i + 2] >> 8);
+            break;
+        case KEEP:
             break;
         }
     }
@@ -88,7 +96,8 @@ ward_err ward_media_decode_png(const uint8_t *p, size_t n,
                        ? 1
                        : 3;
     size_t bpp, size, len;
-    int fmt = pick_format(&ihdr, &bpp);
+    enum reduce r;
+    int fmt = pick_format(&ihdr, &bpp, &r);
     /* Checked at the widest buffer this decode needs. */
     e = ward_media_check_size("png", ihdr.width, ihdr.height, (int)bpp,
                               max_pixels, &size, err, errlen);
@@ -101,7 +110,7 @@ ward_err ward_media_decode_png(const uint8_t *p, size_t n,
     }
     size_t pixels = size / bpp;
     uint8_t *dst;
-    if (fmt != SPNG_FMT_G8 && fmt != SPNG_FMT_RGB8) {
+    if (r != KEEP) {
         if (!(tmp = malloc(size))) {
             e = ward_media_fail(err, errlen, WARD_ERR_NOMEM,
                                 "png: out of memory for %ux%u pixels",
@@ -120,8 +129,15 @@ ward_err ward_media_decode_png(const uint8_t *p, size_t n,
         e = spng_fail(rc, "truncated or corrupt data", err, errlen);
         goto done;
     }
+    /* libspng stops once it has the pixels; reading on to IEND checks the
+     * last CRCs, so a file cut short after its image data is refused too. */
+    if ((rc = spng_decode_chunks(ctx))) {
+        e = spng_fail(rc, "truncated or corrupt data after the image", err,
+                      errlen);
+        goto done;
+    }
     if (tmp)
-        reduce(tmp, fmt, out->pixels, pixels);
+        reduce(tmp, r, out->pixels, pixels);
 done:
     if (e)
         ward_image_free(out);
