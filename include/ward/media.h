@@ -7,7 +7,7 @@
  * or hangs it.
  *
  * What each format becomes (the pixels must match what Meta's reference
- * hasher decodes, so the choices follow it; see ../../docs/media.md):
+ * hasher decodes, so the choices follow it; see docs/media.md):
  * - JPEG: libjpeg-turbo's default decode (ISLOW IDCT, fancy upsampling),
  *   the same pixels as `djpeg -pnm`. Grey JPEGs stay 1 channel. CMYK and
  *   YCCK JPEGs are read as Adobe (inverted) CMYK, as ImageMagick does:
