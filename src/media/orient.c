@@ -1,5 +1,6 @@
 /* EXIF orientation: reading it from a JPEG's APP1 segment, and applying
  * it to decoded pixels. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,10 +90,14 @@ ward_err ward_image_orient(ward_image *img, int o)
     if (!img || o < 1 || o > 8 || !img->pixels || img->width == 0 ||
         img->height == 0 || (img->channels != 1 && img->channels != 3))
         return WARD_ERR_INVALID_ARG;
+    size_t ch = (size_t)img->channels;
+    /* A caller-made image could claim more than memory holds. */
+    if ((size_t)img->width > SIZE_MAX / img->height / ch ||
+        (uint64_t)img->width * img->height > (uint64_t)PTRDIFF_MAX / 4)
+        return WARD_ERR_INVALID_ARG;
     if (o == 1)
         return WARD_OK;
     ptrdiff_t W = img->width, H = img->height;
-    size_t ch = (size_t)img->channels;
     /* Output pixel (x, y) comes from input pixel base + x * dx + y * dy
      * (indices in pixels); 5..8 swap the sides. */
     ptrdiff_t base, dx, dy;
