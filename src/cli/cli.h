@@ -21,6 +21,7 @@ int cli_send(int argc, char **argv);
 int cli_recv(int argc, char **argv);
 int cli_trust(int argc, char **argv);
 int cli_admin(int argc, char **argv);
+int cli_hash(int argc, char **argv);
 
 int cli_chat(int argc, char **argv);
 
