@@ -10,7 +10,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 status=0
 for target in wire state decrypt content attach api config frankkey replies console \
-              media_jpeg media_png media_webp media_gif media_bmp media_pnm; do
+              media_jpeg media_png media_webp media_gif media_bmp media_pnm pdq; do
   mkdir -p "$scratch/$target"
   echo "fuzz_$target: ${seconds}s"
   # -timeout: one input taking 10 s is a hang (the image decoders must
