@@ -3,12 +3,19 @@
  * distance, tiny images, and a 64x64 image built from DCT basis functions
  * so that the expected bits follow from the construction (the reference
  * hashes a 64x64 input without blur or decimation). The reference images
- * are checked in test_pdq_reference.
+ * are checked in test_pdq_reference. The streaming src/pdq is compared
+ * with a plain whole-image version (pdq_slow.c) on images of many shapes:
+ * the reference images alone never reach its edge cases (fewer than eight
+ * rows left, windows of one, sides just above 5 or 64, long thin images).
  */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ward/crypto.h"
+#include "../../src/pdq/pdq_internal.h"
+#include "pdq_slow.h"
 #include "ward/pdq.h"
 #include "wtest.h"
 
@@ -143,12 +150,72 @@ static void test_md5(void)
     }
 }
 
+/* A deterministic image mixing a gradient, blocks and noise, so that the
+ * blur's running sums see varied values. */
+static void fill(uint8_t *px, uint32_t w, uint32_t h, int ch, uint32_t seed)
+{
+    uint32_t x = seed * 2654435761u + 1;
+    for (uint32_t r = 0; r < h; r++)
+        for (uint32_t c = 0; c < w; c++)
+            for (int k = 0; k < ch; k++) {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                uint32_t v = (r * 255 / h + c * 97 / w + k * 40) +
+                             (((r / 7) ^ (c / 11)) & 1) * 60 + (x & 31);
+                *px++ = (uint8_t)v;
+            }
+}
+
+static void test_same_as_plain(void)
+{
+    static const uint32_t sides[][2] = {
+        {5, 5},     {6, 5},     {5, 9},    {7, 13},    {8, 8},
+        {9, 9},     {15, 17},   {16, 16},  {17, 23},   {63, 64},
+        {64, 63},   {65, 65},   {64, 65},  {127, 129}, {128, 128},
+        {129, 127}, {200, 7},   {7, 200},  {255, 257}, {256, 256},
+        {300, 199}, {5, 2000},  {2000, 5}, {640, 480}, {1001, 333},
+        {1280, 720}, {1920, 1080}, {257, 1500}};
+    int checked = 0, mismatched = 0;
+    for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++)
+        for (int ch = 1; ch <= 3; ch += 2) {
+            uint32_t w = sides[i][0], h = sides[i][1];
+            uint8_t *px = malloc((size_t)w * h * ch);
+            if (!px) {
+                CHECK(0);
+                return;
+            }
+            fill(px, w, h, ch, (uint32_t)(i * 2 + ch));
+            /* Not only the bits: every DCT coefficient, bit for bit,
+             * since a rounding change flips a hash bit only now and then. */
+            ward_pdq fast, plain;
+            float bf[16][16], bp[16][16];
+            int qf = -1, qp = -2, tiny = 0;
+            CHECK_EQ_INT(ward_pdq_hash(px, w, h, ch, &fast, &qf, NULL),
+                         WARD_OK);
+            CHECK_EQ_INT(ward_pdq_dct_of(px, w, h, ch, bf, &qf, &tiny),
+                         WARD_OK);
+            CHECK_EQ_INT(pdq_slow_hash(px, w, h, ch, &plain, &qp, bp), 0);
+            if (qf != qp || ward_pdq_distance(&fast, &plain) != 0 ||
+                memcmp(bf, bp, sizeof bf) != 0) {
+                fprintf(stderr, "%ux%u ch %d: quality %d vs %d, %d bits\n",
+                        w, h, ch, qf, qp, ward_pdq_distance(&fast, &plain));
+                mismatched++;
+            }
+            checked++;
+            free(px);
+        }
+    CHECK_EQ_INT(mismatched, 0);
+    CHECK_EQ_INT(checked, 56);
+}
+
 int main(void)
 {
     test_md5();
     test_text();
     test_tiny();
     test_basis_64();
+    test_same_as_plain();
     printf("test_pdq: %d passed, %d failed\n", wtest_pass, wtest_fail);
     return wtest_fail != 0;
 }
