@@ -40,4 +40,8 @@ ward_err ward_buf_push(ward_buf *b, uint8_t byte);
 /* Empties the buffer (wiping what it held) but keeps its memory. */
 void ward_buf_clear(ward_buf *b);
 
+/* Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing past
+ * U+10FFFF, and no NUL, so that the text is safe as a C string. */
+int ward_utf8_valid(const void *bytes, size_t n);
+
 #endif

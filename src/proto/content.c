@@ -12,6 +12,7 @@
 
 #include "pb.h"
 #include "proto_internal.h"
+#include "ward/buf.h"
 
 void ward_content_init(ward_content *c)
 {
@@ -32,48 +33,11 @@ void ward_content_release(ward_content *c)
     ward_memzero(c, sizeof *c);
 }
 
-/* Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing past
- * U+10FFFF, and no NUL so the text is safe as a C string. */
-static int valid_utf8(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t b = s[i];
-        size_t len;
-        uint32_t cp, min;
-        if (b == 0)
-            return 0;
-        if (b < 0x80) {
-            i++;
-            continue;
-        } else if ((b & 0xe0) == 0xc0) {
-            len = 2, cp = b & 0x1f, min = 0x80;
-        } else if ((b & 0xf0) == 0xe0) {
-            len = 3, cp = b & 0x0f, min = 0x800;
-        } else if ((b & 0xf8) == 0xf0) {
-            len = 4, cp = b & 0x07, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (n - i < len)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 ward_err ward_content_set_body(ward_content *c, const char *text, size_t n)
 {
     if (n > WARD_CONTENT_MAX_BODY)
         return WARD_ERR_TOO_BIG;
-    if ((!text && n) || !valid_utf8((const uint8_t *)text, n))
+    if ((!text && n) || !ward_utf8_valid(text, n))
         return WARD_ERR_INVALID_ARG;
     char *body = malloc(n + 1);
     if (!body)
@@ -166,7 +130,7 @@ ward_err ward_content_encode(const ward_content *c, ward_buf *out)
 static int get_string(const ward_pb_field *f, char *dst)
 {
     if (f->type != PB_LEN || f->len > WARD_CONTENT_MAX_STRING ||
-        !valid_utf8(f->data, f->len))
+        !ward_utf8_valid(f->data, f->len))
         return -1;
     memcpy(dst, f->data, f->len);
     dst[f->len] = 0;
