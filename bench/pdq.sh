@@ -91,7 +91,7 @@ END {
       rate(ips(s, "ward-j2")), rate(d), rate(ips(s, "djpeg@1/8")), r,
       reffull[s], refcli[s], refdj[s], refdj8[s]
   }
-  print "\nimg/s, median of the runs. ward hash: one process for the whole set (it also reads each file and computes its MD5 and SHA-256). djpeg: one process per file, output to /dev/null. ratio: time per image of ward hash -j 1 over that of djpeg (full size); the issue asks for about 2x or less. The reference columns are the figures of ../shared/pdq/PDQ.md (one core).\n"
+  print "\nimg/s, median of the runs. ward hash: one process for the whole set, from reading the files to printing the hashes. djpeg: one process per file, output to /dev/null. ratio: time per image of ward hash -j 1 over that of djpeg (full size); the issue asks for about 2x or less. The reference columns are the figures of ../shared/pdq/PDQ.md (one core).\n"
 
   print "### In one process, one thread (pdq_decode)\n"
   print "| set | decode alone | decode + PDQ | ratio | ward hash -j 1 (above) |"
