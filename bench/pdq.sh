@@ -76,7 +76,7 @@ END {
   for (i = 1; i <= 3; i++) { s = sets[i]; if (!(s in reffull)) { reffull[s] = refcli[s] = refdj[s] = refdj8[s] = "-" } }
 
   cpu = par["cpu"]; gsub(/_/, " ", cpu); started = par["started"]; gsub(/_/, " ", started)
-  printf "## PDQ hashing: %s, %d runs, medians\n\n", started, par["runs"]
+  printf "## Results (%s, %d runs, medians)\n\n", started, par["runs"]
   printf "Machine: %s CPUs (`nproc`), %s. img/s: images per second.\n\n", par["nproc"], cpu
 
   print "### ward hash and djpeg, one process per command\n"
