@@ -4,7 +4,7 @@
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build asan fuzz-build run demo test test-dev test-asan test-fuzz fuzz bench bench-serve clean
+.PHONY: all deps build asan fuzz-build run demo test test-dev test-asan test-fuzz fuzz bench bench-serve bench-pdq clean
 
 all: build
 
@@ -57,6 +57,14 @@ bench-serve: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 	bash bench/serve.sh build/release $(or $(SERVE_RUNS),3)
+
+# PDQ hashing (ward hash) against decoding alone (djpeg, and ward's decoder
+# in one process) on three sets of images; about 2 minutes
+# (docs/benchmarks.md). PDQ_RUNS=N for another number of runs (default 5).
+bench-pdq: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+	bash bench/pdq.sh build/release $(or $(PDQ_RUNS),5)
 
 clean:
 	rm -rf build

@@ -16,7 +16,9 @@ packages=(
   libcurl4-openssl-dev          # the client's HTTP
   libsignal-protocol-c-dev      # interoperability tests and benchmarks
   libturbojpeg0-dev libspng-dev libwebp-dev libgif-dev  # the media module's decoders
-  libjpeg-turbo-progs           # djpeg: the media test checks JPEG pixels against it
+  libjpeg-turbo-progs           # djpeg: the media test checks JPEG pixels against it;
+                                # bench/pdq.sh times it beside ward hash
+  imagemagick                   # convert: bench/pdq.sh makes its 4000x3000 and 1024x768 JPEGs
   valgrind                      # callgrind instruction counts in bench/
   chromium                      # the moderation console's browser test
 )
