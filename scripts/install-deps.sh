@@ -16,6 +16,7 @@ packages=(
   libcurl4-openssl-dev          # the client's HTTP
   libsignal-protocol-c-dev      # interoperability tests and benchmarks
   libturbojpeg0-dev libspng-dev libwebp-dev libgif-dev  # the media module's decoders
+  libxxhash-dev                 # checksums of hash-list index files (XXH3)
   libjpeg-turbo-progs           # djpeg: the media test checks JPEG pixels against it;
                                 # bench/pdq.sh times it beside ward hash
   imagemagick                   # convert: bench/pdq.sh makes its 4000x3000 and 1024x768 JPEGs

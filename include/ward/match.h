@@ -1,0 +1,103 @@
+/*
+ * ward — match: the operator's hash lists, indexed for exact search.
+ *
+ * A list set lives in one directory: an index file (every list's
+ * entries, built once and mapped read-only, so several processes share
+ * its pages) and a small journal of the changes made since, replayed in
+ * memory when the set is opened and merged into a new index file on
+ * demand. PDQ queries find every entry within a Hamming radius (0..64,
+ * 31 by default), exactly: multi-index hashing, no approximation. MD5
+ * and SHA-256 entries match exactly.
+ *
+ * An opened set is immutable and safe for any number of concurrent
+ * readers; reopen it to see later changes.
+ */
+#ifndef WARD_MATCH_H
+#define WARD_MATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ward/err.h"
+#include "ward/hashlist.h"
+#include "ward/pdq.h"
+
+#define WARD_MATCH_MAX_RADIUS 64
+#define WARD_MATCH_DEFAULT_RADIUS WARD_PDQ_MATCH_DISTANCE
+
+typedef struct ward_match_set ward_match_set;
+
+typedef struct ward_match_hit {
+    /* The list the entry is in. */
+    uint32_t list_id;
+    const char *list_name;
+    ward_hl_type type;
+    /* The entry's hash (PDQ: as ward_hl_entry has it, 32 bytes most
+     * significant first). */
+    uint8_t hash[32];
+    /* PDQ: Hamming distance to the query (0 for exact hashes). */
+    int distance;
+    /* Which of the query's dihedral variants matched (0: the query as
+     * given; see WARD_PDQ_ORIG...). */
+    int variant;
+    const char *labels;
+    size_t labels_len;
+} ward_match_hit;
+
+/* Called for each hit; a nonzero return stops the query. The hit's
+ * strings belong to the set. */
+typedef int (*ward_match_fn)(void *ctx, const ward_match_hit *hit);
+
+/* Opens the set in |dir| (an empty set if |dir| has none yet). |why|
+ * (may be NULL) says what is wrong with a corrupt or truncated file:
+ * WARD_ERR_BAD_STATE then, and nothing is opened. */
+ward_err ward_match_open(const char *dir, ward_match_set **out, char *why,
+                         size_t why_len);
+void ward_match_close(ward_match_set *s);
+
+/* Every PDQ entry within |radius| of |q|, each once, in no particular
+ * order. */
+ward_err ward_match_pdq(const ward_match_set *s, const ward_pdq *q,
+                        int radius, ward_match_fn fn, void *ctx);
+/* The same for the 8 dihedral variants of one image at once: an entry
+ * near several variants is reported once, with its smallest distance. */
+ward_err ward_match_pdq_dihedral(const ward_match_set *s,
+                                 const ward_pdq q[WARD_PDQ_VARIANTS],
+                                 int radius, ward_match_fn fn, void *ctx);
+/* An MD5 or SHA-256 (or a PDQ at distance 0) in any list. */
+ward_err ward_match_exact(const ward_match_set *s, ward_hl_type type,
+                          const uint8_t *hash, ward_match_fn fn, void *ctx);
+
+/* Hits collected into an array the caller frees with
+ * ward_match_hits_free (the strings still belong to the set). */
+typedef struct ward_match_hits {
+    ward_match_hit *v;
+    size_t n;
+} ward_match_hits;
+ward_err ward_match_pdq_collect(const ward_match_set *s, const ward_pdq *q,
+                                int radius, ward_match_hits *out);
+/* A batch of queries: |out[i]| gets query i's hits. */
+ward_err ward_match_pdq_batch(const ward_match_set *s, const ward_pdq *q,
+                              size_t n, int radius, ward_match_hits *out);
+void ward_match_hits_free(ward_match_hits *h);
+
+/* ---- the lists ---- */
+
+typedef struct ward_match_list {
+    uint32_t id;
+    const char *name, *source;
+    ward_hl_format format;
+    uint64_t created;
+    uint64_t count[4]; /* entries by ward_hl_type (index 0 unused) */
+} ward_match_list;
+
+size_t ward_match_list_count(const ward_match_set *s);
+/* The |i|th list (0 <= i < count), by name. */
+const ward_match_list *ward_match_list_at(const ward_match_set *s, size_t i);
+const ward_match_list *ward_match_list_find(const ward_match_set *s,
+                                            const char *name);
+/* Every entry of a list, in hash order. */
+ward_err ward_match_list_entries(const ward_match_set *s, uint32_t list_id,
+                                 ward_hl_entry_fn fn, void *ctx);
+
+#endif

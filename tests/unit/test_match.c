@@ -1,0 +1,358 @@
+/*
+ * The match module against a brute-force scan as ground truth: uniform
+ * random and clustered sets (many entries near a few centres, as real
+ * perceptual hashes are), radii 0, 1, 15, 31, 32, 63, 64 and others,
+ * queries at exactly the radius and one past it, empty and tiny sets
+ * (the scan path), duplicate entries. Every entry within the radius must
+ * come back exactly once, with its distance, and nothing else. Then the
+ * index file's container: a round trip, and truncated, corrupt and
+ * foreign files refused.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../src/match/ixfile.h"
+#include "../../src/match/mih.h"
+#include "wtest.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static void random_hash(ward_pdq *h)
+{
+    for (int i = 0; i < 16; i++)
+        h->w[i] = (uint16_t)next();
+}
+
+/* |h| with exactly |k| distinct bits flipped. */
+static void flip(ward_pdq *h, int k)
+{
+    uint8_t used[256] = {0};
+    while (k > 0) {
+        int b = (int)(next() % 256);
+        if (used[b])
+            continue;
+        used[b] = 1;
+        h->w[b / 16] ^= (uint16_t)(1u << (b % 16));
+        k--;
+    }
+}
+
+static int brute_dist(const ward_pdq *a, const ward_pdq *b)
+{
+    int d = 0;
+    for (int i = 0; i < 256; i++)
+        d += ((a->w[i / 16] ^ b->w[i / 16]) >> (i % 16)) & 1;
+    return d;
+}
+
+typedef struct hits {
+    size_t n;
+    int *count; /* times each id was reported */
+    int *d;
+    int bad_dist;
+} hits;
+
+static int on_hit(void *ctx, uint32_t id, int distance)
+{
+    hits *h = ctx;
+    h->count[id]++;
+    h->d[id] = distance;
+    h->n++;
+    return 0;
+}
+
+/* One query, compared with the scan; returns the number of true hits. */
+static size_t check_query(const mih *m, const ward_pdq *q, int radius,
+                          int *mismatch, hits *h)
+{
+    memset(h->count, 0, m->n * sizeof *h->count);
+    h->n = 0;
+    mih_query(m, q, radius, on_hit, h);
+    size_t truth = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        int d = brute_dist(&m->hash[i], q);
+        int want = d <= radius;
+        truth += (size_t)want;
+        if (h->count[i] != want || (want && h->d[i] != d))
+            (*mismatch)++;
+    }
+    return truth;
+}
+
+typedef struct set {
+    ward_pdq *hash;
+    size_t n;
+    mih_tables t;
+    mih m;
+} set;
+
+static void set_make(set *s, size_t n, int clustered, int dups)
+{
+    s->n = n;
+    s->hash = malloc((n ? n : 1) * sizeof *s->hash);
+    REQUIRE(s->hash);
+    ward_pdq centres[40];
+    for (int c = 0; c < 40; c++)
+        random_hash(&centres[c]);
+    for (size_t i = 0; i < n; i++) {
+        if (clustered) {
+            s->hash[i] = centres[next() % 40];
+            flip(&s->hash[i], (int)(next() % 41));
+        } else {
+            random_hash(&s->hash[i]);
+        }
+    }
+    /* Exact duplicates: some entries again under other ids. */
+    for (size_t i = 0; dups && i + 1 < n; i += 97)
+        s->hash[i + 1] = s->hash[i];
+    REQUIRE(mih_build(s->hash, n, &s->t) == WARD_OK);
+    s->m = (mih){n, s->hash, s->t.off, s->t.partner, s->t.id, s->t.id_bytes};
+}
+
+static void set_free(set *s)
+{
+    mih_tables_free(&s->t);
+    free(s->hash);
+}
+
+static void run_set(size_t n, int clustered, int dups, int queries)
+{
+    static const int radii[] = {0, 1, 2, 15, 16, 31, 32, 33, 47, 63, 64};
+    set s;
+    set_make(&s, n, clustered, dups);
+    CHECK_EQ_INT(s.m.off != NULL, n >= MIH_MIN_ENTRIES);
+    hits h = {0, calloc(n + 1, sizeof(int)), calloc(n + 1, sizeof(int)), 0};
+    REQUIRE(h.count && h.d);
+    int mismatch = 0;
+    size_t found = 0, asked = 0;
+    for (size_t ri = 0; ri < sizeof radii / sizeof radii[0]; ri++) {
+        int r = radii[ri];
+        for (int k = 0; k < queries; k++) {
+            ward_pdq q;
+            if (n && k % 4 != 3) {
+                /* Near an entry: at exactly r, one past it, or closer. */
+                q = s.hash[next() % n];
+                int flips = k % 4 == 0 ? r : k % 4 == 1 ? r + 1
+                                                        : (int)(next() % (r + 1));
+                flip(&q, flips);
+            } else {
+                random_hash(&q);
+            }
+            found += check_query(&s.m, &q, r, &mismatch, &h);
+            asked++;
+        }
+    }
+    if (mismatch)
+        fprintf(stderr, "n=%zu clustered=%d dups=%d: %d mismatches\n", n,
+                clustered, dups, mismatch);
+    CHECK_EQ_INT(mismatch, 0);
+    /* The queries must have found something for this to mean anything. */
+    if (n)
+        CHECK(found > asked / 4);
+    free(h.count);
+    free(h.d);
+    set_free(&s);
+}
+
+static void test_against_scan(void)
+{
+    run_set(0, 0, 0, 4);
+    run_set(1, 0, 0, 8);
+    run_set(500, 0, 1, 20);      /* a scan: too small for tables */
+    run_set(3000, 0, 1, 40);     /* 3-byte ids */
+    run_set(20000, 0, 0, 40);
+    run_set(20000, 1, 1, 40);    /* clustered: crowded buckets */
+    run_set(60000, 1, 0, 12);
+}
+
+/* Every copy of a hash comes back, each once, at distance 0. */
+static void test_duplicates(void)
+{
+    set s;
+    size_t n = 4096;
+    s.n = n;
+    s.hash = malloc(n * sizeof *s.hash);
+    REQUIRE(s.hash);
+    for (size_t i = 0; i < n; i++)
+        random_hash(&s.hash[i]);
+    for (size_t i = 100; i < 150; i++)
+        s.hash[i] = s.hash[99];
+    REQUIRE(mih_build(s.hash, n, &s.t) == WARD_OK);
+    s.m = (mih){n, s.hash, s.t.off, s.t.partner, s.t.id, s.t.id_bytes};
+    hits h = {0, calloc(n, sizeof(int)), calloc(n, sizeof(int)), 0};
+    REQUIRE(h.count && h.d);
+    int mismatch = 0;
+    CHECK_EQ_INT(check_query(&s.m, &s.hash[99], 0, &mismatch, &h), 51);
+    CHECK_EQ_INT(h.n, 51);
+    CHECK_EQ_INT(mismatch, 0);
+    free(h.count);
+    free(h.d);
+    set_free(&s);
+}
+
+static int stop_at_first(void *ctx, uint32_t id, int distance)
+{
+    (void)id, (void)distance;
+    (*(int *)ctx)++;
+    return 1;
+}
+
+static void test_tables(void)
+{
+    set s;
+    set_make(&s, 5000, 0, 0);
+    CHECK_EQ_INT(s.t.id_bytes, 3);
+    CHECK_EQ_INT(mih_check(s.t.off, 5000), WARD_OK);
+    CHECK_EQ_INT(mih_check(s.t.off, 4999), WARD_ERR_BAD_STATE);
+    /* Offsets that go down somewhere are refused. */
+    uint32_t *off = s.t.off + 3 * (MIH_BUCKETS + 1);
+    uint32_t keep = off[700];
+    off[700] = off[701] + 1;
+    CHECK_EQ_INT(mih_check(s.t.off, 5000), WARD_ERR_BAD_STATE);
+    off[700] = keep;
+    /* The callback stops the query. */
+    int calls = 0;
+    CHECK_EQ_INT(mih_query(&s.m, &s.hash[7], 64, stop_at_first, &calls), 1);
+    CHECK_EQ_INT(calls, 1);
+    /* Ids past the end (only a damaged file has them) are skipped. */
+    memset(s.t.id, 0xff, mih_id_bytes(5000, 3));
+    calls = 0;
+    CHECK_EQ_INT(mih_query(&s.m, &s.hash[7], 31, stop_at_first, &calls), 0);
+    CHECK_EQ_INT(calls, 0);
+    CHECK_EQ_INT(mih_distance(&s.hash[1], &s.hash[1]), 0);
+    CHECK_EQ_INT(mih_distance(&s.hash[1], &s.hash[2]),
+                 brute_dist(&s.hash[1], &s.hash[2]));
+    CHECK_EQ_INT(mih_id_width(1u << 24), 4);
+    set_free(&s);
+}
+
+static char tmpdir[] = "/tmp/test_match.XXXXXX";
+
+static void write_file(const char *path, const void *p, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    REQUIRE(fd >= 0 && write(fd, p, n) == (ssize_t)n);
+    close(fd);
+}
+
+static uint8_t *read_file(const char *path, size_t *n)
+{
+    int fd = open(path, O_RDONLY);
+    REQUIRE(fd >= 0);
+    struct stat st;
+    REQUIRE(fstat(fd, &st) == 0);
+    uint8_t *p = malloc((size_t)st.st_size);
+    REQUIRE(p && read(fd, p, (size_t)st.st_size) == st.st_size);
+    close(fd);
+    *n = (size_t)st.st_size;
+    return p;
+}
+
+static void test_container(void)
+{
+    char path[256], bad[256], why[200];
+    snprintf(path, sizeof path, "%s/ix", tmpdir);
+    snprintf(bad, sizeof bad, "%s/bad", tmpdir);
+    ix_writer *w;
+    REQUIRE(ix_writer_new(path, &w) == WARD_OK);
+    CHECK_EQ_INT(ix_write(w, "x", 1), WARD_ERR_INVALID_ARG); /* no section */
+    CHECK_EQ_INT(ix_begin(w, 7), WARD_OK);
+    CHECK_EQ_INT(ix_write(w, "hello", 5), WARD_OK);
+    CHECK_EQ_INT(ix_end(w), WARD_OK);
+    CHECK_EQ_INT(ix_begin(w, 9), WARD_OK);
+    static uint8_t big[3 << 20];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)(i * 31);
+    CHECK_EQ_INT(ix_write(w, big, sizeof big), WARD_OK);
+    CHECK_EQ_INT(ix_end(w), WARD_OK);
+    CHECK_EQ_INT(ix_begin(w, 11), WARD_OK); /* an empty section */
+    CHECK_EQ_INT(ix_end(w), WARD_OK);
+    CHECK_EQ_INT(ix_commit(w), WARD_OK);
+    struct stat st;
+    REQUIRE(stat(path, &st) == 0);
+    CHECK_EQ_INT(st.st_mode & 0777, 0600);
+
+    ix_file f;
+    CHECK_EQ_INT(ix_open(path, &f, why, sizeof why), WARD_OK);
+    uint64_t len = 0;
+    const uint8_t *p = ix_get(&f, 7, &len);
+    CHECK(p && len == 5 && memcmp(p, "hello", 5) == 0);
+    p = ix_get(&f, 9, &len);
+    CHECK(p && len == sizeof big && memcmp(p, big, sizeof big) == 0);
+    CHECK(((uintptr_t)p % IX_ALIGN) == 0);
+    CHECK(ix_get(&f, 11, &len) != NULL && len == 0);
+    CHECK(ix_get(&f, 8, &len) == NULL);
+    ix_close(&f);
+
+    size_t n;
+    uint8_t *bytes = read_file(path, &n);
+    /* Truncated anywhere: refused, the reason says so past the header. */
+    size_t cuts[] = {0, 10, IX_HEADER_BYTES - 1, IX_HEADER_BYTES + 3, n - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        write_file(bad, bytes, cuts[i]);
+        why[0] = 0;
+        CHECK_EQ_INT(ix_open(bad, &f, why, sizeof why), WARD_ERR_BAD_STATE);
+        CHECK(why[0] != 0);
+    }
+    write_file(bad, bytes, n - 1);
+    ix_open(bad, &f, why, sizeof why);
+    CHECK(strstr(why, "truncated") != NULL);
+    /* One bit flipped: in the magic, the version, the section table, the
+     * header's checksum, a section's bytes. */
+    size_t flips[] = {0, 8, 40, 32 + 3 * 32, IX_HEADER_BYTES + 2,
+                      IX_HEADER_BYTES + 64 + 1000000, n - 1};
+    for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+        bytes[flips[i]] ^= 0x10;
+        write_file(bad, bytes, n);
+        CHECK_EQ_INT(ix_open(bad, &f, why, sizeof why), WARD_ERR_BAD_STATE);
+        bytes[flips[i]] ^= 0x10;
+    }
+    write_file(bad, bytes, n);
+    CHECK_EQ_INT(ix_open(bad, &f, why, sizeof why), WARD_OK);
+    ix_close(&f);
+    /* Longer than the header says. */
+    uint8_t *longer = malloc(n + 1);
+    REQUIRE(longer);
+    memcpy(longer, bytes, n);
+    longer[n] = 0;
+    write_file(bad, longer, n + 1);
+    CHECK_EQ_INT(ix_open(bad, &f, why, sizeof why), WARD_ERR_BAD_STATE);
+    free(longer);
+    free(bytes);
+    CHECK_EQ_INT(ix_open("/nonexistent/ix", &f, why, sizeof why),
+                 WARD_ERR_NOT_FOUND);
+    unlink(bad);
+
+    /* An aborted writer leaves nothing beside the file. */
+    REQUIRE(ix_writer_new(path, &w) == WARD_OK);
+    ix_begin(w, 1);
+    ix_abort(w);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "test $(ls %s | wc -l) -eq 1", tmpdir);
+    CHECK_EQ_INT(system(cmd), 0);
+    unlink(path);
+}
+
+int main(void)
+{
+    REQUIRE(mkdtemp(tmpdir));
+    test_against_scan();
+    test_duplicates();
+    test_tables();
+    test_container();
+    rmdir(tmpdir);
+    printf("test_match: %d passed, %d failed\n", wtest_pass, wtest_fail);
+    return wtest_fail != 0;
+}
