@@ -96,8 +96,31 @@ size_t ward_match_list_count(const ward_match_set *s);
 const ward_match_list *ward_match_list_at(const ward_match_set *s, size_t i);
 const ward_match_list *ward_match_list_find(const ward_match_set *s,
                                             const char *name);
-/* Every entry of a list, in hash order. */
+/* Every entry of a list: PDQ in the order they were added, then MD5 and
+ * SHA-256 in hash order. */
 ward_err ward_match_list_entries(const ward_match_set *s, uint32_t list_id,
                                  ward_hl_entry_fn fn, void *ctx);
+
+/* ---- building a new index file ---- */
+
+typedef struct ward_match_builder ward_match_builder;
+
+ward_err ward_match_builder_new(ward_match_builder **out);
+/* Starts a new list (the next unused id); the entries added next go into
+ * it. WARD_ERR_EXISTS
+ * if the builder has a list of that name. */
+ward_err ward_match_builder_list(ward_match_builder *b, const char *name,
+                                 const char *source, ward_hl_format format,
+                                 uint64_t created);
+ward_err ward_match_builder_add(ward_match_builder *b,
+                                const ward_hl_entry *e);
+/* Copies every list of |s| (keeping their ids) but the one named
+ * |except| (NULL: all). */
+ward_err ward_match_builder_copy(ward_match_builder *b,
+                                 const ward_match_set *s, const char *except);
+/* Builds the index and replaces |dir|'s index file with it, whole (a
+ * reader has the old one or the new one). */
+ward_err ward_match_builder_write(ward_match_builder *b, const char *dir);
+void ward_match_builder_free(ward_match_builder *b);
 
 #endif

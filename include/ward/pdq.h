@@ -51,6 +51,11 @@ void ward_pdq_format(const ward_pdq *h, char out[WARD_PDQ_HEX_LEN + 1]);
 /* Exactly 64 hex digits (either case), nothing else: WARD_OK, or
  * WARD_ERR_MALFORMED. */
 ward_err ward_pdq_parse(const char *s, size_t n, ward_pdq *out);
+/* The hash as the 32 bytes its hex form spells, most significant first
+ * (the byte form hash lists use), and back. */
+#define WARD_PDQ_BYTES 32
+void ward_pdq_from_bytes(const uint8_t b[WARD_PDQ_BYTES], ward_pdq *out);
+void ward_pdq_to_bytes(const ward_pdq *h, uint8_t b[WARD_PDQ_BYTES]);
 /* Hamming distance, 0..256. */
 int ward_pdq_distance(const ward_pdq *a, const ward_pdq *b);
 

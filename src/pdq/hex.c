@@ -52,3 +52,17 @@ int ward_pdq_distance(const ward_pdq *a, const ward_pdq *b)
         d += __builtin_popcount((unsigned)(a->w[i] ^ b->w[i]));
     return d;
 }
+
+void ward_pdq_from_bytes(const uint8_t b[WARD_PDQ_BYTES], ward_pdq *out)
+{
+    for (int i = 0; i < 16; i++)
+        out->w[15 - i] = (uint16_t)(b[2 * i] << 8 | b[2 * i + 1]);
+}
+
+void ward_pdq_to_bytes(const ward_pdq *h, uint8_t b[WARD_PDQ_BYTES])
+{
+    for (int i = 0; i < 16; i++) {
+        b[2 * i] = (uint8_t)(h->w[15 - i] >> 8);
+        b[2 * i + 1] = (uint8_t)h->w[15 - i];
+    }
+}

@@ -17,6 +17,7 @@
 
 #include "../../src/match/ixfile.h"
 #include "../../src/match/mih.h"
+#include "ward/match.h"
 #include "wtest.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -345,6 +346,209 @@ static void test_container(void)
     unlink(path);
 }
 
+typedef struct seen {
+    int n;
+    char names[64][64];
+    int dist[64];
+    int variant[64];
+    char labels[64][64];
+    uint8_t hash[64][32];
+} seen;
+
+static int on_set_hit(void *ctx, const ward_match_hit *h)
+{
+    seen *s = ctx;
+    if (s->n < 64) {
+        snprintf(s->names[s->n], 64, "%s", h->list_name);
+        snprintf(s->labels[s->n], 64, "%.*s", (int)h->labels_len, h->labels);
+        s->dist[s->n] = h->distance;
+        s->variant[s->n] = h->variant;
+        memcpy(s->hash[s->n], h->hash, 32);
+    }
+    s->n++;
+    return 0;
+}
+
+static int count_entry(void *ctx, const ward_hl_entry *e)
+{
+    (void)e;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* A set of three lists written to a file and opened again: hits carry
+ * their list and labels, exact hashes match exactly, a list can be left
+ * out of a rebuild, and a damaged file is refused. */
+static void test_set(void)
+{
+    char dir[256], why[200];
+    snprintf(dir, sizeof dir, "%s/set", tmpdir);
+    REQUIRE(mkdir(dir, 0700) == 0);
+    ward_match_set *s;
+    /* No index yet: an empty set. */
+    REQUIRE(ward_match_open(dir, &s, why, sizeof why) == WARD_OK);
+    CHECK_EQ_INT(ward_match_list_count(s), 0);
+    seen got = {0};
+    ward_pdq q;
+    random_hash(&q);
+    CHECK_EQ_INT(ward_match_pdq(s, &q, 31, on_set_hit, &got), WARD_OK);
+    CHECK_EQ_INT(got.n, 0);
+    ward_match_close(s);
+
+    enum { N = 6000 };
+    static ward_pdq h[N];
+    for (int i = 0; i < N; i++)
+        random_hash(&h[i]);
+    ward_match_builder *b;
+    REQUIRE(ward_match_builder_new(&b) == WARD_OK);
+    CHECK_EQ_INT(ward_match_builder_add(b, &(ward_hl_entry){0}),
+                 WARD_ERR_INVALID_ARG); /* no list yet */
+    REQUIRE(ward_match_builder_list(b, "zeta", "NCMEC", WARD_HL_TE_CSV, 5) == WARD_OK);
+    CHECK_EQ_INT(ward_match_builder_list(b, "zeta", "", WARD_HL_TE, 5),
+                 WARD_ERR_EXISTS);
+    for (int i = 0; i < N / 2; i++) {
+        ward_hl_entry e = {WARD_HL_PDQ, {0}, i % 2 ? "category=A1" : "", i % 2 ? 11 : 0, 0};
+        ward_pdq_to_bytes(&h[i], e.hash);
+        REQUIRE(ward_match_builder_add(b, &e) == WARD_OK);
+    }
+    ward_hl_entry md5 = {WARD_HL_MD5, {0x90, 0x01}, "k=v", 3, 0};
+    REQUIRE(ward_match_builder_add(b, &md5) == WARD_OK);
+    REQUIRE(ward_match_builder_list(b, "alpha", "", WARD_HL_REFERENCE, 6) == WARD_OK);
+    for (int i = N / 2; i < N; i++) {
+        ward_hl_entry e = {WARD_HL_PDQ, {0}, "", 0, 0};
+        ward_pdq_to_bytes(&h[i], e.hash);
+        REQUIRE(ward_match_builder_add(b, &e) == WARD_OK);
+    }
+    /* The same entry in two lists. */
+    ward_hl_entry dup = {WARD_HL_PDQ, {0}, "idx=1", 5, 0};
+    ward_pdq_to_bytes(&h[7], dup.hash);
+    REQUIRE(ward_match_builder_add(b, &dup) == WARD_OK);
+    ward_hl_entry sha = {WARD_HL_SHA256, {0xab}, "", 0, 0};
+    REQUIRE(ward_match_builder_add(b, &sha) == WARD_OK);
+    REQUIRE(ward_match_builder_list(b, "empty", "x", WARD_HL_TE, 7) == WARD_OK);
+    REQUIRE(ward_match_builder_write(b, dir) == WARD_OK);
+    ward_match_builder_free(b);
+
+    REQUIRE(ward_match_open(dir, &s, why, sizeof why) == WARD_OK);
+    REQUIRE(ward_match_list_count(s) == 3);
+    /* By name. */
+    CHECK(strcmp(ward_match_list_at(s, 0)->name, "alpha") == 0);
+    CHECK(strcmp(ward_match_list_at(s, 2)->name, "zeta") == 0);
+    const ward_match_list *z = ward_match_list_find(s, "zeta");
+    REQUIRE(z);
+    CHECK(strcmp(z->source, "NCMEC") == 0);
+    CHECK_EQ_INT(z->format, WARD_HL_TE_CSV);
+    CHECK_EQ_INT(z->count[WARD_HL_PDQ], N / 2);
+    CHECK_EQ_INT(z->count[WARD_HL_MD5], 1);
+    CHECK_EQ_INT(ward_match_list_find(s, "alpha")->count[WARD_HL_PDQ], N / 2 + 1);
+    CHECK(ward_match_list_find(s, "nope") == NULL);
+
+    /* Entry 7 is in zeta (labels category=A1) and alpha (idx=1). */
+    memset(&got, 0, sizeof got);
+    q = h[7];
+    flip(&q, 5);
+    CHECK_EQ_INT(ward_match_pdq(s, &q, 31, on_set_hit, &got), WARD_OK);
+    REQUIRE(got.n == 2);
+    int zi = strcmp(got.names[0], "zeta") == 0 ? 0 : 1;
+    CHECK(strcmp(got.names[zi], "zeta") == 0);
+    CHECK(strcmp(got.labels[zi], "category=A1") == 0);
+    CHECK(strcmp(got.names[1 - zi], "alpha") == 0);
+    CHECK(strcmp(got.labels[1 - zi], "idx=1") == 0);
+    CHECK_EQ_INT(got.dist[0], 5);
+    uint8_t want[32];
+    ward_pdq_to_bytes(&h[7], want);
+    CHECK_MEM(got.hash[0], want, 32);
+    memset(&got, 0, sizeof got);
+    CHECK_EQ_INT(ward_match_pdq(s, &q, 4, on_set_hit, &got), WARD_OK);
+    CHECK_EQ_INT(got.n, 0);
+    CHECK_EQ_INT(ward_match_pdq(s, &q, 65, on_set_hit, &got),
+                 WARD_ERR_INVALID_ARG);
+
+    /* Dihedral: the rotated query finds the entry through its variant. */
+    ward_pdq v[WARD_PDQ_VARIANTS];
+    for (int i = 0; i < WARD_PDQ_VARIANTS; i++)
+        random_hash(&v[i]);
+    v[3] = h[4000];
+    v[5] = h[4000];
+    flip(&v[5], 2);
+    memset(&got, 0, sizeof got);
+    CHECK_EQ_INT(ward_match_pdq_dihedral(s, v, 31, on_set_hit, &got), WARD_OK);
+    CHECK_EQ_INT(got.n, 1);
+    CHECK_EQ_INT(got.variant[0], 3);
+    CHECK_EQ_INT(got.dist[0], 0);
+
+    /* Collect and batch give the same as the callback. */
+    ward_match_hits res[2];
+    ward_pdq qs[2] = {q, h[100]};
+    CHECK_EQ_INT(ward_match_pdq_batch(s, qs, 2, 31, res), WARD_OK);
+    CHECK_EQ_INT(res[0].n, 2);
+    CHECK_EQ_INT(res[1].n, 1);
+    ward_match_hits_free(&res[0]);
+    ward_match_hits_free(&res[1]);
+
+    /* Exact hashes. */
+    memset(&got, 0, sizeof got);
+    CHECK_EQ_INT(ward_match_exact(s, WARD_HL_MD5, md5.hash, on_set_hit, &got), WARD_OK);
+    CHECK_EQ_INT(got.n, 1);
+    CHECK(strcmp(got.labels[0], "k=v") == 0);
+    uint8_t other[32] = {0x90, 0x02};
+    CHECK_EQ_INT(ward_match_exact(s, WARD_HL_MD5, other, on_set_hit, &got), WARD_OK);
+    CHECK_EQ_INT(ward_match_exact(s, WARD_HL_SHA256, sha.hash, on_set_hit, &got), WARD_OK);
+    CHECK_EQ_INT(got.n, 2);
+    CHECK(strcmp(got.names[1], "alpha") == 0);
+
+    int count = 0;
+    CHECK_EQ_INT(ward_match_list_entries(s, z->id, count_entry, &count), WARD_OK);
+    CHECK_EQ_INT(count, N / 2 + 1);
+
+    /* A rebuild without zeta: its entries are gone, alpha's stay, ids
+     * are kept and a new list gets a new one. */
+    uint32_t alpha_id = ward_match_list_find(s, "alpha")->id;
+    REQUIRE(ward_match_builder_new(&b) == WARD_OK);
+    REQUIRE(ward_match_builder_copy(b, s, "zeta") == WARD_OK);
+    REQUIRE(ward_match_builder_list(b, "beta", "", WARD_HL_TE, 8) == WARD_OK);
+    REQUIRE(ward_match_builder_write(b, dir) == WARD_OK);
+    ward_match_builder_free(b);
+    ward_match_set *s2;
+    REQUIRE(ward_match_open(dir, &s2, why, sizeof why) == WARD_OK);
+    CHECK_EQ_INT(ward_match_list_count(s2), 3);
+    CHECK(ward_match_list_find(s2, "zeta") == NULL);
+    CHECK_EQ_INT(ward_match_list_find(s2, "alpha")->id, alpha_id);
+    CHECK(ward_match_list_find(s2, "beta")->id > z->id);
+    memset(&got, 0, sizeof got);
+    ward_match_pdq(s2, &q, 31, on_set_hit, &got);
+    CHECK_EQ_INT(got.n, 1);
+    memset(&got, 0, sizeof got);
+    ward_match_pdq(s2, &h[100], 0, on_set_hit, &got);
+    CHECK_EQ_INT(got.n, 0);
+    ward_match_pdq(s2, &h[5000], 0, on_set_hit, &got);
+    CHECK_EQ_INT(got.n, 1);
+    /* The old set still answers from the file it mapped. */
+    memset(&got, 0, sizeof got);
+    ward_match_pdq(s, &h[100], 0, on_set_hit, &got);
+    CHECK_EQ_INT(got.n, 1);
+    ward_match_close(s);
+    ward_match_close(s2);
+
+    /* A damaged index file is refused, and says why. */
+    char path[300];
+    snprintf(path, sizeof path, "%s/index.wlx", dir);
+    size_t n;
+    uint8_t *bytes = read_file(path, &n);
+    bytes[n / 2] ^= 1;
+    write_file(path, bytes, n);
+    why[0] = 0;
+    CHECK_EQ_INT(ward_match_open(dir, &s, why, sizeof why), WARD_ERR_BAD_STATE);
+    CHECK(why[0] != 0);
+    bytes[n / 2] ^= 1;
+    write_file(path, bytes, n - 100);
+    CHECK_EQ_INT(ward_match_open(dir, &s, why, sizeof why), WARD_ERR_BAD_STATE);
+    CHECK(strstr(why, "truncated") != NULL);
+    free(bytes);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     REQUIRE(mkdtemp(tmpdir));
@@ -352,6 +556,7 @@ int main(void)
     test_duplicates();
     test_tables();
     test_container();
+    test_set();
     rmdir(tmpdir);
     printf("test_match: %d passed, %d failed\n", wtest_pass, wtest_fail);
     return wtest_fail != 0;

@@ -45,6 +45,14 @@ static void test_text(void)
     CHECK_EQ_INT(ward_pdq_parse(upper, 64, &g), WARD_OK);
     CHECK_EQ_INT(ward_pdq_distance(&h, &g), 0);
     CHECK_EQ_INT(ward_pdq_parse(bridge1, 63, &g), WARD_ERR_MALFORMED);
+    /* The byte form is the hex digits' bytes, in their order. */
+    uint8_t bytes[WARD_PDQ_BYTES], want[WARD_PDQ_BYTES];
+    wtest_hex(want, bridge1);
+    ward_pdq_to_bytes(&h, bytes);
+    CHECK_MEM(bytes, want, sizeof want);
+    ward_pdq_from_bytes(want, &g);
+    CHECK_EQ_INT(ward_pdq_distance(&h, &g), 0);
+    CHECK_MEM(&g, &h, sizeof h);
     CHECK_EQ_INT(ward_pdq_parse(bridge1, 65, &g), WARD_ERR_MALFORMED);
     char bad[65];
     memcpy(bad, bridge1, 65);
