@@ -114,6 +114,8 @@ ward_err ward_match_builder_list(ward_match_builder *b, const char *name,
                                  uint64_t created);
 ward_err ward_match_builder_add(ward_match_builder *b,
                                 const ward_hl_entry *e);
+/* Sets the current list's format (known once its file is read). */
+void ward_match_builder_set_format(ward_match_builder *b, ward_hl_format f);
 /* Copies every list of |s| (keeping their ids) but the one named
  * |except| (NULL: all). */
 ward_err ward_match_builder_copy(ward_match_builder *b,

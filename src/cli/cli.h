@@ -22,6 +22,8 @@ int cli_recv(int argc, char **argv);
 int cli_trust(int argc, char **argv);
 int cli_admin(int argc, char **argv);
 int cli_hash(int argc, char **argv);
+int cli_list(int argc, char **argv);
+int cli_match(int argc, char **argv);
 
 int cli_chat(int argc, char **argv);
 
@@ -74,6 +76,12 @@ void cli_sanitize(char *s);
  * at the end of input. */
 int cli_read_password(const char *prompt, int from_stdin, char *out,
                       size_t cap);
+
+/* progress.c: monotonic seconds, and a bar on stderr redrawn at most
+ * ten times a second (and cleared when |done| reaches |n|); the caller
+ * decides whether stderr is a terminal. */
+double cli_now(void);
+void cli_progress(size_t done, size_t n, double *last);
 
 /* Prints an error in git's style: "ward: <message>". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

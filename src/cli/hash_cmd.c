@@ -372,26 +372,6 @@ static int add_stdin(paths *p, int recursive)
 
 /* ---- the command ---- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void progress(size_t done, size_t n, double *last)
-{
-    double t = now_s();
-    if (done != n && t - *last < 0.1)
-        return;
-    *last = t;
-    int width = 30, fill = n ? (int)(done * (size_t)width / n) : width;
-    fprintf(stderr, "\r[%.*s%*s] %zu/%zu", fill,
-            "##############################", width - fill, "", done, n);
-    if (done == n)
-        fputs("\r\033[K", stderr);
-}
-
 static int parse_opts(int argc, char **argv, hash_opts *o, paths *p,
                       int *from_stdin)
 {
@@ -491,7 +471,7 @@ int cli_hash(int argc, char **argv)
     atomic_init(&j.next, 0);
     pthread_mutex_init(&j.mu, NULL);
     pthread_cond_init(&j.cv, NULL);
-    double t0 = now_s(), last = 0;
+    double t0 = cli_now(), last = 0;
     unsigned nt = o.threads < p.n ? o.threads : (unsigned)(p.n ? p.n : 1);
     pthread_t th[MAX_THREADS];
     unsigned started = 0;
@@ -534,12 +514,12 @@ int cli_hash(int argc, char **argv)
         }
         fflush(stdout);
         if (bar)
-            progress(i + 1, p.n, &last);
+            cli_progress(i + 1, p.n, &last);
     }
     for (unsigned t = 0; t < started; t++)
         pthread_join(th[t], NULL);
     fprintf(stderr, "ward hash: %zu files, %zu failed, %.2f s\n", p.n, failed,
-            now_s() - t0);
+            cli_now() - t0);
     pthread_mutex_destroy(&j.mu);
     pthread_cond_destroy(&j.cv);
     for (size_t i = 0; i < p.n; i++)

@@ -219,6 +219,12 @@ ward_err ward_match_builder_add(ward_match_builder *b, const ward_hl_entry *e)
                      e->labels_len);
 }
 
+void ward_match_builder_set_format(ward_match_builder *b, ward_hl_format f)
+{
+    if (b->current >= 0)
+        b->lists[b->current].format = f;
+}
+
 typedef struct copy_ctx {
     ward_match_builder *b;
     uint32_t list;

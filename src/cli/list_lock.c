@@ -1,0 +1,46 @@
+/* The writers' lock of a list set directory (list_common.h). Readers
+ * take no lock: they map whichever index file is there. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "list_common.h"
+
+int list_lock_take(const char *dir, list_lock *l, char *why, size_t why_len)
+{
+    l->fd = -1;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(why, why_len, "cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/.lock", dir) >= (int)sizeof path) {
+        snprintf(why, why_len, "the directory name is too long");
+        return -1;
+    }
+    l->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (l->fd < 0) {
+        snprintf(why, why_len, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    while (flock(l->fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            snprintf(why, why_len, "cannot lock %s: %s", path, strerror(errno));
+            close(l->fd);
+            l->fd = -1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void list_lock_release(list_lock *l)
+{
+    if (l->fd >= 0)
+        close(l->fd); /* and with it the lock */
+    l->fd = -1;
+}

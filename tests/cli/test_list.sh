@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# `ward list` and `ward match` as commands: import in each format and
+# export back, matching Meta's needles against its haystack checked
+# against a brute-force scan written here in Python (an independent
+# implementation of the Hamming distance), images against lists made from
+# the reference CSV's hashes and from md5sum, the dihedral variants, exit
+# codes, malformed and strict imports, replace/rm, a damaged index.
+#   test_list.sh WARD_BINARY DATA_DIR
+set -u
+ward="$1"
+data="$2"
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { local what="$1"; shift; if "$@"; then ok; else bad "$what"; fi; }
+not() { ! "$@"; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+L=(--lists "$work/lists")
+
+hay="$data/hash-lists/haystack.txt"
+needles="$data/hash-lists/needles.txt"
+
+# ---- import and export: the reference's own list, byte for byte ----
+"$ward" list import haystack "$hay" "${L[@]}" --source "Meta MIH test" >"$work/out" 2>&1
+check "import haystack: $(cat "$work/out")" grep -q "^haystack: 1350 entries (1350 PDQ, 0 MD5, 0 SHA-256).*reference format" "$work/out"
+"$ward" list export haystack "${L[@]}" >"$work/hay.out"
+check "export gives the file back" cmp -s "$work/hay.out" "$hay"
+"$ward" list ls "${L[@]}" >"$work/out"
+check "ls: $(tail -1 "$work/out")" grep -qE '^haystack +1350 +0 +0 +reference +[0-9]{4}-[0-9]{2}-[0-9]{2} Meta MIH test$' "$work/out"
+check "the index file is 0600" [ "$(stat -c %a "$work/lists/index.wlx")" = 600 ]
+"$ward" list import haystack "$hay" "${L[@]}" >/dev/null 2>"$work/err"; rc=$?
+check "a second import of the same name is refused" [ "$rc" -eq 1 ]
+check "  and says --replace" grep -q -- "--replace" "$work/err"
+
+# ---- match: needles against haystack, against a brute-force scan ----
+brute() { # radius -> lines "needle_line hash distance", sorted
+  python3 - "$hay" "$needles" "$1" <<'EOF'
+import sys
+hay = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+nee = [l.strip() for l in open(sys.argv[2]) if l.strip()]
+r = int(sys.argv[3])
+out = []
+for i, n in enumerate(nee, 1):
+    for h in hay:
+        d = bin(int(n, 16) ^ int(h, 16)).count("1")
+        if d <= r:
+            out.append("%d %s %d" % (i, h, d))
+print("\n".join(sorted(out)))
+EOF
+}
+for r in 0 10 31 32 63 64; do
+  "$ward" match --radius "$r" "${L[@]}" --hashes "$needles" >"$work/out" 2>"$work/err"; rc=$?
+  awk -F'\t' '{ split($1, q, ":"); print q[2], $5, $4 }' "$work/out" | sort >"$work/got"
+  brute "$r" >"$work/want"
+  n=$(grep -c . "$work/want")
+  check "radius $r: $n hits as the scan finds ($(diff "$work/got" "$work/want" | head -3))" cmp -s "$work/got" "$work/want"
+  if [ "$n" -gt 0 ]; then want_rc=3; else want_rc=0; fi
+  check "radius $r: exit $want_rc (got $rc)" [ "$rc" -eq "$want_rc" ]
+done
+check "the scan finds hits at 31 (else the check means little)" [ "$(brute 31 | grep -c .)" -gt 50 ]
+
+# ---- python-threatexchange's formats, labels, round trips ----
+b1="$data/images/dih/bridge-1-original.jpg"
+b2="$data/images/dih/bridge-2-rotate-90.jpg"
+pdq_b1=$(grep "^images/dih/bridge-1-original.jpg," "$data/expected_pdq.csv" | cut -d, -f4)
+md5_b2=$(md5sum <"$b2" | cut -c1-32)
+sha_b2=$(sha256sum <"$b2" | cut -c1-64)
+printf 'signal_type,signal_str,collab,category,tags\npdq,%s,NCMEC,A1,"known, bridge"\nmd5,%s,NCMEC,B2,\nsha256,%s,,,\n' \
+  "$pdq_b1" "$md5_b2" "$sha_b2" >"$work/te.csv"
+"$ward" list import ncmec "$work/te.csv" "${L[@]}" >"$work/out" 2>&1
+check "te-csv import: $(cat "$work/out")" grep -q "^ncmec: 3 entries (1 PDQ, 1 MD5, 1 SHA-256).*te-csv format" "$work/out"
+"$ward" list export ncmec "${L[@]}" >"$work/te.out"
+check "te-csv exports as it came ($(diff "$work/te.out" "$work/te.csv" | head -2))" cmp -s "$work/te.out" "$work/te.csv"
+"$ward" list export ncmec --format te "${L[@]}" >"$work/te.lines"
+check "te lines" [ "$(cat "$work/te.lines")" = "$(printf 'pdq %s\nmd5 %s\nsha256 %s' "$pdq_b1" "$md5_b2" "$sha_b2")" ]
+"$ward" list import ncmec2 "$work/te.lines" "${L[@]}" >/dev/null 2>&1
+"$ward" list export ncmec2 "${L[@]}" >"$work/te.lines2"
+check "te round trip" cmp -s "$work/te.lines" "$work/te.lines2"
+
+# ---- images ----
+"$ward" match "${L[@]}" "$b1" >"$work/out" 2>"$work/err"; rc=$?
+check "bridge 1 matches (exit 3, got $rc)" [ "$rc" -eq 3 ]
+check "bridge 1: ncmec pdq 0 with its labels: $(grep ncmec "$work/out")" \
+  grep -qP "^\Q$b1\E\tncmec\tpdq\t0\t$pdq_b1\tcollab=NCMEC,category=A1,tags=known%2C bridge$" "$work/out"
+"$ward" match "${L[@]}" "$b2" >"$work/out" 2>/dev/null; rc=$?
+check "bridge 2 (rotated): exact MD5 and SHA-256 hits" [ "$(grep -cP '\tncmec2?\t(md5|sha256)\t0\t' "$work/out")" -eq 4 ]
+check "  but no PDQ hit without --dihedral" [ "$(grep -cP '\tpdq\t' "$work/out")" -eq 0 ]
+"$ward" match --dihedral "${L[@]}" "$b2" >"$work/out" 2>/dev/null
+check "--dihedral: the rotated bridge finds bridge 1's entries: $(grep -P '\tpdq\t' "$work/out" | head -1)" \
+  [ "$(grep -cP '\tncmec2?\tpdq\t[0-9]+\t(rot90|rot270|flipplus1|flipminus1)\t' "$work/out")" -eq 2 ]
+"$ward" match --format json "${L[@]}" "$b1" >"$work/out" 2>/dev/null
+check "json lines" python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert any(r["list"] == "ncmec" and r["type"] == "pdq" and r["distance"] == 0 and r["quality"] == 100 for r in rows), rows
+' "$work/out"
+"$ward" match "${L[@]}" "$data/images/misc/pen-and-coaster.png" >"$work/out" 2>/dev/null; rc=$?
+check "an unrelated image: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+check "  and nothing printed" [ ! -s "$work/out" ]
+"$ward" match "${L[@]}" "$data/images/misc/small.jpg" >/dev/null 2>"$work/err"; rc=$?
+check "quality 0: not matched by PDQ, said so" grep -q "quality 0 is under 50" "$work/err"
+"$ward" match "${L[@]}" "$work/nonexistent.jpg" "$b1" >"$work/out" 2>"$work/err"; rc=$?
+check "a missing file: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+check "  the other image still matched" grep -q ncmec "$work/out"
+head -c 1000 "$b1" >"$work/trunc.jpg"
+"$ward" match "${L[@]}" "$work/trunc.jpg" >/dev/null 2>"$work/err"; rc=$?
+check "a truncated image: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+check "  with an error line" [ "$(wc -l <"$work/err")" -ge 1 ]
+"$ward" match --radius 65 "${L[@]}" "$b1" >/dev/null 2>&1; rc=$?
+check "radius 65 is a usage error" [ "$rc" -eq 2 ]
+
+# ---- malformed lines, strict ----
+{ head -2 "$hay"; echo "not a hash"; echo "hash=$(head -1 "$hay"),idx=9"; echo "$(head -c 63 "$hay")"; } >"$work/mixed.txt"
+"$ward" list import mixed "$work/mixed.txt" "${L[@]}" >"$work/out" 2>"$work/err"; rc=$?
+check "malformed lines skipped: $(cat "$work/out")" grep -q "^mixed: 3 entries.*2 malformed lines skipped" "$work/out"
+check "  each reported with its line number" [ "$(grep -cE "mixed.txt:(3|5): " "$work/err")" -eq 2 ]
+"$ward" list import strict "$work/mixed.txt" --strict "${L[@]}" >/dev/null 2>"$work/err"; rc=$?
+check "--strict refuses the file (exit 1)" [ "$rc" -eq 1 ]
+"$ward" list ls "${L[@]}" >"$work/out"
+check "  and no list was made" not grep -q "^strict " "$work/out"
+check "--type sha256: 64 digits read as SHA-256" sh -c "'$ward' list import shas '$hay' --type sha256 ${L[*]} | grep -q '(0 PDQ, 0 MD5, 1350 SHA-256)'"
+
+# ---- replace and rm ----
+head -5 "$hay" | "$ward" list import haystack - --replace "${L[@]}" >"$work/out" 2>&1
+check "--replace from stdin: $(cat "$work/out")" grep -q "^haystack: 5 entries" "$work/out"
+"$ward" match --radius 0 "${L[@]}" --hashes "$needles" >"$work/out" 2>/dev/null
+check "the replaced entries are gone" [ "$(grep -cP '\thaystack\t' "$work/out")" -eq 0 ]
+"$ward" list rm haystack "${L[@]}" >/dev/null
+"$ward" list export haystack "${L[@]}" >/dev/null 2>&1; rc=$?
+check "rm: the list is gone" [ "$rc" -eq 1 ]
+"$ward" list rm haystack "${L[@]}" >/dev/null 2>&1; rc=$?
+check "rm of a list that is not there fails" [ "$rc" -eq 1 ]
+"$ward" list import 'bad/name' "$hay" "${L[@]}" >/dev/null 2>&1; rc=$?
+check "a name with a slash is a usage error" [ "$rc" -eq 2 ]
+
+# ---- a damaged index is refused, nothing is changed ----
+cp "$work/lists/index.wlx" "$work/good.wlx"
+printf '\x00' | dd of="$work/lists/index.wlx" bs=1 seek=5000 conv=notrunc status=none
+"$ward" list ls "${L[@]}" >/dev/null 2>"$work/err"; rc=$?
+check "ls on a damaged index: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+check "  saying why: $(cat "$work/err")" grep -q "corrupt" "$work/err"
+"$ward" list import more "$hay" "${L[@]}" >/dev/null 2>&1; rc=$?
+check "import refuses to build on a damaged index" [ "$rc" -eq 1 ]
+truncate -s 3000 "$work/lists/index.wlx"
+"$ward" match "${L[@]}" "$b1" >/dev/null 2>"$work/err"; rc=$?
+check "match on a truncated index: exit 1" [ "$rc" -eq 1 ]
+cp "$work/good.wlx" "$work/lists/index.wlx"
+"$ward" list ls "${L[@]}" >/dev/null 2>&1; rc=$?
+check "the good file reads again" [ "$rc" -eq 0 ]
+"$ward" help list | grep -q "ward list import NAME FILE"; check "ward help list" [ $? -eq 0 ]
+"$ward" help match | grep -q "Exit codes: 0 no hits, 3 hits"; check "ward help match" [ $? -eq 0 ]
+
+echo "test_list: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
