@@ -122,6 +122,7 @@ ward_err ix_open(const char *path, ix_file *f, char *why, size_t why_len)
         munmap(m, size);
         return e;
     }
+    f->mapped = 1;
     return WARD_OK;
 }
 
@@ -138,7 +139,7 @@ const void *ix_get(const ix_file *f, uint32_t kind, uint64_t *len)
 
 void ix_close(ix_file *f)
 {
-    if (f->map)
+    if (f->map && f->mapped)
         munmap((void *)f->map, f->size);
     memset(f, 0, sizeof *f);
 }

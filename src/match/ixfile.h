@@ -34,6 +34,7 @@ typedef struct ix_section {
 typedef struct ix_file {
     const uint8_t *map;
     size_t size;
+    int mapped; /* ix_open's own mapping, unmapped by ix_close */
     uint32_t n;
     ix_section s[IX_MAX_SECTIONS];
 } ix_file;

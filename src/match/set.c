@@ -42,11 +42,13 @@ static const void *need(const ix_file *f, uint32_t kind, uint64_t want,
     return p;
 }
 
-/* |off|, |len| name a NUL-terminated string inside the strings. */
+/* |off|, |len| name a string inside the strings, ended by a NUL and
+ * without one before. */
 static int str_ok(const char *strings, uint64_t off, uint64_t len,
                   uint64_t total)
 {
-    return off < total && len < total - off && strings[off + len] == 0;
+    return off < total && len < total - off && strings[off + len] == 0 &&
+           !memchr(strings + off, 0, (size_t)len);
 }
 
 static ward_err load(ward_match_set *s, char *why, size_t wn)
@@ -62,6 +64,10 @@ static ward_err load(ward_match_set *s, char *why, size_t wn)
     s->strings = ix_get(f, SEC_STRINGS, &str_len);
     if (!s->strings || (str_len && s->strings[str_len - 1] != 0))
         return bad(why, wn, "the index file's strings are damaged");
+    /* No more entries than bytes: the sizes below cannot overflow. */
+    if (m->n_pdq > f->size || m->n_md5 > f->size || m->n_sha > f->size)
+        return bad(why, wn, "the index file counts more entries than it "
+                            "holds");
     int ok = 1;
     const set_list *lists =
         need(f, SEC_LISTS, (uint64_t)m->n_lists * sizeof(set_list), &ok);
@@ -137,6 +143,23 @@ ward_err ward_match_open(const char *dir, ward_match_set **out, char *why,
         *out = s;
         return WARD_OK;
     }
+    if (!e)
+        e = load(s, why, why_len);
+    if (e) {
+        ward_match_close(s);
+        return e;
+    }
+    *out = s;
+    return WARD_OK;
+}
+
+ward_err set_open_mem(const void *bytes, size_t n, ward_match_set **out,
+                      char *why, size_t why_len)
+{
+    ward_match_set *s = calloc(1, sizeof *s);
+    if (!s)
+        return WARD_ERR_NOMEM;
+    ward_err e = ix_open_mem(bytes, n, &s->f, why, why_len);
     if (!e)
         e = load(s, why, why_len);
     if (e) {
@@ -378,7 +401,8 @@ ward_err ward_match_pdq_dihedral(const ward_match_set *s,
         free(c.v);
         return WARD_ERR_NOMEM;
     }
-    qsort(c.v, c.n, sizeof *c.v, cmp_dih);
+    if (c.n)
+        qsort(c.v, c.n, sizeof *c.v, cmp_dih);
     pdq_ctx pc = {s, 0, fn, ctx};
     for (size_t i = 0; i < c.n; i++) {
         if (i && c.v[i].id == c.v[i - 1].id)

@@ -54,6 +54,10 @@ typedef struct set_tag {
     uint64_t labels_off;
 } set_tag;
 
+/* A set over an index file's bytes already in memory (which must outlive
+ * it): for the fuzz target. */
+ward_err set_open_mem(const void *bytes, size_t n, ward_match_set **out,
+                      char *why, size_t why_len);
 /* The id the set's next new list would get. */
 uint32_t set_next_id(const ward_match_set *s);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "../../src/match/ixfile.h"
 #include "../../src/match/mih.h"
@@ -376,6 +377,64 @@ static int count_entry(void *ctx, const ward_hl_entry *e)
     return 0;
 }
 
+/* Rewrites the section and header checksums (as a crafted file would). */
+static void fix_checksums(uint8_t *p)
+{
+    uint32_t count;
+    memcpy(&count, p + 12, 4);
+    for (uint32_t i = 0; i < count; i++) {
+        uint8_t *sec = p + 32 + (size_t)i * 32;
+        uint64_t off, len;
+        memcpy(&off, sec + 8, 8);
+        memcpy(&len, sec + 16, 8);
+        uint64_t c = XXH3_64bits(p + off, len);
+        memcpy(sec + 24, &c, 8);
+    }
+    uint64_t c = XXH3_64bits(p, 32 + (size_t)count * 32);
+    memcpy(p + 32 + (size_t)count * 32, &c, 8);
+}
+
+/* Files whose checksums match but whose contents lie: counts that would
+ * overflow a size, strings that run past their end. */
+static void test_lying_file(const char *dir)
+{
+    char path[300], why[200];
+    snprintf(path, sizeof path, "%s/index.wlx", dir);
+    size_t n;
+    uint8_t *good = read_file(path, &n);
+    ix_file f;
+    REQUIRE(ix_open_mem(good, n, &f, why, sizeof why) == WARD_OK);
+    uint64_t len;
+    size_t meta_off = (size_t)((const uint8_t *)ix_get(&f, 1, &len) - good);
+    size_t lists_off = (size_t)((const uint8_t *)ix_get(&f, 2, &len) - good);
+    uint8_t *p = malloc(n);
+    REQUIRE(p);
+    ward_match_set *s;
+    /* n_md5 = 2^60: times 16 it wraps to 0. */
+    memcpy(p, good, n);
+    uint64_t huge = 1ull << 60;
+    memcpy(p + meta_off + 16, &huge, 8);
+    fix_checksums(p);
+    write_file(path, p, n);
+    CHECK_EQ_INT(ward_match_open(dir, &s, why, sizeof why), WARD_ERR_BAD_STATE);
+    CHECK(strstr(why, "more entries") != NULL);
+    /* A list name's length past the strings. */
+    memcpy(p, good, n);
+    uint32_t long_name = 1u << 30;
+    memcpy(p + lists_off + 32, &long_name, 4);
+    fix_checksums(p);
+    write_file(path, p, n);
+    CHECK_EQ_INT(ward_match_open(dir, &s, why, sizeof why), WARD_ERR_BAD_STATE);
+    /* The untouched file with its checksums rewritten still opens. */
+    memcpy(p, good, n);
+    fix_checksums(p);
+    write_file(path, p, n);
+    CHECK_EQ_INT(ward_match_open(dir, &s, why, sizeof why), WARD_OK);
+    ward_match_close(s);
+    free(p);
+    free(good);
+}
+
 /* A set of three lists written to a file and opened again: hits carry
  * their list and labels, exact hashes match exactly, a list can be left
  * out of a rebuild, and a damaged file is refused. */
@@ -529,6 +588,8 @@ static void test_set(void)
     CHECK_EQ_INT(got.n, 1);
     ward_match_close(s);
     ward_match_close(s2);
+
+    test_lying_file(dir);
 
     /* A damaged index file is refused, and says why. */
     char path[300];
