@@ -89,6 +89,17 @@ check "  but no PDQ hit without --dihedral" [ "$(grep -cP '\tpdq\t' "$work/out")
 "$ward" match --dihedral "${L[@]}" "$b2" >"$work/out" 2>/dev/null
 check "--dihedral: the rotated bridge finds bridge 1's entries: $(grep -P '\tpdq\t' "$work/out" | head -1)" \
   [ "$(grep -cP '\tncmec2?\tpdq\t[0-9]+\t(rot90|rot270|flipplus1|flipminus1)\t' "$work/out")" -eq 2 ]
+# Each of the reference's transformed bridge photos matches bridge 1's
+# hash through the variant that undoes its transform.
+printf '%s\n' "$pdq_b1" >"$work/b1.txt"
+"$ward" list import b1 "$work/b1.txt" --lists "$work/b1lists" >/dev/null
+for pair in 1-original:orig 2-rotate-90:rot270 3-rotate-180:rot180 4-rotate-270:rot90 \
+            5-flipx:flipx 6-flipy:flipy 7-flip-plus-1:flipplus1 8-flip-minus-1:flipminus1; do
+  img="$data/images/dih/bridge-${pair%%:*}.jpg"
+  "$ward" match --dihedral --lists "$work/b1lists" "$img" >"$work/out" 2>/dev/null
+  check "dihedral ${pair%%:*}: $(cut -f4,5 "$work/out" | tr '\t' ' ')" \
+    awk -F'\t' -v v="${pair#*:}" 'NR == 1 && $5 == v && $4 <= 31 { ok = 1 } END { exit !(ok && NR == 1) }' "$work/out"
+done
 "$ward" match --format json "${L[@]}" "$b1" >"$work/out" 2>/dev/null
 check "json lines" python3 -c '
 import json, sys
