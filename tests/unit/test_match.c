@@ -9,6 +9,7 @@
  * foreign files refused.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,6 +378,62 @@ static int count_entry(void *ctx, const ward_hl_entry *e)
     return 0;
 }
 
+/* Readers share one opened set: four threads asking the same queries get
+ * the same answers as one thread did. */
+typedef struct reader {
+    const ward_match_set *s;
+    const ward_pdq *q;
+    const size_t *want;
+    int nq, wrong;
+} reader;
+
+static int count_set_hit(void *ctx, const ward_match_hit *h)
+{
+    (void)h;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+static void *read_many(void *p)
+{
+    reader *r = p;
+    for (int round = 0; round < 5; round++)
+        for (int i = 0; i < r->nq; i++) {
+            size_t n = 0;
+            ward_match_pdq(r->s, &r->q[i], 31, count_set_hit, &n);
+            r->wrong += n != r->want[i];
+        }
+    return NULL;
+}
+
+static void test_concurrent(const ward_match_set *s, const ward_pdq *h, int nh)
+{
+    enum { NQ = 200, THREADS = 4 };
+    static ward_pdq q[NQ];
+    static size_t want[NQ];
+    size_t total = 0;
+    for (int i = 0; i < NQ; i++) {
+        q[i] = h[next() % (uint64_t)nh];
+        flip(&q[i], (int)(next() % 40));
+        want[i] = 0;
+        ward_match_pdq(s, &q[i], 31, count_set_hit, &want[i]);
+        total += want[i];
+    }
+    CHECK(total > NQ / 3);
+    pthread_t t[THREADS];
+    reader r[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        r[i] = (reader){s, q, want, NQ, 0};
+        REQUIRE(pthread_create(&t[i], NULL, read_many, &r[i]) == 0);
+    }
+    int wrong = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        wrong += r[i].wrong;
+    }
+    CHECK_EQ_INT(wrong, 0);
+}
+
 /* Rewrites the section and header checksums (as a crafted file would). */
 static void fix_checksums(uint8_t *p)
 {
@@ -555,6 +612,8 @@ static void test_set(void)
     CHECK_EQ_INT(ward_match_exact(s, WARD_HL_SHA256, sha.hash, on_set_hit, &got), WARD_OK);
     CHECK_EQ_INT(got.n, 2);
     CHECK(strcmp(got.names[1], "alpha") == 0);
+
+    test_concurrent(s, h, N);
 
     int count = 0;
     CHECK_EQ_INT(ward_match_list_entries(s, z->id, count_entry, &count), WARD_OK);
