@@ -3,7 +3,10 @@
 #ifndef WARD_CLI_H
 #define WARD_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
+
+#include "ward/hashlist.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
@@ -82,6 +85,17 @@ int cli_read_password(const char *prompt, int from_stdin, char *out,
  * decides whether stderr is a terminal. */
 double cli_now(void);
 void cli_progress(size_t done, size_t n, double *last);
+
+/* readfile.c: a whole regular file of at most |max| bytes into |*out|
+ * (the caller frees it): 0, or -1 with |why| set. */
+int cli_read_file(const char *path, uint64_t max, uint8_t **out, size_t *n,
+                  char *why, size_t why_len);
+/* "pdq", "md5", "sha256" as a type, or 0. */
+ward_hl_type cli_hl_type(const char *name);
+/* The list set's directory: --lists DIR as it is, else --data DIR's (or
+ * ./ward-data's) lists/. */
+void cli_lists_dir(const char *lists, const char *data, char *out,
+                   size_t cap);
 
 /* Prints an error in git's style: "ward: <message>". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -62,49 +62,11 @@ static void set_err(result *r, const char *fmt, ...)
     va_end(ap);
 }
 
-static int read_all(const char *path, uint8_t **out, size_t *n, result *r)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat sb;
-    if (fd < 0 || fstat(fd, &sb) != 0) {
-        set_err(r, "%s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > MAX_FILE_BYTES) {
-        set_err(r, "%s",
-                S_ISREG(sb.st_mode) ? "larger than 1 GiB" : "not a file");
-        close(fd);
-        return -1;
-    }
-    size_t cap = (size_t)sb.st_size, got = 0;
-    uint8_t *p = malloc(cap ? cap : 1);
-    while (p && got < cap) {
-        ssize_t k = read(fd, p + got, cap - got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
-    close(fd);
-    if (!p || got != cap) {
-        set_err(r, "%s", p ? "the file changed while it was read"
-                           : "out of memory");
-        free(p);
-        return -1;
-    }
-    *out = p;
-    *n = got;
-    return 0;
-}
-
 static void hash_one(const hash_opts *o, const char *path, result *r)
 {
     uint8_t *bytes = NULL;
     size_t n = 0;
-    if (read_all(path, &bytes, &n, r))
+    if (cli_read_file(path, MAX_FILE_BYTES, &bytes, &n, r->err, sizeof r->err))
         return;
     /* The reference's text format prints neither: skip their cost. */
     if (o->format != FMT_TEXT) {

@@ -33,7 +33,7 @@ static int parse_common(int argc, char **argv, list_opts *o, char **pos,
                         int *npos, int maxpos)
 {
     static char dirbuf[4096];
-    const char *data = NULL;
+    const char *data = NULL, *lists = NULL;
     *npos = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -49,7 +49,7 @@ static int parse_common(int argc, char **argv, list_opts *o, char **pos,
             if (strcmp(a, "--data") == 0) {
                 data = v;
             } else if (strcmp(a, "--lists") == 0) {
-                o->dir = v;
+                lists = v;
             } else if (strcmp(a, "--format") == 0) {
                 o->format = ward_hl_format_from_name(v);
                 if (!o->format && strcmp(v, "auto") != 0) {
@@ -57,11 +57,7 @@ static int parse_common(int argc, char **argv, list_opts *o, char **pos,
                     return CLI_USAGE;
                 }
             } else if (strcmp(a, "--type") == 0) {
-                o->type = strcmp(v, "pdq") == 0      ? WARD_HL_PDQ
-                          : strcmp(v, "md5") == 0    ? WARD_HL_MD5
-                          : strcmp(v, "sha256") == 0 ? WARD_HL_SHA256
-                                                     : 0;
-                if (!o->type) {
+                if (!(o->type = cli_hl_type(v))) {
                     cli_error("--type is pdq, md5 or sha256");
                     return CLI_USAGE;
                 }
@@ -84,10 +80,8 @@ static int parse_common(int argc, char **argv, list_opts *o, char **pos,
             return CLI_USAGE;
         }
     }
-    if (!o->dir) {
-        snprintf(dirbuf, sizeof dirbuf, "%s/lists", data ? data : "./ward-data");
-        o->dir = dirbuf;
-    }
+    cli_lists_dir(lists, data, dirbuf, sizeof dirbuf);
+    o->dir = dirbuf;
     return CLI_OK;
 }
 

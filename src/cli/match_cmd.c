@@ -102,41 +102,6 @@ static void fail(run *r, const char *what, const char *why)
     r->failed++;
 }
 
-static int read_all(const char *path, uint8_t **out, size_t *n, char *why,
-                    size_t wn)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        (uint64_t)st.st_size > MAX_IMAGE_BYTES) {
-        snprintf(why, wn, "%s", fd < 0 ? strerror(errno)
-                                : !S_ISREG(st.st_mode) ? "not a regular file"
-                                                       : "larger than 1 GiB");
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    size_t len = (size_t)st.st_size, got = 0;
-    uint8_t *p = malloc(len ? len : 1);
-    while (p && got < len) {
-        ssize_t k = read(fd, p + got, len - got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
-    close(fd);
-    if (!p || got != len) {
-        free(p);
-        snprintf(why, wn, "cannot read it");
-        return -1;
-    }
-    *out = p;
-    *n = len;
-    return 0;
-}
-
 static void match_pdq(run *r, const ward_pdq *v)
 {
     if (r->o->dihedral)
@@ -152,7 +117,7 @@ static void match_image(run *r, const char *path)
     uint8_t *bytes;
     size_t n;
     char why[256] = "";
-    if (read_all(path, &bytes, &n, why, sizeof why)) {
+    if (cli_read_file(path, MAX_IMAGE_BYTES, &bytes, &n, why, sizeof why)) {
         fail(r, "", why);
         return;
     }
@@ -283,7 +248,7 @@ static void match_hashes(run *r, const char *file)
 static int parse_opts(int argc, char **argv, match_opts *o, int *first_path)
 {
     static char dirbuf[4096];
-    const char *data = NULL;
+    const char *data = NULL, *lists = NULL;
     *o = (match_opts){NULL, NULL, WARD_MATCH_DEFAULT_RADIUS, 0, 0, 0,
                       WARD_PDQ_QUALITY_MIN, 0, WARD_MEDIA_DEFAULT_MAX_PIXELS};
     int i = 1;
@@ -338,7 +303,7 @@ static int parse_opts(int argc, char **argv, match_opts *o, int *first_path)
             }
             o->max_pixels = n;
         } else if (strcmp(a, "--lists") == 0) {
-            o->dir = v;
+            lists = v;
         } else if (strcmp(a, "--data") == 0) {
             data = v;
         } else if (strcmp(a, "--hashes") == 0) {
@@ -350,20 +315,14 @@ static int parse_opts(int argc, char **argv, match_opts *o, int *first_path)
             }
             o->json = strcmp(v, "json") == 0;
         } else {
-            o->type = strcmp(v, "pdq") == 0      ? WARD_HL_PDQ
-                      : strcmp(v, "md5") == 0    ? WARD_HL_MD5
-                      : strcmp(v, "sha256") == 0 ? WARD_HL_SHA256
-                                                 : 0;
-            if (!o->type) {
+            if (!(o->type = cli_hl_type(v))) {
                 cli_error("--type is pdq, md5 or sha256");
                 return CLI_USAGE;
             }
         }
     }
-    if (!o->dir) {
-        snprintf(dirbuf, sizeof dirbuf, "%s/lists", data ? data : "./ward-data");
-        o->dir = dirbuf;
-    }
+    cli_lists_dir(lists, data, dirbuf, sizeof dirbuf);
+    o->dir = dirbuf;
     if ((o->hashes != NULL) == (i < argc)) {
         cli_error("usage: ward match [options] (IMAGE... | --hashes FILE)");
         return CLI_USAGE;

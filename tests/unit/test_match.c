@@ -175,9 +175,9 @@ static void test_against_scan(void)
     run_set(1, 0, 0, 8);
     run_set(500, 0, 1, 20);      /* a scan: too small for tables */
     run_set(3000, 0, 1, 40);     /* 3-byte ids */
-    run_set(20000, 0, 0, 40);
-    run_set(20000, 1, 1, 40);    /* clustered: crowded buckets */
-    run_set(60000, 1, 0, 12);
+    run_set(20000, 0, 0, 24);
+    run_set(20000, 1, 1, 24);    /* clustered: crowded buckets */
+    run_set(60000, 1, 0, 6);
 }
 
 /* Every copy of a hash comes back, each once, at distance 0. */
