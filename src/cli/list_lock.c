@@ -1,5 +1,6 @@
 /* The writers' lock of a list set directory (list_common.h). Readers
  * take no lock: they map whichever index file is there. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,6 +10,24 @@
 #include <unistd.h>
 
 #include "list_common.h"
+
+/* A writer killed while it wrote left its new index beside the old one:
+ * under the lock no writer is at work, so any such file is garbage. */
+static void remove_stale(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "index.wlx.new.", 14) != 0)
+            continue;
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+            unlink(path);
+    }
+    closedir(d);
+}
 
 int list_lock_take(const char *dir, list_lock *l, char *why, size_t why_len)
 {
@@ -35,6 +54,7 @@ int list_lock_take(const char *dir, list_lock *l, char *why, size_t why_len)
             return -1;
         }
     }
+    remove_stale(dir);
     return 0;
 }
 
