@@ -10,12 +10,16 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 status=0
 for target in wire state decrypt content attach api config frankkey replies console \
-              media_jpeg media_png media_webp media_gif media_bmp media_pnm pdq; do
+              media_jpeg media_png media_webp media_gif media_bmp media_pnm pdq \
+              hashlist match_index; do
   mkdir -p "$scratch/$target"
+  # An index file's header alone is 4 KiB.
+  max_len=4096
+  [ "$target" = match_index ] && max_len=16384
   echo "fuzz_$target: ${seconds}s"
   # -timeout: one input taking 10 s is a hang (the image decoders must
   # never take that long, whatever the bytes).
-  if ! "$build/fuzz_$target" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+  if ! "$build/fuzz_$target" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
        -artifact_prefix="$root/build/fuzz-crash-$target-" \
        "$scratch/$target" "$root/fuzz/corpus/$target" \
        >"$scratch/$target.log" 2>&1; then

@@ -10,6 +10,10 @@
 
 #define OFF_PER_TABLE (MIH_BUCKETS + 1)
 #define PAD 8
+/* Buckets whose first lines are requested before any is scanned. */
+#define PREFETCH_BATCH 32
+/* Entries of a bucket whose partners are requested ahead. */
+#define PREFETCH_ENTRIES 512
 
 /* Every 16-bit mask, fewest bits first: the keys within radius t of a
  * chunk are chunk ^ masks[0 .. upto[t]). */
@@ -273,14 +277,35 @@ MULTI int mih_query(const mih *m, const ward_pdq *q, int radius, mih_fn fn,
         const uint8_t *ids = m->id + (size_t)j * (n * (size_t)w + PAD);
         uint16_t qk = q->w[j], qp = q->w[(j + 1) % MIH_TABLES];
         uint32_t keys = upto[c - 1];
-        for (uint32_t k = 0; k < keys; k++) {
-            uint16_t key = (uint16_t)(qk ^ masks[k]);
-            uint32_t lo = off[key], hi = off[key + 1];
-            if (hi > n || lo >= hi) /* empty, or a damaged file */
-                continue;
-            int lim = c + c1 - 1 - __builtin_popcount(masks[k]);
-            if (scan_bucket(&x, j, partner, ids, lo, hi, qp, lim))
-                return 1;
+        /* The buckets are scattered over the tables: ask for a batch of
+         * them at once, so their cache misses overlap, then scan. */
+        for (uint32_t k0 = 0; k0 < keys; k0 += PREFETCH_BATCH) {
+            uint32_t k1 = keys - k0 < PREFETCH_BATCH ? keys : k0 + PREFETCH_BATCH;
+            uint32_t lo[PREFETCH_BATCH], hi[PREFETCH_BATCH];
+            for (uint32_t k = k0; k < k1; k++) {
+                uint16_t key = (uint16_t)(qk ^ masks[k]);
+                lo[k - k0] = off[key];
+                hi[k - k0] = off[key + 1];
+                if (lo[k - k0] < hi[k - k0] && hi[k - k0] <= n) {
+                    /* The whole bucket's partners (32 to a line), up to
+                     * a limit; the ids are read only for the few that
+                     * pass. */
+                    uint32_t end = hi[k - k0];
+                    if (end - lo[k - k0] > PREFETCH_ENTRIES)
+                        end = lo[k - k0] + PREFETCH_ENTRIES;
+                    for (uint32_t a = lo[k - k0]; a < end; a += 32)
+                        __builtin_prefetch(partner + a);
+                    __builtin_prefetch(partner + end - 1);
+                }
+            }
+            for (uint32_t k = k0; k < k1; k++) {
+                uint32_t l = lo[k - k0], h = hi[k - k0];
+                if (h > n || l >= h) /* empty, or a damaged file */
+                    continue;
+                int lim = c + c1 - 1 - __builtin_popcount(masks[k]);
+                if (scan_bucket(&x, j, partner, ids, l, h, qp, lim))
+                    return 1;
+            }
         }
     }
     return 0;
