@@ -563,7 +563,12 @@ head -c 100000 /dev/urandom >&5
     "$ward" send bob "burst $i" --user alice 2>/dev/null | grep -q '^sent to bob' && echo "$i"
   done >"$work/burst_acked" ) &
 burst=$!
-sleep 0.4
+# Kill once a few are acknowledged (a fixed delay may see none on a
+# loaded machine).
+for _ in $(seq 1 200); do
+  [ "$(wc -l <"$work/burst_acked" 2>/dev/null || echo 0)" -ge 3 ] && break
+  sleep 0.05
+done
 check "a half-done upload is in tmp/ at the kill" [ "$(tmp_files)" -eq 1 ]
 kill_server KILL
 exec 5>&-

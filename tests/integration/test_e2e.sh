@@ -83,7 +83,12 @@ if "$ward" recv --user bob | grep -q "$canary"; then ok; else bad "canary not re
     "$ward" send bob "burst $i" --user alice 2>/dev/null | grep -q "^sent" && echo "$i"
   done >"$work/acked" ) &
 burst=$!
-sleep 0.3
+# Kill once a few are acknowledged (a fixed delay saw none on a loaded
+# machine, and the check below needs some).
+for _ in $(seq 1 200); do
+  [ "$(wc -l <"$work/acked" 2>/dev/null || echo 0)" -ge 3 ] && break
+  sleep 0.05
+done
 kill -9 "$server_pid"; wait "$server_pid" 2>/dev/null
 server_pid=""
 wait "$burst"
