@@ -25,12 +25,17 @@
  *      (default 31) with 1 thread and with 2 (pthreads sharing the one
  *      ward_match_set and taking queries 32 at a time); the order of the
  *      two changes from round to round. A query's hits are counted by the
- *      callback, as a caller would see them.
+ *      callback, as a caller would see them. Each round also reports the
+ *      major page faults (pages read from the disk) it took.
  *   5. the brute-force scan, timed over the first S queries (the sample;
  *      default all Q when N <= 1,000,000, else 500) in its own rounds
  *      (default 3, interleaved with those of step 4): for each query, every
  *      hash's distance by four __builtin_popcountll, one thread. Its first
  *      round's hits are the truth.
+ *   5b. the index file read into a malloc'd buffer and opened from there
+ *      with set_open_mem (src/match/set_internal.h; 3 times, timed), then
+ *      step 4's rounds again on it ("ward-mem"): the same code and layout,
+ *      in anonymous memory instead of the page cache's pages.
  *   6. the check: for every sample query, ward_match_pdq_collect's hits
  *      must be the brute-force hits exactly (the same hashes, as many
  *      times, at the same distances: no hit missing, none extra).
@@ -53,11 +58,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "ward/match.h"
 #include "ward/pdq.h"
+/* set_open_mem and the index file's name, as fuzz_match_index uses them. */
+#include "set_internal.h"
 
 #define MAX_FLIPS 40
 #define CHUNK 32
@@ -67,6 +75,14 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Major page faults so far (pages read from the disk), all threads. */
+static uint64_t majflt(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (uint64_t)ru.ru_majflt;
 }
 
 static void die(const char *what, const char *detail)
@@ -307,6 +323,27 @@ static double run_ward(const ward_match_set *s, const ward_pdq *q, size_t n,
     return t1 - t0;
 }
 
+/* One timed round of ward's queries, printed as a RESULT line: the
+ * seconds. Every round must find as many hits (*hits, 0 before the
+ * first). */
+static double ward_round(const char *tag, const char *tool,
+                         const ward_match_set *s, const ward_pdq *q,
+                         size_t n, int radius, int threads, int run,
+                         uint64_t *hits)
+{
+    uint64_t got, f0 = majflt();
+    double secs = run_ward(s, q, n, radius, threads, &got);
+    if (*hits && got != *hits)
+        die("ward's hit count changed between rounds", NULL);
+    *hits = got;
+    printf("RESULT %s tool=%s threads=%d run=%d queries=%llu secs=%.4f "
+           "hits=%llu majflt=%llu\n", tag, tool, threads, run,
+           (unsigned long long)n, secs, (unsigned long long)got,
+           (unsigned long long)(majflt() - f0));
+    fflush(stdout);
+    return secs;
+}
+
 /* ---- the check ---- */
 
 typedef struct rec {
@@ -528,13 +565,14 @@ int main(int argc, char **argv)
         char why[256] = "";
         if (s)
             ward_match_close(s);
+        uint64_t f0 = majflt();
         double a = now();
         err = ward_match_open(ixdir, &s, why, sizeof why);
         open_secs[i] = now() - a;
         if (err)
             die("ward_match_open failed", why);
-        printf("RESULT %s what=open run=%d secs=%.4f\n", tag, i + 1,
-               open_secs[i]);
+        printf("RESULT %s what=open run=%d secs=%.4f majflt=%llu\n", tag,
+               i + 1, open_secs[i], (unsigned long long)(majflt() - f0));
     }
     fflush(stdout);
 
@@ -561,26 +599,18 @@ int main(int argc, char **argv)
     size_t truth_cap = 1 << 20, truth_n = 0;
     uint32_t *truth = xmalloc(truth_cap * sizeof *truth);
     size_t *truth_at = xmalloc((sample + 1) * sizeof *truth_at);
-    double wt[2][MAX_ROUNDS], bt[MAX_ROUNDS];
+    double wt[2][MAX_ROUNDS], mt[2][MAX_ROUNDS], bt[MAX_ROUNDS];
     uint64_t whits = 0, bhits = 0;
     int last = rounds > brute_rounds ? rounds : brute_rounds;
     for (int run = 1; run <= last; run++) {
         for (int k = 0; k < 2 && run <= rounds; k++) {
             int threads = (k + run) % 2 ? 1 : 2;
-            uint64_t hits;
-            double secs = run_ward(s, q, nq, radius, threads, &hits);
-            if (whits && hits != whits)
-                die("ward's hit count changed between rounds", NULL);
-            whits = hits;
-            wt[threads - 1][run - 1] = secs;
-            printf("RESULT %s tool=ward threads=%d run=%d queries=%llu "
-                   "secs=%.4f hits=%llu\n", tag, threads, run,
-                   (unsigned long long)nq, secs, (unsigned long long)hits);
-            fflush(stdout);
+            wt[threads - 1][run - 1] = ward_round(tag, "ward", s, q, nq, radius,
+                                                  threads, run, &whits);
         }
         if (run > brute_rounds || !sample)
             continue;
-        uint64_t hits = 0;
+        uint64_t hits = 0, f0 = majflt();
         double a = now();
         for (uint64_t i = 0; i < sample; i++) {
             size_t k = scan(h, n, &q[i], radius, out);
@@ -606,10 +636,42 @@ int main(int argc, char **argv)
         bhits = hits;
         bt[run - 1] = secs;
         printf("RESULT %s tool=brute threads=1 run=%d queries=%llu secs=%.4f "
-               "hits=%llu popcnt=%s\n", tag, run, (unsigned long long)sample,
-               secs, (unsigned long long)hits, how);
+               "hits=%llu majflt=%llu popcnt=%s\n", tag, run,
+               (unsigned long long)sample, secs, (unsigned long long)hits,
+               (unsigned long long)(majflt() - f0), how);
         fflush(stdout);
     }
+
+    /* 4b. The same rounds on a copy of the index file in the process's own
+     * memory (set_open_mem, as the fuzz target opens it): the layout and
+     * the code are the same, only the pages are anonymous memory instead
+     * of the page cache's (see docs/benchmarks.md on this machine). */
+    char ixpath[4096 + 64];
+    snprintf(ixpath, sizeof ixpath, "%s/%s", ixdir, SET_INDEX_FILE);
+    FILE *ixf = fopen(ixpath, "rb");
+    uint8_t *copy = xmalloc((size_t)bytes);
+    if (!ixf || fread(copy, 1, (size_t)bytes, ixf) != bytes)
+        die(ixpath, "cannot read it back");
+    fclose(ixf);
+    ward_match_set *ms = NULL;
+    for (int i = 0; i < 3; i++) {
+        char why[256] = "";
+        if (ms)
+            ward_match_close(ms);
+        double a = now();
+        if (set_open_mem(copy, (size_t)bytes, &ms, why, sizeof why))
+            die("set_open_mem failed", why);
+        printf("RESULT %s what=open-mem run=%d secs=%.4f\n", tag, i + 1,
+               now() - a);
+    }
+    for (int run = 1; run <= rounds; run++)
+        for (int k = 0; k < 2; k++) {
+            int threads = (k + run) % 2 ? 1 : 2;
+            mt[threads - 1][run - 1] = ward_round(tag, "ward-mem", ms, q, nq,
+                                                  radius, threads, run, &whits);
+        }
+    ward_match_close(ms);
+    free(copy);
 
     /* 6. The check, and the truth for match_faiss.py. */
     uint64_t ok = 0, sample_hits = 0;
@@ -655,11 +717,14 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "match: %s: build+write %.2f s, %.1f B/hash (%.1f without the raw "
             "32), open %.3f s; ward %.0f q/s (1 thread), %.0f q/s (2); "
-            "brute force %.1f q/s (popcount: %s); check %llu/%llu\n",
+            "in memory %.0f, %.0f; brute force %.1f q/s (popcount: %s); check "
+            "%llu/%llu\n",
             tag, t2 - t0, (double)bytes / (double)n,
             (double)(bytes - 32 * n) / (double)n, median(open_secs, 3),
             (double)nq / median(wt[0], rounds),
             (double)nq / median(wt[1], rounds),
+            (double)nq / median(mt[0], rounds),
+            (double)nq / median(mt[1], rounds),
             sample ? (double)sample / median(bt, brute_rounds) : 0.0, how,
             (unsigned long long)ok, (unsigned long long)sample);
     ward_match_close(s);
