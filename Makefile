@@ -4,7 +4,7 @@
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build asan fuzz-build run demo test test-dev test-asan test-fuzz fuzz bench bench-serve bench-pdq clean
+.PHONY: all deps build asan fuzz-build run demo test test-dev test-asan test-fuzz fuzz bench bench-serve bench-pdq bench-match clean
 
 all: build
 
@@ -65,6 +65,15 @@ bench-pdq: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 	bash bench/pdq.sh build/release $(or $(PDQ_RUNS),5)
+
+# Hash matching: ward's PDQ index against a brute-force popcount scan and
+# FAISS's binary indexes (Debian's python3-faiss), N = 100,000 to 10 million;
+# about 25 minutes (docs/benchmarks.md). MATCH_RUNS=N for another number of
+# rounds (default 3), MATCH_SETS="N:uniform N:clustered ..." for other sets.
+bench-match: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+	bash bench/match.sh build/release $(or $(MATCH_RUNS),3)
 
 clean:
 	rm -rf build

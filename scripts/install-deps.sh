@@ -21,6 +21,8 @@ packages=(
                                 # bench/pdq.sh times it beside ward hash
   imagemagick                   # convert: bench/pdq.sh makes its 4000x3000 and 1024x768 JPEGs
   valgrind                      # callgrind instruction counts in bench/
+  python3-faiss python3-numpy   # only the benchmark uses them: bench/match_faiss.py
+                                # times FAISS's binary indexes (make bench-match)
   chromium                      # the moderation console's browser test
 )
 # Node.js and npm drive Chromium in that test (playwright-core, from
