@@ -30,9 +30,9 @@
 #     about 30 s per index, at least 102), checked against the scan's hits.
 #
 # TMP (the hashes, the queries, the index) is deleted after each set; the
-# 10M sets take about 2.5 GB of memory in match and 2.6 GB in FAISS.
+# 10M sets take about 3 GB of memory in match and 3 GB in FAISS.
 # Prints markdown tables of the medians on stdout; the RESULT lines go to
-# stderr as the run goes. Takes about 20-25 minutes on two cores.
+# stderr as the run goes. Takes about 20 minutes on two cores.
 set -euo pipefail
 
 # ---- tables: medians over the rounds ----
