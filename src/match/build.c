@@ -27,7 +27,7 @@ typedef struct btag {
 
 /* One type's entries: hashes of |hlen| bytes and their tags. */
 typedef struct bentries {
-    size_t hlen, n, cap;
+    size_t hlen, n, cap, tag_cap;
     uint8_t *hash;
     uint32_t *tag;
 } bentries;
@@ -201,8 +201,7 @@ static ward_err add_entry(ward_match_builder *b, uint32_t list,
     bentries *e = &b->e[ti];
     if (e->n >= MIH_MAX_ENTRIES)
         return WARD_ERR_TOO_BIG;
-    size_t cap = e->cap;
-    if (grow((void **)&e->tag, &cap, e->n + 1, sizeof *e->tag) ||
+    if (grow((void **)&e->tag, &e->tag_cap, e->n + 1, sizeof *e->tag) ||
         grow((void **)&e->hash, &e->cap, e->n + 1, e->hlen))
         return WARD_ERR_NOMEM;
     memcpy(e->hash + e->n * e->hlen, hash, e->hlen);
