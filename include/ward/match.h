@@ -101,6 +101,59 @@ const ward_match_list *ward_match_list_find(const ward_match_set *s,
 ward_err ward_match_list_entries(const ward_match_set *s, uint32_t list_id,
                                  ward_hl_entry_fn fn, void *ctx);
 
+/* What the set holds and how much of it is in the journal. */
+typedef struct ward_match_stats {
+    uint64_t entries;         /* every list's entries, as the journal leaves them */
+    uint64_t base_entries;    /* in the index file */
+    uint64_t journal_entries; /* added by the journal and still there */
+    uint64_t hidden;          /* index file entries the journal took out */
+    uint64_t journal_ops, journal_bytes;
+} ward_match_stats;
+void ward_match_stats_get(const ward_match_set *s, ward_match_stats *out);
+/* Is the journal big enough, against the index file, that its replay at
+ * every open (or its hidden entries at every query) costs more than a
+ * new index file? */
+int ward_match_should_compact(const ward_match_set *s);
+
+/* ---- writers ---- */
+
+/* A set's writers take its directory's lock (created 0700 if need be),
+ * waiting for another writer to finish; readers take none. The lock also
+ * clears the temporary files of a writer that was killed. */
+ward_err ward_match_lock(const char *dir, int *fd, char *why, size_t why_len);
+void ward_match_unlock(int fd);
+
+/* ---- changing a set through its journal ---- */
+
+/* Changes to |s| (opened under the lock), appended to its directory's
+ * journal as one commit: every change or none. The index file is not
+ * rewritten, so a day's additions cost what they are, not what the set
+ * is. */
+typedef struct ward_match_delta ward_match_delta;
+
+ward_err ward_match_delta_new(const ward_match_set *s, ward_match_delta **out);
+/* A new list, empty (WARD_ERR_EXISTS if one has the name). */
+ward_err ward_match_delta_list(ward_match_delta *d, const char *name,
+                               const char *source, ward_hl_format format,
+                               uint64_t created, uint32_t *id);
+/* Drops a list and its entries (WARD_ERR_NOT_FOUND if it is not there). */
+ward_err ward_match_delta_drop(ward_match_delta *d, uint32_t list_id);
+ward_err ward_match_delta_add(ward_match_delta *d, uint32_t list_id,
+                              const ward_hl_entry *e);
+/* Removes every entry of the list with this hash. */
+ward_err ward_match_delta_remove(ward_match_delta *d, uint32_t list_id,
+                                 ward_hl_type type, const uint8_t *hash);
+/* The changes so far. */
+size_t ward_match_delta_count(const ward_match_delta *d);
+/* Appends the changes to |dir|'s journal and syncs it (nothing if there
+ * are none). On failure nothing is appended. */
+ward_err ward_match_delta_commit(ward_match_delta *d, const char *dir,
+                                 char *why, size_t why_len);
+void ward_match_delta_free(ward_match_delta *d);
+
+/* Folds the journal into a new index file (a rebuild of |s| as it is). */
+ward_err ward_match_compact(const ward_match_set *s, const char *dir);
+
 /* ---- building a new index file ---- */
 
 typedef struct ward_match_builder ward_match_builder;
@@ -121,7 +174,8 @@ void ward_match_builder_set_format(ward_match_builder *b, ward_hl_format f);
 ward_err ward_match_builder_copy(ward_match_builder *b,
                                  const ward_match_set *s, const char *except);
 /* Builds the index and replaces |dir|'s index file with it, whole (a
- * reader has the old one or the new one). */
+ * reader has the old one or the new one), then removes the journal: the
+ * builder started from the set as the journal left it. */
 ward_err ward_match_builder_write(ward_match_builder *b, const char *dir);
 void ward_match_builder_free(ward_match_builder *b);
 

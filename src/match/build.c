@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "set_internal.h"
@@ -413,6 +414,14 @@ ward_err ward_match_builder_write(ward_match_builder *b, const char *dir)
         goto out;
     err = ix_commit(w);
     w = NULL;
+    if (!err) {
+        /* The journal follows the old index file: readers already skip it,
+         * and the new file has its changes (a builder copies the set as
+         * the journal left it). */
+        char jpath[4096];
+        if (snprintf(jpath, sizeof jpath, "%s/%s", dir, JNL_FILE) < (int)sizeof jpath)
+            unlink(jpath);
+    }
 out:
     if (w)
         ix_abort(w);

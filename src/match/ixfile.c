@@ -59,6 +59,7 @@ ward_err ix_open_mem(const void *bytes, size_t size, ix_file *f, char *why,
     size_t hdr = 32 + (size_t)n * SECTION_BYTES;
     if (XXH3_64bits(p, hdr) != rd64(p + hdr))
         return fail(why, why_len, "the header's checksum does not match");
+    f->id = rd64(p + hdr);
     if (rd64(p + 16) != size)
         return fail(why, why_len, size < rd64(p + 16)
                                       ? "the file is truncated"

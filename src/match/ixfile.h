@@ -37,6 +37,9 @@ typedef struct ix_file {
     int mapped; /* ix_open's own mapping, unmapped by ix_close */
     uint32_t n;
     ix_section s[IX_MAX_SECTIONS];
+    /* The header's checksum, which covers every section's: it tells one
+     * index file from another (the journal names the one it follows). */
+    uint64_t id;
 } ix_file;
 
 /* Maps |path| and checks the header, that every section lies inside the

@@ -1,0 +1,342 @@
+/*
+ * `ward list add|remove|rm|compact`: changes that go through the set's
+ * journal, so a day's new hashes cost what they are and not a rebuild of
+ * every list; compact folds the journal into a new index file (done
+ * unasked when the journal has grown big against the index).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "list_cmd.h"
+
+void list_maybe_compact(const char *dir)
+{
+    char why[512] = "";
+    ward_match_set *s;
+    if (ward_match_open(dir, &s, why, sizeof why))
+        return; /* the change is in; folding it in can wait */
+    if (ward_match_should_compact(s)) {
+        ward_match_stats st;
+        ward_match_stats_get(s, &st);
+        ward_err e = ward_match_compact(s, dir);
+        if (e)
+            cli_error("the journal (%llu changes) could not be folded into a "
+                      "new index: %s; the changes are kept",
+                      (unsigned long long)st.journal_ops, ward_strerror(e));
+        else
+            printf("the journal's %llu changes folded into a new index "
+                   "(%llu entries)\n",
+                   (unsigned long long)st.journal_ops,
+                   (unsigned long long)st.entries);
+    }
+    ward_match_close(s);
+}
+
+/* Commits |d|, folds the journal in if it is big; CLI_OK or CLI_FAIL. */
+static int commit(ward_match_delta *d, const char *dir)
+{
+    char why[512] = "";
+    ward_err e = ward_match_delta_commit(d, dir, why, sizeof why);
+    if (e) {
+        cli_error("cannot write the journal in %s: %s; nothing changed", dir,
+                  why[0] ? why : ward_strerror(e));
+        return CLI_FAIL;
+    }
+    list_maybe_compact(dir);
+    return CLI_OK;
+}
+
+/* The two commands that take NAME FILE. */
+static int name_file(int argc, char **argv, list_opts *o, char **pos,
+                     const char *usage)
+{
+    int npos, rc = list_parse(argc, argv, o, pos, &npos, 2);
+    if (rc)
+        return rc;
+    if (npos != 2) {
+        cli_error("usage: %s", usage);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+static const ward_match_list *need_list(const ward_match_set *s,
+                                        const char *name)
+{
+    const ward_match_list *l = ward_match_list_find(s, name);
+    if (!l)
+        cli_error("no list named %s ('ward list import' makes one)", name);
+    return l;
+}
+
+/* ---- add ---- */
+
+typedef struct add_ctx {
+    const ward_match_set *s;
+    ward_match_delta *d;
+    uint32_t list;
+    const ward_hl_entry *e;
+    uint64_t added[4], there;
+    int found;
+    ward_err err;
+} add_ctx;
+
+static int same_entry(void *vc, const ward_match_hit *h)
+{
+    add_ctx *c = vc;
+    if (h->list_id == c->list && h->labels_len == c->e->labels_len &&
+        memcmp(h->labels, c->e->labels, h->labels_len) == 0) {
+        c->found = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int add_entry(void *vc, const ward_hl_entry *e)
+{
+    add_ctx *c = vc;
+    /* An entry already in the list, labels and all, is not added again:
+     * the same day's file can be added twice. */
+    c->found = 0;
+    c->e = e;
+    ward_match_exact(c->s, e->type, e->hash, same_entry, c);
+    if (c->found) {
+        c->there++;
+        return 0;
+    }
+    if ((c->err = ward_match_delta_add(c->d, c->list, e)))
+        return 1;
+    c->added[e->type]++;
+    return 0;
+}
+
+int list_add(int argc, char **argv)
+{
+    list_opts o = {0};
+    char *pos[2];
+    const char *usage = "ward list add NAME FILE [--format F] [--type T] [--strict]";
+    int rc = name_file(argc, argv, &o, pos, usage);
+    if (rc)
+        return rc;
+    int lock;
+    ward_match_set *s;
+    if (list_open_locked(o.dir, &lock, &s))
+        return CLI_FAIL;
+    ward_match_delta *d = NULL;
+    rc = CLI_FAIL;
+    const ward_match_list *l = need_list(s, pos[0]);
+    if (!l)
+        goto out;
+    ward_err e = ward_match_delta_new(s, &d);
+    if (e) {
+        cli_error("%s", ward_strerror(e));
+        goto out;
+    }
+    add_ctx c = {s, d, l->id, NULL, {0}, 0, 0, WARD_OK};
+    list_reader r = {pos[1], add_entry, &c, 0, WARD_HL_AUTO};
+    int stopped;
+    if (list_read(&r, &o, &stopped)) {
+        if (stopped)
+            cli_error("cannot add the entries: %s", ward_strerror(c.err));
+        goto out;
+    }
+    if ((rc = commit(d, o.dir)))
+        goto out;
+    printf("%s: %llu entries added (%llu PDQ, %llu MD5, %llu SHA-256) from "
+           "%s; %llu already there",
+           pos[0],
+           (unsigned long long)(c.added[1] + c.added[2] + c.added[3]),
+           (unsigned long long)c.added[WARD_HL_PDQ],
+           (unsigned long long)c.added[WARD_HL_MD5],
+           (unsigned long long)c.added[WARD_HL_SHA256], pos[1],
+           (unsigned long long)c.there);
+    if (r.malformed)
+        printf("; %llu malformed lines skipped", (unsigned long long)r.malformed);
+    printf("\n");
+out:
+    ward_match_delta_free(d);
+    ward_match_close(s);
+    ward_match_unlock(lock);
+    return rc;
+}
+
+/* ---- remove ---- */
+
+typedef struct key {
+    uint8_t type;
+    uint8_t hash[32];
+} key;
+
+typedef struct remove_ctx {
+    key *v;
+    size_t n, cap;
+    int failed;
+    uint32_t list;
+    uint64_t count;
+} remove_ctx;
+
+static int collect_key(void *vc, const ward_hl_entry *e)
+{
+    remove_ctx *c = vc;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        key *v = realloc(c->v, cap * sizeof *v);
+        if (!v) {
+            c->failed = 1;
+            return 1;
+        }
+        c->v = v;
+        c->cap = cap;
+    }
+    key *k = &c->v[c->n++];
+    memset(k, 0, sizeof *k);
+    k->type = (uint8_t)e->type;
+    memcpy(k->hash, e->hash, e->type == WARD_HL_MD5 ? 16 : 32);
+    return 0;
+}
+
+static int cmp_key(const void *x, const void *y)
+{
+    return memcmp(x, y, sizeof(key));
+}
+
+static int count_in_list(void *vc, const ward_match_hit *h)
+{
+    remove_ctx *c = vc;
+    if (h->list_id == c->list)
+        c->count++;
+    return 0;
+}
+
+int list_remove(int argc, char **argv)
+{
+    list_opts o = {0};
+    char *pos[2];
+    const char *usage = "ward list remove NAME FILE [--format F] [--type T] [--strict]";
+    int rc = name_file(argc, argv, &o, pos, usage);
+    if (rc)
+        return rc;
+    int lock;
+    ward_match_set *s;
+    if (list_open_locked(o.dir, &lock, &s))
+        return CLI_FAIL;
+    ward_match_delta *d = NULL;
+    remove_ctx c = {0};
+    rc = CLI_FAIL;
+    const ward_match_list *l = need_list(s, pos[0]);
+    if (!l)
+        goto out;
+    ward_err e = ward_match_delta_new(s, &d);
+    if (e) {
+        cli_error("%s", ward_strerror(e));
+        goto out;
+    }
+    list_reader r = {pos[1], collect_key, &c, 0, WARD_HL_AUTO};
+    int stopped;
+    if (list_read(&r, &o, &stopped)) {
+        if (stopped)
+            cli_error("out of memory");
+        goto out;
+    }
+    /* Each hash once: removing it takes every entry of the list with it. */
+    if (c.n)
+        qsort(c.v, c.n, sizeof *c.v, cmp_key);
+    uint64_t removed = 0, absent = 0;
+    c.list = l->id;
+    for (size_t i = 0; i < c.n; i++) {
+        if (i && cmp_key(&c.v[i - 1], &c.v[i]) == 0)
+            continue;
+        c.count = 0;
+        ward_match_exact(s, c.v[i].type, c.v[i].hash, count_in_list, &c);
+        if (!c.count) {
+            absent++;
+            continue;
+        }
+        if ((e = ward_match_delta_remove(d, l->id, c.v[i].type, c.v[i].hash))) {
+            cli_error("%s", ward_strerror(e));
+            goto out;
+        }
+        removed += c.count;
+    }
+    if ((rc = commit(d, o.dir)))
+        goto out;
+    printf("%s: %llu entries removed; %llu hashes of %s were not in it",
+           pos[0], (unsigned long long)removed, (unsigned long long)absent, pos[1]);
+    if (r.malformed)
+        printf("; %llu malformed lines skipped", (unsigned long long)r.malformed);
+    printf("\n");
+out:
+    free(c.v);
+    ward_match_delta_free(d);
+    ward_match_close(s);
+    ward_match_unlock(lock);
+    return rc;
+}
+
+/* ---- rm, compact ---- */
+
+int list_rm(int argc, char **argv)
+{
+    list_opts o = {0};
+    char *pos[1];
+    int npos, rc = list_parse(argc, argv, &o, pos, &npos, 1);
+    if (rc)
+        return rc;
+    if (npos != 1) {
+        cli_error("usage: ward list rm NAME");
+        return CLI_USAGE;
+    }
+    int lock;
+    ward_match_set *s;
+    if (list_open_locked(o.dir, &lock, &s))
+        return CLI_FAIL;
+    ward_match_delta *d = NULL;
+    rc = CLI_FAIL;
+    const ward_match_list *l = ward_match_list_find(s, pos[0]);
+    if (!l) {
+        cli_error("no list named %s", pos[0]);
+        goto out;
+    }
+    ward_err e = ward_match_delta_new(s, &d);
+    if (!e)
+        e = ward_match_delta_drop(d, l->id);
+    if (e) {
+        cli_error("%s", ward_strerror(e));
+        goto out;
+    }
+    if ((rc = commit(d, o.dir)))
+        goto out;
+    printf("%s removed\n", pos[0]);
+out:
+    ward_match_delta_free(d);
+    ward_match_close(s);
+    ward_match_unlock(lock);
+    return rc;
+}
+
+int list_compact(int argc, char **argv)
+{
+    list_opts o = {0};
+    int npos, rc = list_parse(argc, argv, &o, NULL, &npos, 0);
+    if (rc)
+        return rc;
+    int lock;
+    ward_match_set *s;
+    if (list_open_locked(o.dir, &lock, &s))
+        return CLI_FAIL;
+    ward_match_stats st;
+    ward_match_stats_get(s, &st);
+    ward_err e = ward_match_compact(s, o.dir);
+    if (e) {
+        cli_error("cannot write the index in %s: %s", o.dir, ward_strerror(e));
+        rc = CLI_FAIL;
+    } else {
+        printf("%llu entries in the new index (%llu changes folded in)\n",
+               (unsigned long long)st.entries, (unsigned long long)st.journal_ops);
+    }
+    ward_match_close(s);
+    ward_match_unlock(lock);
+    return rc;
+}
