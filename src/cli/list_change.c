@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "cli.h"
 #include "list_cmd.h"
@@ -73,6 +74,76 @@ static const ward_match_list *need_list(const ward_match_set *s,
 
 /* ---- add ---- */
 
+/* The entries added so far by this command, so that a file with an entry
+ * twice adds it once: open addressing over copies. */
+typedef struct seen_entry {
+    uint64_t key;
+    ward_hl_entry e;
+    char *labels;
+} seen_entry;
+
+typedef struct seen_set {
+    seen_entry *v;
+    size_t n, cap; /* cap: a power of two, or 0 */
+} seen_set;
+
+static uint64_t entry_key(const ward_hl_entry *e)
+{
+    uint64_t h = XXH3_64bits(e->hash, sizeof e->hash) ^ (uint64_t)e->type;
+    return XXH3_64bits_withSeed(e->labels ? e->labels : "", e->labels_len, h);
+}
+
+static int entry_same(const ward_hl_entry *a, const ward_hl_entry *b)
+{
+    return a->type == b->type && memcmp(a->hash, b->hash, sizeof a->hash) == 0 &&
+           a->labels_len == b->labels_len &&
+           (!a->labels_len || memcmp(a->labels, b->labels, a->labels_len) == 0);
+}
+
+/* 1 if |e| was seen before, 0 if not (now it is), -1 out of memory. */
+static int seen_add(seen_set *s, const ward_hl_entry *e)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        seen_entry *v = calloc(cap, sizeof *v);
+        if (!v)
+            return -1;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->v[i].labels)
+                continue;
+            size_t k = s->v[i].key & (cap - 1);
+            while (v[k].labels)
+                k = (k + 1) & (cap - 1);
+            v[k] = s->v[i];
+        }
+        free(s->v);
+        s->v = v;
+        s->cap = cap;
+    }
+    uint64_t key = entry_key(e);
+    size_t k = key & (s->cap - 1);
+    for (; s->v[k].labels; k = (k + 1) & (s->cap - 1))
+        if (s->v[k].key == key && entry_same(&s->v[k].e, e))
+            return 1;
+    char *copy = malloc(e->labels_len + 1);
+    if (!copy)
+        return -1;
+    if (e->labels_len)
+        memcpy(copy, e->labels, e->labels_len);
+    copy[e->labels_len] = 0;
+    s->v[k] = (seen_entry){key, *e, copy};
+    s->v[k].e.labels = copy;
+    s->n++;
+    return 0;
+}
+
+static void seen_free(seen_set *s)
+{
+    for (size_t i = 0; i < s->cap; i++)
+        free(s->v[i].labels);
+    free(s->v);
+}
+
 typedef struct add_ctx {
     const ward_match_set *s;
     ward_match_delta *d;
@@ -80,6 +151,7 @@ typedef struct add_ctx {
     const ward_hl_entry *e;
     uint64_t added[4], there;
     int found;
+    seen_set seen;
     ward_err err;
 } add_ctx;
 
@@ -102,6 +174,14 @@ static int add_entry(void *vc, const ward_hl_entry *e)
     c->found = 0;
     c->e = e;
     ward_match_exact(c->s, e->type, e->hash, same_entry, c);
+    if (!c->found) {
+        int k = seen_add(&c->seen, e);
+        if (k < 0) {
+            c->err = WARD_ERR_NOMEM;
+            return 1;
+        }
+        c->found = k;
+    }
     if (c->found) {
         c->there++;
         return 0;
@@ -125,6 +205,7 @@ int list_add(int argc, char **argv)
     if (list_open_locked(o.dir, &lock, &s))
         return CLI_FAIL;
     ward_match_delta *d = NULL;
+    add_ctx c = {0};
     rc = CLI_FAIL;
     const ward_match_list *l = need_list(s, pos[0]);
     if (!l)
@@ -134,7 +215,9 @@ int list_add(int argc, char **argv)
         cli_error("%s", ward_strerror(e));
         goto out;
     }
-    add_ctx c = {s, d, l->id, NULL, {0}, 0, 0, WARD_OK};
+    c.s = s;
+    c.d = d;
+    c.list = l->id;
     list_reader r = {pos[1], add_entry, &c, 0, WARD_HL_AUTO};
     int stopped;
     if (list_read(&r, &o, &stopped)) {
@@ -156,6 +239,7 @@ int list_add(int argc, char **argv)
         printf("; %llu malformed lines skipped", (unsigned long long)r.malformed);
     printf("\n");
 out:
+    seen_free(&c.seen);
     ward_match_delta_free(d);
     ward_match_close(s);
     ward_match_unlock(lock);

@@ -4,7 +4,9 @@
 # against a brute-force scan written here in Python (an independent
 # implementation of the Hamming distance), images against lists made from
 # the reference CSV's hashes and from md5sum, the dihedral variants, exit
-# codes, malformed and strict imports, replace/rm, a damaged index.
+# codes, malformed and strict imports, replace/rm, adds and removals
+# through the journal (checked against the scan too), a torn and a
+# damaged journal, compaction, a damaged index.
 #   test_list.sh WARD_BINARY DATA_DIR
 set -u
 ward="$1"
@@ -149,6 +151,110 @@ check "rm: the list is gone" [ "$rc" -eq 1 ]
 check "rm of a list that is not there fails" [ "$rc" -eq 1 ]
 "$ward" list import 'bad/name' "$hay" "${L[@]}" >/dev/null 2>&1; rc=$?
 check "a name with a slash is a usage error" [ "$rc" -eq 2 ]
+
+# ---- adds and removals through the journal, between queries ----
+J=(--lists "$work/jlists")
+scan() { # hay-file radius -> "needle_line hash distance", sorted
+  python3 - "$1" "$needles" "$2" <<'EOF'
+import sys
+hay = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+nee = [l.strip() for l in open(sys.argv[2]) if l.strip()]
+r = int(sys.argv[3])
+out = []
+for i, n in enumerate(nee, 1):
+    for h in hay:
+        d = bin(int(n, 16) ^ int(h, 16)).count("1")
+        if d <= r:
+            out.append("%d %s %d" % (i, h, d))
+print("\n".join(sorted(out)))
+EOF
+}
+jmatch() { # radius -> the same lines from ward match
+  "$ward" match --radius "$1" "${J[@]}" --hashes "$needles" 2>/dev/null |
+    awk -F'\t' '{ split($1, q, ":"); print q[2], $5, $4 }' | sort
+}
+"$ward" list import haystack "$hay" "${J[@]}" >/dev/null 2>&1
+cp "$work/jlists/index.wlx" "$work/j.index"
+head -100 "$hay" >"$work/first100"
+"$ward" list remove haystack "$work/first100" "${J[@]}" >"$work/out" 2>&1
+check "remove: $(cat "$work/out")" grep -q "^haystack: 100 entries removed; 0 hashes" "$work/out"
+check "the index file is not rewritten by a removal" cmp -s "$work/jlists/index.wlx" "$work/j.index"
+check "the journal is 0600" [ "$(stat -c %a "$work/jlists/journal.wlj")" = 600 ]
+# What the list should hold, worked out here: an added entry already in
+# the list (or earlier in the file) is not added again; a removed hash
+# takes every entry with it.
+after_add() { python3 -c '
+import sys
+cur = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+seen = set(cur)
+for h in (l.strip() for l in open(sys.argv[2])):
+    if h and h not in seen:
+        cur.append(h); seen.add(h)
+print("\n".join(cur))' "$1" "$2"; }
+after_remove() { python3 -c '
+import sys
+gone = set(l.strip() for l in open(sys.argv[2]))
+print("\n".join(l.strip() for l in open(sys.argv[1]) if l.strip() and l.strip() not in gone))' "$1" "$2"; }
+{ sed -n 1,20p "$hay"; cat "$needles"; head -5 "$needles"; } >"$work/adds"
+"$ward" list add haystack "$work/adds" "${J[@]}" >"$work/out" 2>&1
+sed -n '101,$p' "$hay" >"$work/rest"
+after_add "$work/rest" "$work/adds" >"$work/expect"
+nadd=$(($(grep -c . "$work/expect") - 1250)) nlines=$(grep -c . "$work/adds")
+check "the scan's expectation has adds and skips (else the check means little)" [ "$nadd" -gt 20 ] && [ "$nadd" -lt $((nlines - 5)) ]
+check "add: $(cat "$work/out")" grep -q "^haystack: $nadd entries added ($nadd PDQ, 0 MD5, 0 SHA-256) from .*; $((nlines - nadd)) already there" "$work/out"
+for r in 0 31 64; do
+  jmatch "$r" >"$work/got"; scan "$work/expect" "$r" >"$work/want"
+  check "after remove and add, radius $r: as the scan of what the list should hold ($(diff "$work/got" "$work/want" | head -2))" cmp -s "$work/got" "$work/want"
+done
+"$ward" list export haystack "${J[@]}" | sort >"$work/exp.got"
+sort "$work/expect" >"$work/exp.want"
+check "export has the journal's changes" cmp -s "$work/exp.got" "$work/exp.want"
+"$ward" list ls "${J[@]}" >"$work/out"
+check "ls counts them: $(grep haystack "$work/out")" grep -qE "^haystack +$((1250 + nadd)) " "$work/out"
+check "  and shows the journal: $(grep journal "$work/out")" grep -q "^journal: $((100 + nadd)) changes" "$work/out"
+"$ward" list add haystack "$work/adds" "${J[@]}" >"$work/out" 2>&1
+check "the same file added again adds nothing: $(cat "$work/out")" grep -q "^haystack: 0 entries added.*; $nlines already there" "$work/out"
+# A commit cut short by a crash is ignored, and cut off by the next writer.
+printf '\x30\x00\x00\x00\x00\x00\x00\x00pdq-partial' >>"$work/jlists/journal.wlj"
+jmatch 31 >"$work/got"; scan "$work/expect" 31 >"$work/want"
+check "a torn last commit is ignored by readers" cmp -s "$work/got" "$work/want"
+"$ward" list remove haystack "$needles" "${J[@]}" >/dev/null 2>&1
+after_remove "$work/expect" "$needles" >"$work/expect2"
+jmatch 31 >"$work/got"; scan "$work/expect2" 31 >"$work/want"
+check "the next writer cuts it off and appends ($(diff "$work/got" "$work/want" | head -2))" cmp -s "$work/got" "$work/want"
+# Damage before the last commit: refused, and nothing is changed.
+cp "$work/jlists/journal.wlj" "$work/j.two"
+printf '\x7f' | dd of="$work/jlists/journal.wlj" bs=1 seek=40 conv=notrunc status=none
+"$ward" list ls "${J[@]}" >/dev/null 2>"$work/err"; rc=$?
+check "a damaged journal: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+check "  saying why: $(cat "$work/err")" grep -q "journal is damaged" "$work/err"
+"$ward" list add haystack "$work/adds" "${J[@]}" >/dev/null 2>&1; rc=$?
+check "  and a writer refuses to append to it" [ "$rc" -eq 1 ]
+cp "$work/j.two" "$work/jlists/journal.wlj"
+"$ward" list compact "${J[@]}" >"$work/out" 2>&1
+check "compact: $(cat "$work/out")" grep -q "^$(grep -c . "$work/expect2") entries in the new index" "$work/out"
+check "  and the journal is gone" [ ! -e "$work/jlists/journal.wlj" ]
+jmatch 31 >"$work/got"
+check "  the same answers from the new index" cmp -s "$work/got" "$work/want"
+# A journal left from before the compaction (a writer stopped between the
+# rename and the removal) is not replayed twice.
+cp "$work/j.two" "$work/jlists/journal.wlj"
+jmatch 31 >"$work/got"
+check "a journal that follows an older index is skipped" cmp -s "$work/got" "$work/want"
+"$ward" list rm haystack "${J[@]}" >/dev/null
+"$ward" list ls "${J[@]}" >"$work/out"
+check "rm goes through the journal too" grep -q "^journal: 1 change since" "$work/out"
+# Enough changes and the journal is folded in unasked.
+python3 -c '
+import random
+r = random.Random(7)
+for _ in range(70000): print("%064x" % r.getrandbits(256))' >"$work/many"
+"$ward" list import big "$work/b1.txt" "${J[@]}" >/dev/null 2>&1
+"$ward" list add big "$work/many" "${J[@]}" >"$work/out" 2>&1
+check "a big add is folded in: $(cat "$work/out")" grep -q "journal's 70000 changes folded into a new index (70001 entries)" "$work/out"
+check "  leaving no journal" [ ! -e "$work/jlists/journal.wlj" ]
+"$ward" list add nosuch "$work/adds" "${J[@]}" >/dev/null 2>"$work/err"; rc=$?
+check "add to a list that is not there: exit 1" [ "$rc" -eq 1 ]
 
 # ---- a damaged index is refused, nothing is changed ----
 cp "$work/lists/index.wlx" "$work/good.wlx"
