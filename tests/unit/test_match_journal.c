@@ -6,9 +6,10 @@
  * with a scan of the model: PDQ queries at radii 0 to 64, the 8 dihedral
  * variants at once, exact MD5 and SHA-256 lookups, each list's entries
  * and counts. Compaction must change no answer and remove the journal.
- * Then what a crash or a disk can do to the journal: a commit cut at
- * every length, zeros after it, damage before the last commit, a damaged
- * header, and a journal left over from before a compaction.
+ * Then what a crash or a disk can do to the journal: a commit cut short
+ * (in its length, its operations, its checksum), zeros after it, damage
+ * before the last commit, a damaged header, and a journal left over from
+ * before a compaction.
  */
 #include <fcntl.h>
 #include <stdio.h>
