@@ -49,27 +49,49 @@ static int commit(ward_match_delta *d, const char *dir)
     return CLI_OK;
 }
 
-/* The two commands that take NAME FILE. */
-static int name_file(int argc, char **argv, list_opts *o, char **pos,
-                     const char *usage)
+/* What add, remove and rm share: NAME (and FILE), the set opened under
+ * its lock, the list, and a delta to put the changes in. */
+typedef struct change {
+    list_opts o;
+    char *pos[2];
+    int lock;
+    ward_match_set *s;
+    const ward_match_list *l;
+    ward_match_delta *d;
+} change;
+
+/* CLI_OK, or the exit code with the error printed (then change_end). */
+static int change_begin(change *c, int argc, char **argv, int npos_want,
+                        const char *usage)
 {
-    int npos, rc = list_parse(argc, argv, o, pos, &npos, 2);
+    memset(c, 0, sizeof *c);
+    c->lock = -1;
+    int npos, rc = list_parse(argc, argv, &c->o, c->pos, &npos, npos_want);
     if (rc)
         return rc;
-    if (npos != 2) {
+    if (npos != npos_want) {
         cli_error("usage: %s", usage);
         return CLI_USAGE;
+    }
+    if (list_open_locked(c->o.dir, &c->lock, &c->s))
+        return CLI_FAIL;
+    if (!(c->l = ward_match_list_find(c->s, c->pos[0]))) {
+        cli_error("no list named %s ('ward list import' makes one)", c->pos[0]);
+        return CLI_FAIL;
+    }
+    ward_err e = ward_match_delta_new(c->s, &c->d);
+    if (e) {
+        cli_error("%s", ward_strerror(e));
+        return CLI_FAIL;
     }
     return CLI_OK;
 }
 
-static const ward_match_list *need_list(const ward_match_set *s,
-                                        const char *name)
+static void change_end(change *c)
 {
-    const ward_match_list *l = ward_match_list_find(s, name);
-    if (!l)
-        cli_error("no list named %s ('ward list import' makes one)", name);
-    return l;
+    ward_match_delta_free(c->d);
+    ward_match_close(c->s);
+    ward_match_unlock(c->lock);
 }
 
 /* ---- add ---- */
@@ -194,55 +216,39 @@ static int add_entry(void *vc, const ward_hl_entry *e)
 
 int list_add(int argc, char **argv)
 {
-    list_opts o = {0};
-    char *pos[2];
-    const char *usage = "ward list add NAME FILE [--format F] [--type T] [--strict]";
-    int rc = name_file(argc, argv, &o, pos, usage);
-    if (rc)
-        return rc;
-    int lock;
-    ward_match_set *s;
-    if (list_open_locked(o.dir, &lock, &s))
-        return CLI_FAIL;
-    ward_match_delta *d = NULL;
+    change ch;
     add_ctx c = {0};
+    int rc = change_begin(&ch, argc, argv, 2,
+                          "ward list add NAME FILE [--format F] [--type T] [--strict]");
+    if (rc)
+        goto out;
     rc = CLI_FAIL;
-    const ward_match_list *l = need_list(s, pos[0]);
-    if (!l)
-        goto out;
-    ward_err e = ward_match_delta_new(s, &d);
-    if (e) {
-        cli_error("%s", ward_strerror(e));
-        goto out;
-    }
-    c.s = s;
-    c.d = d;
-    c.list = l->id;
-    list_reader r = {pos[1], add_entry, &c, 0, WARD_HL_AUTO};
+    c.s = ch.s;
+    c.d = ch.d;
+    c.list = ch.l->id;
+    list_reader r = {ch.pos[1], add_entry, &c, 0, WARD_HL_AUTO};
     int stopped;
-    if (list_read(&r, &o, &stopped)) {
+    if (list_read(&r, &ch.o, &stopped)) {
         if (stopped)
             cli_error("cannot add the entries: %s", ward_strerror(c.err));
         goto out;
     }
-    if ((rc = commit(d, o.dir)))
+    if ((rc = commit(ch.d, ch.o.dir)))
         goto out;
     printf("%s: %llu entries added (%llu PDQ, %llu MD5, %llu SHA-256) from "
            "%s; %llu already there",
-           pos[0],
+           ch.pos[0],
            (unsigned long long)(c.added[1] + c.added[2] + c.added[3]),
            (unsigned long long)c.added[WARD_HL_PDQ],
            (unsigned long long)c.added[WARD_HL_MD5],
-           (unsigned long long)c.added[WARD_HL_SHA256], pos[1],
+           (unsigned long long)c.added[WARD_HL_SHA256], ch.pos[1],
            (unsigned long long)c.there);
     if (r.malformed)
         printf("; %llu malformed lines skipped", (unsigned long long)r.malformed);
     printf("\n");
 out:
     seen_free(&c.seen);
-    ward_match_delta_free(d);
-    ward_match_close(s);
-    ward_match_unlock(lock);
+    change_end(&ch);
     return rc;
 }
 
@@ -296,30 +302,16 @@ static int count_in_list(void *vc, const ward_match_hit *h)
 
 int list_remove(int argc, char **argv)
 {
-    list_opts o = {0};
-    char *pos[2];
-    const char *usage = "ward list remove NAME FILE [--format F] [--type T] [--strict]";
-    int rc = name_file(argc, argv, &o, pos, usage);
-    if (rc)
-        return rc;
-    int lock;
-    ward_match_set *s;
-    if (list_open_locked(o.dir, &lock, &s))
-        return CLI_FAIL;
-    ward_match_delta *d = NULL;
+    change ch;
     remove_ctx c = {0};
+    int rc = change_begin(&ch, argc, argv, 2,
+                          "ward list remove NAME FILE [--format F] [--type T] [--strict]");
+    if (rc)
+        goto out;
     rc = CLI_FAIL;
-    const ward_match_list *l = need_list(s, pos[0]);
-    if (!l)
-        goto out;
-    ward_err e = ward_match_delta_new(s, &d);
-    if (e) {
-        cli_error("%s", ward_strerror(e));
-        goto out;
-    }
-    list_reader r = {pos[1], collect_key, &c, 0, WARD_HL_AUTO};
+    list_reader r = {ch.pos[1], collect_key, &c, 0, WARD_HL_AUTO};
     int stopped;
-    if (list_read(&r, &o, &stopped)) {
+    if (list_read(&r, &ch.o, &stopped)) {
         if (stopped)
             cli_error("out of memory");
         goto out;
@@ -328,34 +320,34 @@ int list_remove(int argc, char **argv)
     if (c.n)
         qsort(c.v, c.n, sizeof *c.v, cmp_key);
     uint64_t removed = 0, absent = 0;
-    c.list = l->id;
+    c.list = ch.l->id;
     for (size_t i = 0; i < c.n; i++) {
         if (i && cmp_key(&c.v[i - 1], &c.v[i]) == 0)
             continue;
         c.count = 0;
-        ward_match_exact(s, c.v[i].type, c.v[i].hash, count_in_list, &c);
+        ward_match_exact(ch.s, c.v[i].type, c.v[i].hash, count_in_list, &c);
         if (!c.count) {
             absent++;
             continue;
         }
-        if ((e = ward_match_delta_remove(d, l->id, c.v[i].type, c.v[i].hash))) {
+        ward_err e = ward_match_delta_remove(ch.d, c.list, c.v[i].type, c.v[i].hash);
+        if (e) {
             cli_error("%s", ward_strerror(e));
             goto out;
         }
         removed += c.count;
     }
-    if ((rc = commit(d, o.dir)))
+    if ((rc = commit(ch.d, ch.o.dir)))
         goto out;
     printf("%s: %llu entries removed; %llu hashes of %s were not in it",
-           pos[0], (unsigned long long)removed, (unsigned long long)absent, pos[1]);
+           ch.pos[0], (unsigned long long)removed, (unsigned long long)absent,
+           ch.pos[1]);
     if (r.malformed)
         printf("; %llu malformed lines skipped", (unsigned long long)r.malformed);
     printf("\n");
 out:
     free(c.v);
-    ward_match_delta_free(d);
-    ward_match_close(s);
-    ward_match_unlock(lock);
+    change_end(&ch);
     return rc;
 }
 
@@ -363,40 +355,18 @@ out:
 
 int list_rm(int argc, char **argv)
 {
-    list_opts o = {0};
-    char *pos[1];
-    int npos, rc = list_parse(argc, argv, &o, pos, &npos, 1);
-    if (rc)
-        return rc;
-    if (npos != 1) {
-        cli_error("usage: ward list rm NAME");
-        return CLI_USAGE;
+    change ch;
+    int rc = change_begin(&ch, argc, argv, 1, "ward list rm NAME");
+    if (!rc) {
+        ward_err e = ward_match_delta_drop(ch.d, ch.l->id);
+        if (e) {
+            cli_error("%s", ward_strerror(e));
+            rc = CLI_FAIL;
+        } else if (!(rc = commit(ch.d, ch.o.dir))) {
+            printf("%s removed\n", ch.pos[0]);
+        }
     }
-    int lock;
-    ward_match_set *s;
-    if (list_open_locked(o.dir, &lock, &s))
-        return CLI_FAIL;
-    ward_match_delta *d = NULL;
-    rc = CLI_FAIL;
-    const ward_match_list *l = ward_match_list_find(s, pos[0]);
-    if (!l) {
-        cli_error("no list named %s", pos[0]);
-        goto out;
-    }
-    ward_err e = ward_match_delta_new(s, &d);
-    if (!e)
-        e = ward_match_delta_drop(d, l->id);
-    if (e) {
-        cli_error("%s", ward_strerror(e));
-        goto out;
-    }
-    if ((rc = commit(d, o.dir)))
-        goto out;
-    printf("%s removed\n", pos[0]);
-out:
-    ward_match_delta_free(d);
-    ward_match_close(s);
-    ward_match_unlock(lock);
+    change_end(&ch);
     return rc;
 }
 

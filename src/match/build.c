@@ -51,7 +51,7 @@ static int type_index(ward_hl_type t)
     return t == WARD_HL_PDQ ? 0 : t == WARD_HL_MD5 ? 1 : t == WARD_HL_SHA256 ? 2 : -1;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t each)
+int set_grow(void **p, size_t *cap, size_t need, size_t each)
 {
     if (need <= *cap)
         return 0;
@@ -107,7 +107,7 @@ static ward_err add_list(ward_match_builder *b, uint32_t id, const char *name,
     for (size_t i = 0; i < b->n_lists; i++)
         if (strcmp(b->lists[i].name, name) == 0)
             return WARD_ERR_EXISTS;
-    if (grow((void **)&b->lists, &b->cap_lists, b->n_lists + 1,
+    if (set_grow((void **)&b->lists, &b->cap_lists, b->n_lists + 1,
              sizeof *b->lists))
         return WARD_ERR_NOMEM;
     blist *l = &b->lists[b->n_lists];
@@ -175,7 +175,7 @@ static long tag_of(ward_match_builder *b, uint32_t list, const char *labels,
         h = (h + 1) & (b->n_slots - 1);
     }
     if (b->n_tags >= UINT32_MAX - 1 ||
-        grow((void **)&b->tags, &b->cap_tags, b->n_tags + 1, sizeof *b->tags))
+        set_grow((void **)&b->tags, &b->cap_tags, b->n_tags + 1, sizeof *b->tags))
         return -1;
     btag *t = &b->tags[b->n_tags];
     t->list = list;
@@ -202,8 +202,8 @@ static ward_err add_entry(ward_match_builder *b, uint32_t list,
     bentries *e = &b->e[ti];
     if (e->n >= MIH_MAX_ENTRIES)
         return WARD_ERR_TOO_BIG;
-    if (grow((void **)&e->tag, &e->tag_cap, e->n + 1, sizeof *e->tag) ||
-        grow((void **)&e->hash, &e->cap, e->n + 1, e->hlen))
+    if (set_grow((void **)&e->tag, &e->tag_cap, e->n + 1, sizeof *e->tag) ||
+        set_grow((void **)&e->hash, &e->cap, e->n + 1, e->hlen))
         return WARD_ERR_NOMEM;
     memcpy(e->hash + e->n * e->hlen, hash, e->hlen);
     e->tag[e->n++] = (uint32_t)tag;
@@ -290,7 +290,7 @@ typedef struct strings {
 /* Appends |s| and a NUL: its offset, or UINT64_MAX. */
 static uint64_t str_add(strings *t, const char *s, size_t len)
 {
-    if (grow((void **)&t->p, &t->cap, t->n + len + 1, 1))
+    if (set_grow((void **)&t->p, &t->cap, t->n + len + 1, 1))
         return UINT64_MAX;
     uint64_t off = t->n;
     memcpy(t->p + t->n, s, len);

@@ -78,21 +78,6 @@ typedef struct replay {
     size_t why_len;
 } replay;
 
-static int grow(void **p, size_t *cap, size_t need, size_t each)
-{
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap * 2 : 64;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * each);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 static int refuse(replay *r, const char *msg)
 {
     if (r->why && r->why_len)
@@ -129,7 +114,7 @@ static int on_op(void *ctx, const jnl_op *op)
             if (r->lists[i].live && strlen(r->lists[i].l.name) == op->name_len &&
                 memcmp(r->lists[i].l.name, op->name, op->name_len) == 0)
                 return refuse(r, "a new list has the name of another");
-        if (grow((void **)&r->lists, &r->cap_lists, r->n_lists + 1, sizeof *r->lists))
+        if (set_grow((void **)&r->lists, &r->cap_lists, r->n_lists + 1, sizeof *r->lists))
             return refuse(r, "out of memory");
         rlist *l = &r->lists[r->n_lists];
         memset(l, 0, sizeof *l);
@@ -164,7 +149,7 @@ static int on_op(void *ctx, const jnl_op *op)
         int add = op->kind == JOP_ADD;
         rop **v = add ? &r->add : &r->rm;
         size_t *n = add ? &r->n_add : &r->n_rm, *cap = add ? &r->cap_add : &r->cap_rm;
-        if (grow((void **)v, cap, *n + 1, sizeof **v))
+        if (set_grow((void **)v, cap, *n + 1, sizeof **v))
             return refuse(r, "out of memory");
         (*v)[(*n)++] = (rop){r->seq++, op->list, (uint8_t)op->type, op->hash,
                              op->labels, op->labels_len};
@@ -323,7 +308,7 @@ static ward_err settle(replay *r)
         if (rm && rm->seq > o->seq)
             continue;
         int t = type_index(o->type);
-        if (grow((void **)&d->e[t], &cap[t], d->n[t] + 1, sizeof *d->e[t]))
+        if (set_grow((void **)&d->e[t], &cap[t], d->n[t] + 1, sizeof *d->e[t]))
             return WARD_ERR_NOMEM;
         delta_entry *e = &d->e[t][d->n[t]++];
         memset(e->hash, 0, sizeof e->hash);
@@ -367,7 +352,7 @@ ward_err delta_replay(const uint8_t *p, size_t n, const delta_base *base,
     d->next_id = base->next_id;
     d->bytes = n;
     ward_err e = WARD_ERR_NOMEM;
-    if (grow((void **)&r.lists, &r.cap_lists, base->n_lists + 1, sizeof *r.lists))
+    if (set_grow((void **)&r.lists, &r.cap_lists, base->n_lists + 1, sizeof *r.lists))
         goto out;
     for (size_t i = 0; i < base->n_lists; i++) {
         r.lists[i] = (rlist){base->lists[i], (long)i, 1};

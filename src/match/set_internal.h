@@ -130,6 +130,9 @@ ward_err set_open_mem_journal(const void *bytes, size_t n,
                               size_t why_len);
 /* The id the set's next new list would get. */
 uint32_t set_next_id(const ward_match_set *s);
+/* Grows |*p| (|*cap| elements of |each| bytes) to hold |need|, doubling:
+ * 0, or -1 with |*p| unchanged. */
+int set_grow(void **p, size_t *cap, size_t need, size_t each);
 /* The id of the set's index file (0: none), which its journal names. */
 uint64_t set_index_id(const ward_match_set *s);
 
