@@ -112,8 +112,8 @@ typedef struct ward_match_stats {
 void ward_match_stats_get(const ward_match_set *s, ward_match_stats *out);
 /* Is the journal big enough, against the index file, that its replay at
  * every open (or its hidden entries at every query) costs more than a
- * new index file? */
-int ward_match_should_compact(const ward_match_set *s);
+ * new index file? |pending|: changes committed since |s| was opened. */
+int ward_match_should_compact(const ward_match_set *s, uint64_t pending);
 
 /* ---- writers ---- */
 

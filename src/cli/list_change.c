@@ -12,13 +12,17 @@
 #include "cli.h"
 #include "list_cmd.h"
 
-void list_maybe_compact(const char *dir)
+void list_maybe_compact(const ward_match_set *before, uint64_t pending,
+                        const char *dir)
 {
     char why[512] = "";
     ward_match_set *s;
-    if (ward_match_open(dir, &s, why, sizeof why))
+    /* Decided from the set as it was opened, so that a change that does
+     * not compact does not open the set twice. */
+    if (!ward_match_should_compact(before, pending) ||
+        ward_match_open(dir, &s, why, sizeof why))
         return; /* the change is in; folding it in can wait */
-    if (ward_match_should_compact(s)) {
+    {
         ward_match_stats st;
         ward_match_stats_get(s, &st);
         ward_err e = ward_match_compact(s, dir);
@@ -35,17 +39,19 @@ void list_maybe_compact(const char *dir)
     ward_match_close(s);
 }
 
-/* Commits |d|, folds the journal in if it is big; CLI_OK or CLI_FAIL. */
-static int commit(ward_match_delta *d, const char *dir)
+/* Commits |d| (changes to |s|), folds the journal in if it is big; CLI_OK
+ * or CLI_FAIL. */
+static int commit(const ward_match_set *s, ward_match_delta *d, const char *dir)
 {
     char why[512] = "";
+    uint64_t pending = ward_match_delta_count(d);
     ward_err e = ward_match_delta_commit(d, dir, why, sizeof why);
     if (e) {
         cli_error("cannot write the journal in %s: %s; nothing changed", dir,
                   why[0] ? why : ward_strerror(e));
         return CLI_FAIL;
     }
-    list_maybe_compact(dir);
+    list_maybe_compact(s, pending, dir);
     return CLI_OK;
 }
 
@@ -233,7 +239,7 @@ int list_add(int argc, char **argv)
             cli_error("cannot add the entries: %s", ward_strerror(c.err));
         goto out;
     }
-    if ((rc = commit(ch.d, ch.o.dir)))
+    if ((rc = commit(ch.s, ch.d, ch.o.dir)))
         goto out;
     printf("%s: %llu entries added (%llu PDQ, %llu MD5, %llu SHA-256) from "
            "%s; %llu already there",
@@ -337,7 +343,7 @@ int list_remove(int argc, char **argv)
         }
         removed += c.count;
     }
-    if ((rc = commit(ch.d, ch.o.dir)))
+    if ((rc = commit(ch.s, ch.d, ch.o.dir)))
         goto out;
     printf("%s: %llu entries removed; %llu hashes of %s were not in it",
            ch.pos[0], (unsigned long long)removed, (unsigned long long)absent,
@@ -362,7 +368,7 @@ int list_rm(int argc, char **argv)
         if (e) {
             cli_error("%s", ward_strerror(e));
             rc = CLI_FAIL;
-        } else if (!(rc = commit(ch.d, ch.o.dir))) {
+        } else if (!(rc = commit(ch.s, ch.d, ch.o.dir))) {
             printf("%s removed\n", ch.pos[0]);
         }
     }

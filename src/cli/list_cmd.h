@@ -41,9 +41,10 @@ int list_read(list_reader *r, const list_opts *o, int *stopped);
 
 /* Takes the set's lock and opens it: CLI_OK, or CLI_FAIL printed. */
 int list_open_locked(const char *dir, int *lock, ward_match_set **s);
-/* After a change through the journal: folds it in if it has grown big
- * enough (said on stdout). */
-void list_maybe_compact(const char *dir);
+/* After |pending| changes to |before| went into the journal: folds it in
+ * if it has grown big enough (said on stdout). */
+void list_maybe_compact(const ward_match_set *before, uint64_t pending,
+                        const char *dir);
 
 int list_import(int argc, char **argv);
 int list_add(int argc, char **argv);

@@ -280,15 +280,15 @@ uint64_t set_index_id(const ward_match_set *s)
     return s->f.map ? s->f.id : 0;
 }
 
-int ward_match_should_compact(const ward_match_set *s)
+int ward_match_should_compact(const ward_match_set *s, uint64_t pending)
 {
-    if (!s->d)
-        return 0;
     uint64_t base = s->meta.n_pdq + s->meta.n_md5 + s->meta.n_sha;
+    uint64_t ops = (s->d ? s->d->ops : 0) + pending;
     /* Replaying 65,536 changes and building their tables takes a few tens
      * of milliseconds; past that, and past 1/64 of the index file, a
-     * rebuild pays for itself. */
-    return s->d->ops > 65536 + base / 64 || s->d->bytes > (64u << 20);
+     * rebuild pays for itself. (A change is at most about 4 KiB, labels
+     * and all, so the count bounds the journal's size too.) */
+    return ops > 65536 + base / 64;
 }
 
 size_t ward_match_list_count(const ward_match_set *s)
