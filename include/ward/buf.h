@@ -44,4 +44,7 @@ void ward_buf_clear(ward_buf *b);
  * U+10FFFF, and no NUL, so that the text is safe as a C string. */
 int ward_utf8_valid(const void *bytes, size_t n);
 
+/* The value of a hex digit (either case), or -1. */
+int ward_hex_digit(char c);
+
 #endif

@@ -1,7 +1,8 @@
 /* Writing hash-list lines, the names of formats and types, and labels. */
 #include <string.h>
 
-#include "hashlist_internal.h"
+#include "ward/buf.h"
+#include "ward/hashlist.h"
 
 static const char *const format_names[] = {"auto", "reference", "te",
                                            "te-csv"};
@@ -138,16 +139,6 @@ size_t ward_hl_format_entry(ward_hl_format f, const ward_hl_entry *e,
     return o.ok ? o.len : 0;
 }
 
-int ward_hl_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 long ward_hl_label_get(const char *labels, size_t n, const char *key,
                        char *v, size_t cap)
@@ -166,8 +157,8 @@ long ward_hl_label_get(const char *labels, size_t n, const char *key,
             /* %XX as add_label writes it; anything else, and %00, is
              * kept as it is. */
             if (c == '%' && j + 2 < in) {
-                int hi = ward_hl_hexval(item[j + 1]);
-                int lo = ward_hl_hexval(item[j + 2]);
+                int hi = ward_hex_digit(item[j + 1]);
+                int lo = ward_hex_digit(item[j + 2]);
                 if (hi >= 0 && lo >= 0 && (hi | lo)) {
                     c = (char)(hi << 4 | lo);
                     j += 2;

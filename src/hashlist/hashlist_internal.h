@@ -2,9 +2,7 @@
 #ifndef WARD_HASHLIST_INTERNAL_H
 #define WARD_HASHLIST_INTERNAL_H
 
+#include "ward/buf.h"
 #include "ward/hashlist.h"
-
-/* A hex digit's value (either case), or -1. */
-int ward_hl_hexval(char c);
 
 #endif

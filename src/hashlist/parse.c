@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hashlist_internal.h"
 #include "ward/buf.h"
 
 /* te-csv's columns, by name. */
@@ -44,7 +43,7 @@ static ward_err bad(ward_hl_parser *p, const char *why)
 static int unhex(const char *s, size_t n, uint8_t *out)
 {
     for (size_t i = 0; i < n; i += 2) {
-        int hi = ward_hl_hexval(s[i]), lo = ward_hl_hexval(s[i + 1]);
+        int hi = ward_hex_digit(s[i]), lo = ward_hex_digit(s[i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i / 2] = (uint8_t)(hi << 4 | lo);

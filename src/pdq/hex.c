@@ -1,6 +1,7 @@
 /* The hash's text form and distance. */
 #include <stdio.h>
 
+#include "ward/buf.h"
 #include "ward/pdq.h"
 
 void ward_pdq_format(const ward_pdq *h, char out[WARD_PDQ_HEX_LEN + 1])
@@ -15,16 +16,6 @@ void ward_pdq_format(const ward_pdq *h, char out[WARD_PDQ_HEX_LEN + 1])
     out[WARD_PDQ_HEX_LEN] = 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 ward_err ward_pdq_parse(const char *s, size_t n, ward_pdq *out)
 {
@@ -34,7 +25,7 @@ ward_err ward_pdq_parse(const char *s, size_t n, ward_pdq *out)
     for (int i = 0; i < 16; i++) {
         uint16_t w = 0;
         for (int k = 0; k < 4; k++) {
-            int v = hexval(s[i * 4 + k]);
+            int v = ward_hex_digit(s[i * 4 + k]);
             if (v < 0)
                 return WARD_ERR_MALFORMED;
             w = (uint16_t)(w << 4 | v);
