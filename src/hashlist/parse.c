@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ward/buf.h"
+#include "ward/hashlist.h"
 
 /* te-csv's columns, by name. */
 enum { COL_TYPE, COL_STR, COL_COLLAB, COL_CATEGORY, COL_TAGS, NCOLS };

@@ -1,8 +1,0 @@
-/* Private to the hashlist module. */
-#ifndef WARD_HASHLIST_INTERNAL_H
-#define WARD_HASHLIST_INTERNAL_H
-
-#include "ward/buf.h"
-#include "ward/hashlist.h"
-
-#endif
