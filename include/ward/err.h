@@ -41,8 +41,10 @@ typedef enum ward_err {
     WARD_ERR_STORE = -302,      /* the database failed (details logged) */
     WARD_ERR_LIMIT = -303,      /* a per-account limit (queue length,
                                    prekey count) would be passed */
-    WARD_ERR_FORBIDDEN = -304   /* the account is suspended or banned, or
+    WARD_ERR_FORBIDDEN = -304,  /* the account is suspended or banned, or
                                    the contact policy refuses */
+    WARD_ERR_CONFLICT = -305    /* the state changed under the request (a
+                                   group's membership epoch moved on) */
 } ward_err;
 
 /* A static, lowercase description of |err|; never NULL. */

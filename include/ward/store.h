@@ -200,13 +200,23 @@ typedef struct ward_store_msg {
     uint32_t key_id;     /* which server franking key made the tag */
     const uint8_t *body; /* ciphertext; borrowed, see each call */
     size_t body_len;
+    /* A group message's copy for one member (0: a direct message); its
+     * tag is the group variant (ward_frank_tag_group), over the group id
+     * instead of the recipient. |group_epoch| (not stored) is the epoch
+     * whose membership the copies were addressed to: see
+     * ward_store_queue_put. */
+    int64_t group_id;
+    int64_t group_epoch;
 } ward_store_msg;
 
 /*
  * Queues |n| messages in one transaction (one disk sync for all: the
  * server batches sends this way). For each, |result[i]| is WARD_OK (and
  * msgs[i].id set), WARD_ERR_LIMIT (the recipient's queue holds |max_queue|
- * already) or WARD_ERR_NOT_FOUND (no such recipient); those are not
+ * already), WARD_ERR_NOT_FOUND (no such recipient) or, for a group
+ * message's copy, WARD_ERR_CONFLICT (the group's epoch is no longer
+ * |group_epoch|, or the group is gone: its membership changed since the
+ * copies were addressed, and none of them is queued); those are not
  * queued, the others are. Returns an error only if nothing was stored.
  */
 ward_err ward_store_queue_put(ward_store *st, ward_store_msg *msgs, size_t n,
@@ -262,6 +272,136 @@ ward_err ward_store_blob_expire(ward_store *st, int64_t now,
                                 void (*fn)(void *ctx, const ward_blob *b),
                                 void *ctx);
 
+/* ---- groups ----
+ *
+ * The server keeps each group's details and membership so that it can fan
+ * a message out; the messages themselves stay end-to-end encrypted (each
+ * member's sender key travels over the one-to-one sessions). Every
+ * membership change (an add, a removal, a leave, an account deleted)
+ * moves the group's |epoch| on: a sender that has not seen the latest
+ * change is refused, so it rotates its sender key before sending again.
+ * The last admin leaving makes the longest-standing member admin; the
+ * last member leaving deletes the group.
+ *
+ * The changes made through these functions also queue a group event for
+ * the members concerned (a message of type WARD_MSG_GROUP_EVENT from the
+ * account that acted, without commitment or tag, counted against
+ * |max_queue|: a member whose queue is full misses it, and learns of the
+ * change when its next send is refused for the epoch). Its body is one
+ * JSON object: {"group": ID, "event": "created"|"added"|"removed"|"left"|
+ * "updated"|"role", "epoch": E, "actor": NAME, "actor_id": ID, and, except
+ * for "updated", "target": NAME, "target_id": ID; "role" events also
+ * "role": "admin"|"member"}.
+ */
+
+#define WARD_MSG_GROUP_EVENT 100 /* a server message about a group */
+enum { WARD_GROUP_MEMBER = 1, WARD_GROUP_ADMIN = 2 };
+#define WARD_GROUP_NAME_MAX 64  /* characters */
+#define WARD_GROUP_DESC_MAX 500 /* characters */
+
+typedef struct ward_group {
+    int64_t id;
+    char name[WARD_GROUP_NAME_MAX * 4 + 1];        /* UTF-8 */
+    char description[WARD_GROUP_DESC_MAX * 4 + 1]; /* UTF-8 */
+    char avatar[WARD_BLOB_ID_LEN + 1];             /* a blob id, "": none */
+    int64_t created_by, created_at;
+    int64_t epoch;
+} ward_group;
+
+typedef struct ward_group_member {
+    int64_t account;
+    char username[WARD_USERNAME_MAX + 1];
+    int role; /* WARD_GROUP_MEMBER or WARD_GROUP_ADMIN */
+    int64_t added_by; /* the account that added it (itself: the creator) */
+    int64_t joined_at;
+} ward_group_member;
+
+/*
+ * Creates the group |g| (name, description, avatar, created_by and
+ * created_at are read; id and epoch are set) with its creator as admin
+ * and the |n| accounts of |members| (the caller has checked the contact
+ * policy for each) as members added by the creator, in one transaction.
+ * Each member gets a "created" event naming the creator and, where
+ * |notices| (may be NULL) has a non-NULL entry for it, that notice (kind
+ * "group_added"). WARD_ERR_NOT_FOUND if an account does not exist,
+ * WARD_ERR_EXISTS if one is listed twice or is the creator; nothing is
+ * stored then.
+ */
+ward_err ward_store_group_create(ward_store *st, ward_group *g,
+                                 const int64_t *members, size_t n,
+                                 const char *const *notices,
+                                 size_t max_queue);
+/* WARD_ERR_NOT_FOUND if there is no such group. */
+ward_err ward_store_group_get(ward_store *st, int64_t id, ward_group *out);
+/* Changes what is not NULL: |name|, |description|, |avatar| ("" removes
+ * it), and queues an "updated" event for the members but |actor|. The
+ * epoch stays. WARD_ERR_NOT_FOUND for no such group. */
+ward_err ward_store_group_update(ward_store *st, int64_t id, int64_t actor,
+                                 const char *name, const char *description,
+                                 const char *avatar, int64_t now,
+                                 size_t max_queue);
+
+/* |account|'s membership of |group|; WARD_ERR_NOT_FOUND if not a member
+ * (or no such group). */
+ward_err ward_store_group_member(ward_store *st, int64_t group,
+                                 int64_t account, ward_group_member *out);
+/* Calls |fn| for each member, longest-standing first; a non-zero return
+ * stops. */
+ward_err ward_store_group_members(ward_store *st, int64_t group,
+                                  int (*fn)(void *ctx,
+                                            const ward_group_member *m),
+                                  void *ctx);
+/* How many members, and how many of them admins. */
+ward_err ward_store_group_count(ward_store *st, int64_t group,
+                                size_t *members, size_t *admins);
+/* The recipients of |sender|'s group message: every member but the
+ * sender, except those with a block either way between them and the
+ * sender, by account id. */
+ward_err ward_store_group_recipients(ward_store *st, int64_t group,
+                                     int64_t sender,
+                                     int (*fn)(void *ctx, int64_t id,
+                                               const char *username),
+                                     void *ctx);
+/*
+ * Adds |account| as a member added by |actor|; the epoch moves on (|*epoch|
+ * may be NULL) and every member but |actor| gets an "added" event, the new
+ * member also |notice| (may be NULL). WARD_ERR_EXISTS if already a member,
+ * WARD_ERR_NOT_FOUND for no such group or account, WARD_ERR_LIMIT if the
+ * group already has |max_members|.
+ */
+ward_err ward_store_group_add(ward_store *st, int64_t group, int64_t account,
+                              int64_t actor, int64_t now, size_t max_members,
+                              const char *notice, size_t max_queue,
+                              int64_t *epoch);
+/*
+ * Removes |account| from |group|: a leave when |actor| is |account| (a
+ * "left" event to the others), a removal otherwise (a "removed" event to
+ * the others but |actor|, and to |account|). The epoch moves on; if the
+ * last admin went, the longest-standing member becomes admin (a "role"
+ * event); if nobody is left the group is deleted and |*epoch| (may be
+ * NULL) is 0. WARD_ERR_NOT_FOUND if |account| is not a member.
+ */
+ward_err ward_store_group_remove(ward_store *st, int64_t group,
+                                 int64_t account, int64_t actor, int64_t now,
+                                 size_t max_queue, int64_t *epoch);
+/* Sets a member's role (a "role" event to the members but |actor|; the
+ * epoch stays). WARD_ERR_NOT_FOUND if not a member, WARD_ERR_CONFLICT if
+ * that would leave the group without an admin, WARD_ERR_INVALID_ARG for
+ * a role that is neither. */
+ward_err ward_store_group_set_role(ward_store *st, int64_t group,
+                                   int64_t account, int role, int64_t actor,
+                                   int64_t now, size_t max_queue);
+/* Calls |fn| with each group |account| belongs to and its role there, by
+ * group id. */
+ward_err ward_store_groups_of(ward_store *st, int64_t account,
+                              int (*fn)(void *ctx, const ward_group *g,
+                                        int role),
+                              void *ctx);
+/* Whether |account| was a member of |group| at time |at| (also a group
+ * since left, or deleted): |*was| 1 or 0. */
+ward_err ward_store_group_member_at(ward_store *st, int64_t group,
+                                    int64_t account, int64_t at, int *was);
+
 /* ---- reports ---- */
 
 enum { WARD_REPORT_MESSAGE = 1, WARD_REPORT_ACCOUNT = 2 };
@@ -294,6 +434,7 @@ typedef struct ward_report {
     char note[WARD_REPORT_NOTE_MAX * 4 + 1]; /* UTF-8 */
     /* a message report's evidence, as revealed and verified */
     int64_t message_id, message_time;
+    int64_t group_id; /* a group message's group; 0: a direct one */
     const uint8_t *content; /* Content bytes; borrowed, see each call */
     size_t content_len;
     uint8_t commitment[32], tag[32];

@@ -29,6 +29,11 @@ typedef enum stmt_id {
     S_CSESSION_DELETE, S_CSESSION_PURGE, S_AUDIT_LAST, S_AUDIT_INSERT,
     S_AUDIT_LIST, S_AUDIT_ALL,
     S_NOTICE_INSERT, S_NOTICE_LIST, S_NOTICE_DELETE,
+    /* groups (sqlite_groups.c) */
+    S_GROUP_INSERT, S_GROUP_GET, S_GROUP_EPOCH, S_GROUP_UPDATE,
+    S_GMEMBER_INSERT, S_GMEMBER_DELETE, S_GMEMBER_GET, S_GMEMBER_LIST,
+    S_GMEMBER_COUNT, S_GMEMBER_ROLE, S_GMEMBER_ADMIN, S_GROUP_RECIPIENTS,
+    S_GROUPS_OF, S_GSPAN_OPEN, S_GSPAN_CLOSE, S_GSPAN_AT,
     S_COUNT
 } stmt_id;
 
@@ -55,6 +60,11 @@ ward_err ward_sql_begin(ward_store *st);
 ward_err ward_sql_signal(ward_store *st, int64_t subject, int64_t source,
                          int band, int kind, int64_t at);
 ward_err ward_sql_commit(ward_store *st);
+/* Queues one message inside the caller's transaction (the queue's limit
+ * counted): WARD_ERR_LIMIT for a full queue, WARD_ERR_NOT_FOUND for no
+ * such recipient, m->id set on success. */
+ward_err ward_sql_queue_one(ward_store *st, ward_store_msg *m,
+                            size_t max_queue);
 void ward_sql_rollback(ward_store *st);
 
 /* Copies a text column into |dst| (of |cap| bytes, NUL-terminated). */

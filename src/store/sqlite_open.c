@@ -157,6 +157,54 @@ static const char *const migrations[] = {
     "  text TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL);"
     "CREATE INDEX notices_account ON notices(account, id);",
+    /* 4: groups. The server keeps the membership (it fans messages out);
+     * the messages stay end-to-end encrypted. The epoch moves on with
+     * every membership change (the triggers), so a sender whose epoch is
+     * older has not seen a change and must rotate its sender key first.
+     * When the last admin goes, the longest-standing member becomes admin;
+     * when the last member goes, so does the group. An account's deletion
+     * takes its memberships by cascade and the triggers do the same. */
+    "CREATE TABLE groups ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  name TEXT NOT NULL,"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  avatar TEXT,"
+    "  created_by INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  epoch INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE group_members ("
+    "  group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
+    "  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  role INTEGER NOT NULL,"
+    "  added_by INTEGER NOT NULL,"
+    "  joined_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (group_id, account)) WITHOUT ROWID;"
+    "CREATE INDEX group_members_account ON group_members(account, group_id);"
+    "CREATE TRIGGER group_members_in AFTER INSERT ON group_members BEGIN"
+    "  UPDATE groups SET epoch = epoch + 1 WHERE id = NEW.group_id;"
+    "END;"
+    "CREATE TRIGGER group_members_out AFTER DELETE ON group_members BEGIN"
+    "  UPDATE groups SET epoch = epoch + 1 WHERE id = OLD.group_id;"
+    "  UPDATE group_members SET role = 2 WHERE group_id = OLD.group_id"
+    "    AND NOT EXISTS (SELECT 1 FROM group_members"
+    "                    WHERE group_id = OLD.group_id AND role = 2)"
+    "    AND account = (SELECT account FROM group_members"
+    "                   WHERE group_id = OLD.group_id"
+    "                   ORDER BY joined_at, account LIMIT 1);"
+    "  DELETE FROM groups WHERE id = OLD.group_id AND NOT EXISTS"
+    "    (SELECT 1 FROM group_members WHERE group_id = OLD.group_id);"
+    "END;"
+    /* Who was a member when: a report of a group message is verified
+     * against it, also after the reporter left or the group is gone (no
+     * foreign key to groups: group ids are never reused). */
+    "CREATE TABLE group_spans ("
+    "  group_id INTEGER NOT NULL,"
+    "  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  joined_at INTEGER NOT NULL,"
+    "  left_at INTEGER);"
+    "CREATE INDEX group_spans_member ON group_spans(account, group_id);"
+    "ALTER TABLE messages ADD COLUMN group_id INTEGER;"
+    "ALTER TABLE reports ADD COLUMN group_id INTEGER;",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -213,13 +261,13 @@ static const char *const sql[S_COUNT] = {
     "id, kind, reason, priority, status, reporter, reporter_name, "          \
     "reporter_band, subject, subject_name, subject_band, created_at, note, " \
     "message_id, message_time, commitment, tag, key_id, attachment, "        \
-    "evidence, held, decision, decided_by, decided_at"
+    "evidence, held, decision, decided_by, decided_at, group_id"
     [S_REPORT_INSERT] =
         "INSERT INTO reports(kind, reason, priority, reporter, reporter_name, "
         "reporter_band, subject, subject_name, subject_band, created_at, "
         "note, message_id, message_time, content, commitment, tag, key_id, "
-        "attachment, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?)",
+        "attachment, evidence, group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [S_REPORT_GET] = "SELECT " REPORT_COLS ", content FROM reports "
                      "WHERE id = ?",
     [S_REPORT_LIST] = "SELECT " REPORT_COLS " FROM reports WHERE "
@@ -278,10 +326,10 @@ static const char *const sql[S_COUNT] = {
     [S_QUEUE_RESERVE] = "UPDATE accounts SET queued = queued + 1 "
                         "WHERE id = ? AND queued < ?",
     [S_QUEUE_INSERT] = "INSERT INTO messages(recipient, sender, sender_name, "
-                       "type, server_time, commitment, body, tag, key_id) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       "type, server_time, commitment, body, tag, key_id, "
+                       "group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [S_QUEUE_LIST] = "SELECT id, sender, sender_name, type, server_time, "
-                     "commitment, body, tag, key_id FROM messages "
+                     "commitment, body, tag, key_id, group_id FROM messages "
                      "WHERE recipient = ? AND id > ? ORDER BY id LIMIT ?",
     [S_QUEUE_DELETE] = "DELETE FROM messages WHERE id = ? AND recipient = ?",
     [S_QUEUE_RELEASE] = "UPDATE accounts SET queued = queued - 1 "
@@ -324,6 +372,54 @@ static const char *const sql[S_COUNT] = {
     [S_AUDIT_LIST] = "SELECT id, at, moderator, moderator_name, action, "
                      "report, subject, detail, hash FROM audit "
                      "WHERE id < ? ORDER BY id DESC LIMIT ?",
+    /* groups (sqlite_groups.c) */
+    [S_GROUP_INSERT] = "INSERT INTO groups(name, description, avatar, "
+                       "created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+    [S_GROUP_GET] = "SELECT id, name, description, avatar, created_by, "
+                    "created_at, epoch FROM groups WHERE id = ?",
+    [S_GROUP_EPOCH] = "SELECT epoch FROM groups WHERE id = ?",
+    /* NULL leaves a field as it is; an empty avatar removes it. */
+    [S_GROUP_UPDATE] = "UPDATE groups SET name = coalesce(?2, name), "
+                       "description = coalesce(?3, description), "
+                       "avatar = CASE WHEN ?4 IS NULL THEN avatar "
+                       "WHEN ?4 = '' THEN NULL ELSE ?4 END WHERE id = ?1",
+    [S_GMEMBER_INSERT] = "INSERT INTO group_members(group_id, account, role, "
+                         "added_by, joined_at) VALUES (?, ?, ?, ?, ?)",
+    [S_GMEMBER_DELETE] = "DELETE FROM group_members WHERE group_id = ? "
+                         "AND account = ?",
+#define GMEMBER_COLS                                                        \
+    "SELECT m.account, a.username, m.role, m.added_by, m.joined_at "       \
+    "FROM group_members m JOIN accounts a ON a.id = m.account "
+    [S_GMEMBER_GET] = GMEMBER_COLS "WHERE m.group_id = ? AND m.account = ?",
+    [S_GMEMBER_LIST] = GMEMBER_COLS "WHERE m.group_id = ? "
+                                    "ORDER BY m.joined_at, m.account",
+    [S_GMEMBER_COUNT] = "SELECT count(*), coalesce(sum(role = 2), 0) "
+                        "FROM group_members WHERE group_id = ?",
+    [S_GMEMBER_ROLE] = "UPDATE group_members SET role = ? WHERE group_id = ? "
+                       "AND account = ?",
+    [S_GMEMBER_ADMIN] = "SELECT account FROM group_members WHERE "
+                        "group_id = ? AND role = 2 ORDER BY joined_at, "
+                        "account LIMIT 1",
+    /* A block either way keeps a member out of the sender's fan-out, as it
+     * keeps the two apart everywhere else. */
+    [S_GROUP_RECIPIENTS] =
+        "SELECT m.account, a.username FROM group_members m "
+        "JOIN accounts a ON a.id = m.account WHERE m.group_id = ?1 "
+        "AND m.account != ?2 AND NOT EXISTS (SELECT 1 FROM blocks b WHERE "
+        "b.blocker = m.account AND b.blocked = ?2) AND NOT EXISTS (SELECT 1 "
+        "FROM blocks b WHERE b.blocker = ?2 AND b.blocked = m.account) "
+        "ORDER BY m.account",
+    [S_GROUPS_OF] = "SELECT g.id, g.name, g.description, g.avatar, "
+                    "g.created_by, g.created_at, g.epoch, m.role "
+                    "FROM group_members m JOIN groups g ON g.id = m.group_id "
+                    "WHERE m.account = ? ORDER BY g.id",
+    [S_GSPAN_OPEN] = "INSERT INTO group_spans(group_id, account, joined_at) "
+                     "VALUES (?, ?, ?)",
+    [S_GSPAN_CLOSE] = "UPDATE group_spans SET left_at = ?3 WHERE "
+                      "group_id = ?1 AND account = ?2 AND left_at IS NULL",
+    [S_GSPAN_AT] = "SELECT EXISTS (SELECT 1 FROM group_spans WHERE "
+                   "account = ?2 AND group_id = ?1 AND joined_at <= ?3 AND "
+                   "(left_at IS NULL OR left_at >= ?3))",
     [S_AUDIT_ALL] = "SELECT id, at, moderator, moderator_name, action, "
                     "report, subject, detail, hash FROM audit ORDER BY id",
 };

@@ -3,8 +3,8 @@
 
 #include "sqlite_internal.h"
 
-/* One message inside the open transaction. */
-static ward_err put_one(ward_store *st, ward_store_msg *m, size_t max_queue)
+ward_err ward_sql_queue_one(ward_store *st, ward_store_msg *m,
+                            size_t max_queue)
 {
     sqlite3_stmt *s = ward_sql_stmt(st, S_QUEUE_RESERVE);
     if (!s)
@@ -36,6 +36,8 @@ static ward_err put_one(ward_store *st, ward_store_msg *m, size_t max_queue)
         sqlite3_bind_blob(s, 8, m->tag, 32, SQLITE_STATIC);
         sqlite3_bind_int64(s, 9, m->key_id);
     }
+    if (m->group_id)
+        sqlite3_bind_int64(s, 10, m->group_id);
     e = ward_sql_exec(st, s, "queue insert");
     if (!e)
         m->id = sqlite3_last_insert_rowid(st->db);
@@ -63,6 +65,40 @@ static ward_err ack_one(ward_store *st, int64_t recipient, int64_t id)
     return ward_sql_exec(st, s, "queue release");
 }
 
+/* A group message's copies are queued only while the group's membership
+ * is still the one they were addressed to (every change moves the epoch
+ * on): WARD_ERR_CONFLICT otherwise, also for a group that is gone. */
+static ward_err group_current(ward_store *st, const ward_store_msg *m)
+{
+    sqlite3_stmt *s = ward_sql_stmt(st, S_GROUP_EPOCH);
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, m->group_id);
+    int rc = sqlite3_step(s);
+    ward_err e = WARD_ERR_CONFLICT;
+    if (rc == SQLITE_ROW && sqlite3_column_int64(s, 0) == m->group_epoch)
+        e = WARD_OK;
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        e = ward_sql_fail(st, "group epoch");
+    sqlite3_reset(s);
+    return e;
+}
+
+static ward_err put_one(ward_store *st, ward_store_msg *m, size_t max_queue,
+                        const ward_store_msg *prev, ward_err prev_group)
+{
+    if (m->group_id) {
+        /* A fan-out's copies come one after the other: one check each. */
+        ward_err g = prev && prev->group_id == m->group_id &&
+                             prev->group_epoch == m->group_epoch
+                         ? prev_group
+                         : group_current(st, m);
+        if (g)
+            return g;
+    }
+    return ward_sql_queue_one(st, m, max_queue);
+}
+
 ward_err ward_store_queue_commit(ward_store *st, ward_store_msg *msgs,
                                  size_t n, size_t max_queue, ward_err *result,
                                  const ward_store_ack *acks, size_t n_acks,
@@ -80,10 +116,17 @@ ward_err ward_store_queue_commit(ward_store *st, ward_store_msg *msgs,
         if (ack_result[i] != WARD_OK && ack_result[i] != WARD_ERR_NOT_FOUND)
             e = WARD_ERR_STORE;
     }
+    ward_err group = WARD_OK;
     for (size_t i = 0; !e && i < n; i++) {
-        result[i] = put_one(st, &msgs[i], max_queue);
+        result[i] = put_one(st, &msgs[i], max_queue, i ? &msgs[i - 1] : NULL,
+                            group);
         if (result[i] == WARD_ERR_STORE)
             e = WARD_ERR_STORE;
+        /* The group's state for the next copy: the epoch check's answer
+         * (a full queue or a missing recipient says nothing about it). */
+        if (msgs[i].group_id)
+            group = result[i] == WARD_ERR_CONFLICT ? WARD_ERR_CONFLICT
+                                                   : WARD_OK;
     }
     if (!e)
         e = ward_sql_commit(st);
@@ -133,6 +176,7 @@ ward_err ward_store_queue_list(ward_store *st, int64_t recipient,
         m.body_len = (size_t)sqlite3_column_bytes(s, 6);
         m.has_tag = ward_sql_blob(s, 7, m.tag, 32) == 0;
         m.key_id = (uint32_t)sqlite3_column_int64(s, 8);
+        m.group_id = sqlite3_column_int64(s, 9);
         if (fn(ctx, &m))
             break;
     }

@@ -45,6 +45,8 @@ ward_err ward_store_report_add(ward_store *st, ward_report *r)
         bind_opt_blob(s, 15, r->commitment, 32, 1);
         bind_opt_blob(s, 16, r->tag, 32, 1);
         sqlite3_bind_int64(s, 17, r->key_id);
+        if (r->group_id)
+            sqlite3_bind_int64(s, 20, r->group_id);
     }
     sqlite3_bind_int(s, 18, r->attachment);
     sqlite3_bind_text(s, 19, r->evidence, -1, SQLITE_STATIC);
@@ -94,6 +96,7 @@ static void report_row(sqlite3_stmt *s, ward_report *r)
     ward_sql_text(s, 21, r->decision, sizeof r->decision);
     r->decided_by = sqlite3_column_int64(s, 22);
     r->decided_at = sqlite3_column_int64(s, 23);
+    r->group_id = sqlite3_column_int64(s, 24);
 }
 
 ward_err ward_store_report_get(ward_store *st, int64_t id, ward_report *out,
@@ -107,8 +110,8 @@ ward_err ward_store_report_get(ward_store *st, int64_t id, ward_report *out,
     ward_err e = WARD_ERR_NOT_FOUND;
     if (rc == SQLITE_ROW) {
         report_row(s, out);
-        const void *p = sqlite3_column_blob(s, 24);
-        size_t n = (size_t)sqlite3_column_bytes(s, 24);
+        const void *p = sqlite3_column_blob(s, 25);
+        size_t n = (size_t)sqlite3_column_bytes(s, 25);
         e = WARD_OK;
         if (content) {
             content->len = 0;

@@ -25,6 +25,7 @@ const char *ward_strerror(ward_err err)
     case WARD_ERR_STORE: return "storage failure";
     case WARD_ERR_LIMIT: return "limit reached";
     case WARD_ERR_FORBIDDEN: return "forbidden";
+    case WARD_ERR_CONFLICT: return "changed meanwhile";
     }
     return "unknown error";
 }

@@ -1538,6 +1538,376 @@ static void test_reports(ward_store *st)
     CHECK_EQ_INT(v, 3);
 }
 
+/* ---- groups ---- */
+
+typedef struct gmembers {
+    ward_group_member m[16];
+    int n;
+} gmembers;
+
+static int collect_gmember(void *ctx, const ward_group_member *m)
+{
+    gmembers *g = ctx;
+    if (g->n < 16)
+        g->m[g->n++] = *m;
+    return 0;
+}
+
+static gmembers members_of(ward_store *st, int64_t group)
+{
+    gmembers g;
+    memset(&g, 0, sizeof g);
+    CHECK_EQ_INT(ward_store_group_members(st, group, collect_gmember, &g),
+                 WARD_OK);
+    return g;
+}
+
+static int64_t epoch_now(ward_store *st, int64_t group)
+{
+    ward_group g;
+    ward_err e = ward_store_group_get(st, group, &g);
+    return e ? -1 : g.epoch;
+}
+
+/* The group events queued for |account| (type WARD_MSG_GROUP_EVENT), their
+ * bodies as text one after the other; every one names |group|. */
+static size_t events_of(ward_store *st, collector *c, int64_t account,
+                        int64_t group, char *text, size_t cap)
+{
+    size_t n = 0, used = 0;
+    CHECK_EQ_INT(list(st, c, account, 0, 100), WARD_OK);
+    if (cap)
+        text[0] = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->m[i].type != WARD_MSG_GROUP_EVENT)
+            continue;
+        n++;
+        CHECK_EQ_INT(c->m[i].group_id, group);
+        CHECK(!c->m[i].has_commitment && !c->m[i].has_tag);
+        if (used + c->m[i].body_len + 2 < cap) {
+            memcpy(text + used, c->body[i], c->m[i].body_len);
+            used += c->m[i].body_len;
+            text[used++] = '\n';
+            text[used] = 0;
+        }
+    }
+    return n;
+}
+
+static int count_notice(void *ctx, const ward_notice *n)
+{
+    (void)n;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+static int collect_group(void *ctx, const ward_group *g, int role)
+{
+    names *n = ctx;
+    if (n->n < 8) {
+        n->id[n->n] = g->id;
+        n->shared[n->n] = role;
+        snprintf(n->v[n->n++], sizeof n->v[0], "%.32s", g->name);
+    }
+    return 0;
+}
+
+static void test_groups(ward_store *st)
+{
+    int64_t ann = mk_account(st, "ann", WARD_AGE_ADULT);
+    int64_t bob = mk_account(st, "bob", WARD_AGE_ADULT);
+    int64_t kid = mk_account(st, "kid", WARD_AGE_MINOR);
+    int64_t cat = mk_account(st, "cat", WARD_AGE_ADULT);
+    int64_t dan = mk_account(st, "dan", WARD_AGE_ADULT);
+    int64_t nobody = unknown_id((int64_t[]){ann, bob, kid, cat, dan}, 5);
+    collector c;
+    memset(&c, 0, sizeof c);
+    char text[4096];
+
+    /* Creation: the creator is admin, the members are members added by
+     * it, all in one transaction. */
+    ward_group g;
+    memset(&g, 0, sizeof g);
+    snprintf(g.name, sizeof g.name, "Bücherclub");
+    snprintf(g.description, sizeof g.description, "we read");
+    g.created_by = ann;
+    g.created_at = 5000;
+    int64_t bad[] = {bob, nobody};
+    CHECK_EQ_INT(ward_store_group_create(st, &g, bad, 2, NULL, 100),
+                 WARD_ERR_NOT_FOUND);
+    int64_t twice[] = {bob, bob};
+    CHECK_EQ_INT(ward_store_group_create(st, &g, twice, 2, NULL, 100),
+                 WARD_ERR_EXISTS);
+    int64_t self[] = {ann};
+    CHECK_EQ_INT(ward_store_group_create(st, &g, self, 1, NULL, 100),
+                 WARD_ERR_EXISTS);
+    names gs;
+    memset(&gs, 0, sizeof gs);
+    CHECK_EQ_INT(ward_store_groups_of(st, ann, collect_group, &gs), WARD_OK);
+    CHECK_EQ_INT(gs.n, 0); /* nothing was left of the refused ones */
+    CHECK_EQ_INT(depth(st, bob), 0);
+
+    int64_t first[] = {bob, kid};
+    const char *notices[] = {NULL, "ann added you to Bücherclub"};
+    CHECK_EQ_INT(ward_store_group_create(st, &g, first, 2, notices, 100),
+                 WARD_OK);
+    int64_t gid = g.id;
+    CHECK(gid > 0);
+    ward_group got;
+    CHECK_EQ_INT(ward_store_group_get(st, gid, &got), WARD_OK);
+    CHECK(strcmp(got.name, "Bücherclub") == 0 &&
+          strcmp(got.description, "we read") == 0 && got.avatar[0] == 0 &&
+          got.created_by == ann && got.created_at == 5000);
+    CHECK_EQ_INT(got.epoch, g.epoch);
+    CHECK_EQ_INT(ward_store_group_get(st, gid + 100, &got),
+                 WARD_ERR_NOT_FOUND);
+    gmembers gm = members_of(st, gid);
+    CHECK_EQ_INT(gm.n, 3);
+    CHECK(gm.m[0].account == ann && gm.m[0].role == WARD_GROUP_ADMIN &&
+          strcmp(gm.m[0].username, "ann") == 0);
+    CHECK(gm.m[1].account == bob && gm.m[1].role == WARD_GROUP_MEMBER &&
+          gm.m[1].added_by == ann && gm.m[1].joined_at == 5000);
+    CHECK(gm.m[2].account == kid && gm.m[2].role == WARD_GROUP_MEMBER);
+    /* Each member was told who added it; the creator nothing. */
+    CHECK_EQ_INT(events_of(st, &c, kid, gid, text, sizeof text), 1);
+    CHECK(strstr(text, "\"event\":\"created\"") &&
+          strstr(text, "\"actor\":\"ann\"") &&
+          strstr(text, "\"target\":\"kid\""));
+    CHECK_EQ_INT(c.m[0].sender, ann);
+    CHECK_EQ_INT(events_of(st, &c, bob, gid, text, sizeof text), 1);
+    CHECK_EQ_INT(depth(st, ann), 0);
+    /* and the notice went to the one it was meant for */
+    size_t nn = 0;
+    CHECK_EQ_INT(ward_store_notice_list(st, kid, count_notice, &nn), WARD_OK);
+    CHECK_EQ_INT(nn, 1);
+    nn = 0;
+    CHECK_EQ_INT(ward_store_notice_list(st, bob, count_notice, &nn), WARD_OK);
+    CHECK_EQ_INT(nn, 0);
+
+    ward_group_member me;
+    CHECK_EQ_INT(ward_store_group_member(st, gid, kid, &me), WARD_OK);
+    CHECK(me.role == WARD_GROUP_MEMBER && me.added_by == ann);
+    CHECK_EQ_INT(ward_store_group_member(st, gid, cat, &me),
+                 WARD_ERR_NOT_FOUND);
+    size_t nm = 0, na = 0;
+    CHECK_EQ_INT(ward_store_group_count(st, gid, &nm, &na), WARD_OK);
+    CHECK(nm == 3 && na == 1);
+
+    /* Adding moves the epoch on and tells everyone but the actor. */
+    int64_t e0 = epoch_now(st, gid), e1 = -1;
+    CHECK_EQ_INT(ward_store_group_add(st, gid, cat, ann, 6000, 4, NULL, 100,
+                                      &e1),
+                 WARD_OK);
+    CHECK(e1 > e0 && e1 == epoch_now(st, gid));
+    CHECK_EQ_INT(ward_store_group_add(st, gid, cat, ann, 6000, 4, NULL, 100,
+                                      NULL),
+                 WARD_ERR_EXISTS);
+    CHECK_EQ_INT(ward_store_group_add(st, gid, dan, ann, 6000, 4, NULL, 100,
+                                      NULL),
+                 WARD_ERR_LIMIT); /* four members already */
+    CHECK_EQ_INT(ward_store_group_add(st, gid, nobody, ann, 6000, 9, NULL,
+                                      100, NULL),
+                 WARD_ERR_NOT_FOUND);
+    CHECK_EQ_INT(ward_store_group_add(st, gid + 100, dan, ann, 6000, 9, NULL,
+                                      100, NULL),
+                 WARD_ERR_NOT_FOUND);
+    CHECK_EQ_INT(epoch_now(st, gid), e1); /* the refusals changed nothing */
+    CHECK_EQ_INT(events_of(st, &c, bob, gid, text, sizeof text), 2);
+    CHECK(strstr(text, "\"event\":\"added\"") &&
+          strstr(text, "\"target\":\"cat\""));
+    CHECK_EQ_INT(events_of(st, &c, cat, gid, text, sizeof text), 1);
+    CHECK_EQ_INT(depth(st, ann), 0);
+
+    /* Details: what is given changes, the epoch does not. */
+    CHECK_EQ_INT(ward_store_group_update(st, gid, bob, "Book club", NULL,
+                                         "0123456789abcdef0123456789abcdef",
+                                         6500, 100),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_store_group_get(st, gid, &got), WARD_OK);
+    CHECK(strcmp(got.name, "Book club") == 0 &&
+          strcmp(got.description, "we read") == 0 &&
+          strcmp(got.avatar, "0123456789abcdef0123456789abcdef") == 0 &&
+          got.epoch == e1);
+    CHECK_EQ_INT(ward_store_group_update(st, gid, bob, NULL, "", "", 6600,
+                                         100),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_store_group_get(st, gid, &got), WARD_OK);
+    CHECK(got.description[0] == 0 && got.avatar[0] == 0);
+    CHECK_EQ_INT(ward_store_group_update(st, gid + 100, bob, "x", NULL, NULL,
+                                         6600, 100),
+                 WARD_ERR_NOT_FOUND);
+    CHECK_EQ_INT(ward_store_group_update(st, gid, bob, "", NULL, NULL, 6600,
+                                         100),
+                 WARD_ERR_INVALID_ARG);
+    CHECK_EQ_INT(events_of(st, &c, ann, gid, text, sizeof text), 2);
+    CHECK(strstr(text, "\"event\":\"updated\""));
+
+    /* Roles: never without an admin. */
+    CHECK_EQ_INT(ward_store_group_set_role(st, gid, ann, WARD_GROUP_MEMBER,
+                                           ann, 7000, 100),
+                 WARD_ERR_CONFLICT);
+    CHECK_EQ_INT(ward_store_group_set_role(st, gid, bob, 7, ann, 7000, 100),
+                 WARD_ERR_INVALID_ARG);
+    CHECK_EQ_INT(ward_store_group_set_role(st, gid, dan, WARD_GROUP_ADMIN,
+                                           ann, 7000, 100),
+                 WARD_ERR_NOT_FOUND);
+    CHECK_EQ_INT(ward_store_group_set_role(st, gid, bob, WARD_GROUP_ADMIN,
+                                           ann, 7000, 100),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_store_group_set_role(st, gid, ann, WARD_GROUP_MEMBER,
+                                           ann, 7000, 100),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_store_group_count(st, gid, &nm, &na), WARD_OK);
+    CHECK(nm == 4 && na == 1);
+    CHECK_EQ_INT(epoch_now(st, gid), e1);
+    CHECK_EQ_INT(ward_store_group_set_role(st, gid, ann, WARD_GROUP_ADMIN,
+                                           bob, 7001, 100),
+                 WARD_OK);
+
+    /* Fan-out: the copies are queued only at the epoch they were
+     * addressed to, and carry the group. */
+    static const uint8_t body[] = {4, 4, 4};
+    ward_store_msg fan[3];
+    int64_t to[3] = {bob, kid, cat};
+    for (int i = 0; i < 3; i++) {
+        set_msg(&fan[i], to[i], ann, "ann", 4, 7100, 9, body, sizeof body);
+        fan[i].group_id = gid;
+        fan[i].group_epoch = e1;
+        fan[i].has_tag = 1;
+        fill(fan[i].tag, 32, 77);
+    }
+    ward_err res[3];
+    CHECK_EQ_INT(ward_store_queue_put(st, fan, 3, 100, res), WARD_OK);
+    CHECK(res[0] == WARD_OK && res[1] == WARD_OK && res[2] == WARD_OK);
+    CHECK_EQ_INT(list(st, &c, kid, 0, 100), WARD_OK);
+    CHECK(c.n >= 1 && c.m[c.n - 1].group_id == gid &&
+          c.m[c.n - 1].type == 4 && c.m[c.n - 1].id == fan[1].id);
+    for (int i = 0; i < 3; i++)
+        fan[i].group_epoch = e1 - 1;
+    size_t dk = depth(st, kid);
+    CHECK_EQ_INT(ward_store_queue_put(st, fan, 3, 100, res), WARD_OK);
+    CHECK(res[0] == WARD_ERR_CONFLICT && res[1] == WARD_ERR_CONFLICT &&
+          res[2] == WARD_ERR_CONFLICT);
+    CHECK_EQ_INT(depth(st, kid), dk);
+    /* a full queue skips that member only */
+    for (int i = 0; i < 3; i++)
+        fan[i].group_epoch = e1;
+    CHECK_EQ_INT(ward_store_queue_put(st, fan, 3, dk, res), WARD_OK);
+    CHECK(res[1] == WARD_ERR_LIMIT && res[0] == WARD_OK && res[2] == WARD_OK);
+    /* a direct message is no group's */
+    ward_store_msg d;
+    set_msg(&d, kid, bob, "bob", 2, 7200, 3, body, sizeof body);
+    CHECK_EQ_INT(ward_store_queue_put(st, &d, 1, 100, res), WARD_OK);
+    CHECK_EQ_INT(list(st, &c, kid, d.id - 1, 1), WARD_OK);
+    CHECK(c.n == 1 && c.m[0].group_id == 0);
+
+    /* Recipients: everyone but the sender, and nobody with a block either
+     * way between them. */
+    names r;
+    memset(&r, 0, sizeof r);
+    CHECK_EQ_INT(ward_store_group_recipients(st, gid, ann, collect_name, &r),
+                 WARD_OK);
+    CHECK(r.n == 3 && r.id[0] == bob && r.id[1] == kid && r.id[2] == cat);
+    CHECK_EQ_INT(ward_store_block(st, kid, WARD_AGE_MINOR, ann, 7300, NULL),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_store_block(st, ann, WARD_AGE_ADULT, cat, 7300, NULL),
+                 WARD_OK);
+    memset(&r, 0, sizeof r);
+    CHECK_EQ_INT(ward_store_group_recipients(st, gid, ann, collect_name, &r),
+                 WARD_OK);
+    CHECK(r.n == 1 && r.id[0] == bob && strcmp(r.v[0], "bob") == 0);
+    CHECK_EQ_INT(ward_store_unblock(st, kid, ann), WARD_OK);
+    CHECK_EQ_INT(ward_store_unblock(st, ann, cat), WARD_OK);
+
+    /* Removal: epoch on, the others and the removed one told. */
+    int64_t e2 = -1;
+    CHECK_EQ_INT(ward_store_group_remove(st, gid, cat, bob, 8000, 100, &e2),
+                 WARD_OK);
+    CHECK(e2 > e1 && e2 == epoch_now(st, gid));
+    CHECK_EQ_INT(ward_store_group_remove(st, gid, cat, bob, 8000, 100, NULL),
+                 WARD_ERR_NOT_FOUND);
+    events_of(st, &c, cat, gid, text, sizeof text);
+    CHECK(strstr(text, "\"event\":\"removed\"") &&
+          strstr(text, "\"actor\":\"bob\"") &&
+          strstr(text, "\"target\":\"cat\""));
+    events_of(st, &c, kid, gid, text, sizeof text);
+    CHECK(strstr(text, "\"event\":\"removed\""));
+    CHECK_EQ_INT(ward_store_group_member(st, gid, cat, &me),
+                 WARD_ERR_NOT_FOUND);
+    /* who was a member when */
+    int was = -1;
+    CHECK_EQ_INT(ward_store_group_member_at(st, gid, cat, 7100, &was),
+                 WARD_OK);
+    CHECK_EQ_INT(was, 1);
+    CHECK_EQ_INT(ward_store_group_member_at(st, gid, cat, 5999, &was),
+                 WARD_OK);
+    CHECK_EQ_INT(was, 0);
+    CHECK_EQ_INT(ward_store_group_member_at(st, gid, cat, 8001, &was),
+                 WARD_OK);
+    CHECK_EQ_INT(was, 0);
+    CHECK_EQ_INT(ward_store_group_member_at(st, gid, kid, 9999999, &was),
+                 WARD_OK);
+    CHECK_EQ_INT(was, 1);
+    CHECK_EQ_INT(ward_store_group_member_at(st, gid + 1, kid, 7100, &was),
+                 WARD_OK);
+    CHECK_EQ_INT(was, 0);
+
+    /* The last admin leaving: the longest-standing member is admin. */
+    CHECK_EQ_INT(ward_store_group_set_role(st, gid, bob, WARD_GROUP_MEMBER,
+                                           ann, 8100, 100),
+                 WARD_OK);
+    int64_t e3 = -1;
+    CHECK_EQ_INT(ward_store_group_remove(st, gid, ann, ann, 8200, 100, &e3),
+                 WARD_OK);
+    CHECK(e3 > e2);
+    gm = members_of(st, gid);
+    CHECK(gm.n == 2 && gm.m[0].account == bob &&
+          gm.m[0].role == WARD_GROUP_ADMIN &&
+          gm.m[1].role == WARD_GROUP_MEMBER);
+    events_of(st, &c, kid, gid, text, sizeof text);
+    CHECK(strstr(text, "\"event\":\"left\"") &&
+          strstr(text, "\"target\":\"bob\",\"target_id\"") &&
+          strstr(text, "\"role\":\"admin\""));
+    memset(&gs, 0, sizeof gs);
+    CHECK_EQ_INT(ward_store_groups_of(st, bob, collect_group, &gs), WARD_OK);
+    CHECK(gs.n == 1 && gs.id[0] == gid && gs.shared[0] == WARD_GROUP_ADMIN &&
+          strcmp(gs.v[0], "Book club") == 0);
+
+    /* An account deleted leaves its groups the same way (the schema's
+     * triggers): its admin role handed over, the epoch moved on. */
+    CHECK_EQ_INT(ward_store_account_delete(st, bob), WARD_OK);
+    gm = members_of(st, gid);
+    CHECK(gm.n == 1 && gm.m[0].account == kid &&
+          gm.m[0].role == WARD_GROUP_ADMIN);
+    CHECK(epoch_now(st, gid) > e3);
+    /* The last member leaving deletes the group; the spans stay. */
+    int64_t e4 = -1;
+    CHECK_EQ_INT(ward_store_group_remove(st, gid, kid, kid, 9000, 100, &e4),
+                 WARD_OK);
+    CHECK_EQ_INT(e4, 0);
+    CHECK_EQ_INT(ward_store_group_get(st, gid, &got), WARD_ERR_NOT_FOUND);
+    CHECK_EQ_INT(ward_store_group_member_at(st, gid, kid, 8500, &was),
+                 WARD_OK);
+    CHECK_EQ_INT(was, 1);
+    /* and so does its last member's deletion */
+    memset(&g, 0, sizeof g);
+    snprintf(g.name, sizeof g.name, "solo");
+    g.created_by = dan;
+    g.created_at = 9100;
+    CHECK_EQ_INT(ward_store_group_create(st, &g, NULL, 0, NULL, 100),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_store_account_delete(st, dan), WARD_OK);
+    CHECK_EQ_INT(ward_store_group_get(st, g.id, &got), WARD_ERR_NOT_FOUND);
+    /* Group ids are never reused. */
+    memset(&g, 0, sizeof g);
+    snprintf(g.name, sizeof g.name, "next");
+    g.created_by = kid;
+    CHECK_EQ_INT(ward_store_group_create(st, &g, NULL, 0, NULL, 100),
+                 WARD_OK);
+    CHECK(g.id > gid + 1);
+    collector_reset(&c);
+}
+
 int store_suite_run(ward_store *(*open_fresh)(void *ctx), void *ctx)
 {
     static const struct {
@@ -1553,6 +1923,7 @@ int store_suite_run(ward_store *(*open_fresh)(void *ctx), void *ctx)
         {"social graph", test_social},
         {"reports", test_reports},
         {"review rules", test_review_rules},
+        {"groups", test_groups},
     };
     const int failed_before = wtest_fail;
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
