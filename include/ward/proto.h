@@ -285,5 +285,17 @@ int ward_frank_check_tag(const uint8_t tag[WARD_FRANK_LEN],
                          const uint8_t commitment[WARD_FRANK_LEN],
                          int64_t sender, int64_t recipient,
                          int64_t server_time);
+/* A group message is tagged once for all its recipients, over the group
+ * instead of the recipient, under its own label: tag = HMAC-SHA256(server
+ * key, "ward-frank-group-v1" || c || sender id || group id || server
+ * time), so a group tag never checks as a direct one, nor the reverse. */
+void ward_frank_tag_group(uint8_t out[WARD_FRANK_LEN], const uint8_t key[32],
+                          const uint8_t commitment[WARD_FRANK_LEN],
+                          int64_t sender, int64_t group, int64_t server_time);
+int ward_frank_check_tag_group(const uint8_t tag[WARD_FRANK_LEN],
+                               const uint8_t key[32],
+                               const uint8_t commitment[WARD_FRANK_LEN],
+                               int64_t sender, int64_t group,
+                               int64_t server_time);
 
 #endif

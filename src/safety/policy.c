@@ -33,6 +33,11 @@ static const ward_rule rules[] = {
      WARD_FACT_ACTOR_MINOR | WARD_FACT_TARGET_FOLLOWS, WARD_REFUSE_SUSPICIOUS,
      "an adult flagged suspicious reaches, finds and follows no minor "
      "that does not follow it"},
+    /* Only at group add, so no other entry point's verdict changes. */
+    {WARD_ENTRY_GROUP_ADD, WARD_FACT_ACTOR_SUSPICIOUS | WARD_FACT_TARGET_MINOR,
+     WARD_FACT_ACTOR_MINOR, WARD_REFUSE_SUSPICIOUS,
+     "an adult flagged suspicious adds no minor to a group, not even one "
+     "that follows it"},
     {WARD_ENTRY_SUGGEST, WARD_FACT_ACTOR_MINOR | WARD_FACT_TARGET_SUSPICIOUS,
      WARD_FACT_TARGET_MINOR | WARD_FACT_ACTOR_FOLLOWS, WARD_REFUSE_SUSPICIOUS,
      "an adult flagged suspicious is never suggested to a minor"},
