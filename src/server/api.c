@@ -33,6 +33,7 @@ void ward_api_config_defaults(ward_api_config *c)
     c->report_burst = 20;
     c->report_per_minute = 10;
     c->max_suggestions = 50;
+    c->max_group_members = 1000;
 }
 
 static int64_t wall_clock(void *ctx)
@@ -142,8 +143,10 @@ void ward_api_free(ward_api *api)
         return;
     ward_api_stop_jobs(api);
     ward_console_free(api->console);
-    for (size_t i = 0; i < api->n_pending; i++)
+    for (size_t i = 0; i < api->n_pending; i++) {
         ward_buf_release(&api->pending[i].body);
+        free(api->pending[i].rcpt);
+    }
     free(api->pending);
     free(api->acks);
     ward_ratelimit_free(api->login_by_name);
@@ -400,6 +403,8 @@ static int route(ward_api *api, const ward_http_req *req,
         return ward_api_notices(api, req, resp);
     if (strncmp(p, "/v1/notices/", 12) == 0 && del && p[12])
         return ward_api_notices_ack(api, req, resp, p + 12);
+    if (strncmp(p, "/v1/groups", 10) == 0 && (p[10] == 0 || p[10] == '/'))
+        return ward_api_groups_route(api, req, resp, p + 10);
 
     /* The path exists with another method? */
     static const char *const known[] = {"/healthz", "/v1/accounts",

@@ -44,6 +44,7 @@ typedef struct ward_api_config {
     size_t suspicious_signals;
     double report_burst, report_per_minute;     /* per reporter */
     size_t max_suggestions;
+    size_t max_group_members; /* members of one group, the creator too */
 } ward_api_config;
 
 void ward_api_config_defaults(ward_api_config *c);
@@ -195,6 +196,7 @@ typedef struct ward_api_stats {
     uint64_t login_refused, rate_limited;
     uint64_t attachments_in, attachments_out;
     uint64_t policy_refused, reports_in, reports_refused;
+    uint64_t group_messages_in, group_copies; /* sends; copies queued */
 } ward_api_stats;
 void ward_api_stats_get(const ward_api *api, ward_api_stats *out);
 

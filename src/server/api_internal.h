@@ -9,11 +9,20 @@
 #include "workq.h"
 #include "ward/safety.h"
 
-/* A send waiting for the next group commit. */
+/* One recipient of a group message. */
+typedef struct group_rcpt {
+    int64_t id;
+    char name[WARD_USERNAME_MAX + 1];
+} group_rcpt;
+
+/* A send waiting for the next group commit: one message, or a group
+ * message (msg.group_id set) copied to each of |rcpt| at the commit. */
 typedef struct pending_send {
     ward_store_msg msg;
     ward_buf body;
     void *opaque;
+    group_rcpt *rcpt; /* owned */
+    size_t n_rcpt;
 } pending_send;
 
 /* An acknowledgement waiting for the next group commit. */
@@ -141,6 +150,29 @@ int ward_api_policy_check(ward_api *api, const ward_account *me,
 /* ward_api_refuse_status for an account already read. */
 int ward_api_refuse_account(ward_api *api, const ward_account *acct,
                             ward_http_resp *resp);
+
+/* The pending array has room for one more send; -1 when out of memory. */
+int ward_api_pending_room(ward_api *api);
+
+/* Groups (api_groups.c): the /v1/groups routes (WARD_API_DONE with 404
+ * no_route or 405 for paths it does not know), and a group send from the
+ * WebSocket (|body| as POST /v1/groups/{id}/messages takes, with "group"). */
+int ward_api_groups_route(ward_api *api, const ward_http_req *req,
+                          ward_http_resp *resp, const char *rest);
+int ward_api_group_send_json(ward_api *api, const ward_account *me,
+                             json_t *body, void *opaque,
+                             ward_http_resp *resp);
+/* Completes a group send after the commit: |res| holds its copies'
+ * results (|e|: the whole commit's error). */
+void ward_api_group_sent(ward_api *api, const pending_send *p,
+                         const ward_store_msg *rows, const ward_err *res,
+                         ward_err e, ward_http_resp *r);
+
+/* ward_api_policy_check that also names the refused account ("username"
+ * in the error object) when |name_it|. */
+int ward_api_policy_check_named(ward_api *api, const ward_account *me,
+                                const ward_account *them, ward_entry entry,
+                                int name_it, ward_http_resp *resp);
 
 /* "minor" or "adult". */
 const char *ward_api_band_name(int band);

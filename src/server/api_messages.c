@@ -20,6 +20,14 @@ json_t *ward_api_message_json(const ward_store_msg *m)
     }
     if (o)
         json_object_set_new(o, "from_id", json_integer(m->sender));
+    if (o && m->group_id)
+        json_object_set_new(o, "group", json_integer(m->group_id));
+    /* A group event is the server's own JSON: shown as it is too. */
+    if (o && m->type == WARD_MSG_GROUP_EVENT) {
+        json_t *ev = json_loadb((const char *)m->body, m->body_len, 0, NULL);
+        if (ev)
+            json_object_set_new(o, "event", ev);
+    }
     return o;
 }
 
@@ -36,6 +44,12 @@ static int room_for_one(void **arr, size_t *cap, size_t n, size_t elem)
     *arr = p;
     *cap = c;
     return 0;
+}
+
+int ward_api_pending_room(ward_api *api)
+{
+    return room_for_one((void **)&api->pending, &api->cap_pending,
+                        api->n_pending, sizeof *api->pending);
 }
 
 /* The checks and the queueing that HTTP and WebSocket sends share;
@@ -141,8 +155,12 @@ int ward_api_send_json(ward_api *api, int64_t account, json_t *body,
         ward_api_store_error(api, resp, e);
         return WARD_API_DONE;
     }
-    if (ward_api_refuse_account(api, &me, resp) ||
-        ward_api_known_keys(body, send_keys, resp))
+    if (ward_api_refuse_account(api, &me, resp))
+        return WARD_API_DONE;
+    /* A frame naming a group is a group send. */
+    if (json_object_get(body, "group"))
+        return ward_api_group_send_json(api, &me, body, opaque, resp);
+    if (ward_api_known_keys(body, send_keys, resp))
         return WARD_API_DONE;
     return send_checked(api, &me, body, opaque, resp);
 }
@@ -182,13 +200,37 @@ static void complete_acks(ward_api *api, ward_err e, const ward_err *res)
     api->n_acks = 0;
 }
 
+/* A direct send's answer from its commit result. */
+static void direct_sent(ward_api *api, const ward_store_msg *m, ward_err ri,
+                        ward_http_resp *r)
+{
+    if (ri == WARD_OK) {
+        api->stats.messages_in++;
+        ward_resp_json(r, 201,
+                       json_pack("{s:I,s:I}", "id", (json_int_t)m->id,
+                                 "server_time", (json_int_t)m->server_time));
+    } else if (ri == WARD_ERR_LIMIT) {
+        ward_resp_error(r, 429, "queue_full",
+                        "the recipient's queue is full; try later");
+    } else if (ri == WARD_ERR_NOT_FOUND) {
+        ward_resp_error(r, 404, "no_such_user", "no such user");
+    } else {
+        ward_resp_error(r, 503, "store_failed",
+                        "the message was not stored; send it again");
+    }
+}
+
 size_t ward_api_flush(ward_api *api)
 {
     size_t n = api->n_pending, na = api->n_acks;
     if (n == 0 && na == 0)
         return 0;
-    ward_store_msg *msgs = calloc(n ? n : 1, sizeof *msgs);
-    ward_err *res = calloc(n + na + 1, sizeof *res);
+    /* A group message becomes one row per recipient. */
+    size_t rows = 0;
+    for (size_t i = 0; i < n; i++)
+        rows += api->pending[i].msg.group_id ? api->pending[i].n_rcpt : 1;
+    ward_store_msg *msgs = calloc(rows ? rows : 1, sizeof *msgs);
+    ward_err *res = calloc(rows + na + 1, sizeof *res);
     ward_store_ack *acks = calloc(na ? na : 1, sizeof *acks);
     if (!msgs || !res || !acks) {
         free(msgs);
@@ -196,51 +238,53 @@ size_t ward_api_flush(ward_api *api)
         free(acks);
         return 0; /* try again on the next flush */
     }
-    for (size_t i = 0; i < n; i++) {
-        msgs[i] = api->pending[i].msg;
-        msgs[i].body = api->pending[i].body.data;
-        msgs[i].body_len = api->pending[i].body.len;
+    for (size_t i = 0, k = 0; i < n; i++) {
+        const pending_send *p = &api->pending[i];
+        size_t copies = p->msg.group_id ? p->n_rcpt : 1;
+        for (size_t c = 0; c < copies; c++, k++) {
+            msgs[k] = p->msg;
+            msgs[k].body = p->body.data;
+            msgs[k].body_len = p->body.len;
+            if (p->msg.group_id)
+                msgs[k].recipient = p->rcpt[c].id;
+        }
     }
     for (size_t i = 0; i < na; i++)
         acks[i] = api->acks[i].ack;
     /* Sends and acknowledgements together: one disk sync for the pass. */
-    ward_err e = ward_store_queue_commit(api->st, msgs, n, api->cfg.max_queue,
-                                         res, acks, na, res + n);
-    complete_acks(api, e, res + n);
+    ward_err e = ward_store_queue_commit(api->st, msgs, rows,
+                                         api->cfg.max_queue, res, acks, na,
+                                         res + rows);
+    complete_acks(api, e, res + rows);
     free(acks);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0, k = 0; i < n; i++) {
+        const pending_send *p = &api->pending[i];
         ward_http_resp r;
         ward_http_resp_init(&r);
-        ward_err ri = e ? e : res[i];
-        if (ri == WARD_OK) {
-            api->stats.messages_in++;
-            ward_resp_json(&r, 201,
-                           json_pack("{s:I,s:I}", "id", (json_int_t)msgs[i].id,
-                                     "server_time",
-                                     (json_int_t)msgs[i].server_time));
-        } else if (ri == WARD_ERR_LIMIT) {
-            ward_resp_error(&r, 429, "queue_full",
-                            "the recipient's queue is full; try later");
-        } else if (ri == WARD_ERR_NOT_FOUND) {
-            ward_resp_error(&r, 404, "no_such_user", "no such user");
+        if (p->msg.group_id) {
+            ward_api_group_sent(api, p, msgs + k, res + k, e, &r);
+            k += p->n_rcpt;
         } else {
-            ward_resp_error(&r, 503, "store_failed",
-                            "the message was not stored; send it again");
+            direct_sent(api, &msgs[k], e ? e : res[k], &r);
+            k++;
         }
         if (r.status >= 500)
             api->stats.errors_5xx++;
         else if (r.status >= 400)
             api->stats.errors_4xx++;
         if (api->hooks.done)
-            api->hooks.done(api->hooks.ctx, api->pending[i].opaque, &r);
+            api->hooks.done(api->hooks.ctx, p->opaque, &r);
         ward_buf_release(&r.body);
     }
     /* Acknowledged first, then pushed: a recipient never sees a message
      * its sender was told failed. */
+    for (size_t k = 0; k < rows; k++)
+        if (!e && res[k] == WARD_OK && api->hooks.deliver)
+            api->hooks.deliver(api->hooks.ctx, &msgs[k]);
     for (size_t i = 0; i < n; i++) {
-        if (!e && res[i] == WARD_OK && api->hooks.deliver)
-            api->hooks.deliver(api->hooks.ctx, &msgs[i]);
         ward_buf_release(&api->pending[i].body);
+        free(api->pending[i].rcpt);
+        api->pending[i].rcpt = NULL;
     }
     api->n_pending = 0;
     free(msgs);

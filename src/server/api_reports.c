@@ -101,7 +101,7 @@ done:
 
 static const char *const message_keys[] = {"id", "from_id", "server_time",
                                            "content", "commitment", "tag",
-                                           "key_id", NULL};
+                                           "key_id", "group", NULL};
 
 /* Checks a revealed message and fills the report's evidence; on refusal
  * writes |resp| and returns -1. */
@@ -109,13 +109,15 @@ static int verify_message(ward_api *api, const ward_account *me, json_t *m,
                           ward_report *r, ward_buf *content,
                           ward_content *c, ward_http_resp *resp)
 {
-    uint64_t id, from, when, key_id;
+    uint64_t id, from, when, key_id, group = 0;
     int present;
     if (!json_is_object(m) || ward_api_known_keys(m, message_keys, resp) ||
         ward_json_uint(m, "id", 1, INT64_MAX, &id) ||
         ward_json_uint(m, "from_id", 1, INT64_MAX, &from) ||
         ward_json_uint(m, "server_time", 1, INT64_MAX, &when) ||
         ward_json_uint(m, "key_id", 1, UINT32_MAX, &key_id) ||
+        ward_json_uint(m, "group", 0, INT64_MAX, &group) ||
+        (json_object_get(m, "group") && group == 0) ||
         ward_json_b64_exact(m, "commitment", 1, r->commitment, 32,
                             &present) ||
         ward_json_b64_exact(m, "tag", 1, r->tag, 32, &present) ||
@@ -130,6 +132,7 @@ static int verify_message(ward_api *api, const ward_account *me, json_t *m,
     r->subject = (int64_t)from;
     r->message_time = (int64_t)when;
     r->key_id = (uint32_t)key_id;
+    r->group_id = (int64_t)group;
     /* First the commitment: does the content hold the key it names? */
     if (ward_content_decode(c, content->data, content->len) != WARD_OK ||
         !c->has_franking_key ||
@@ -148,9 +151,22 @@ static int verify_message(ward_api *api, const ward_account *me, json_t *m,
         return -1;
     }
     /* Then the tag: the server itself saw this commitment go from that
-     * sender to this reporter at that time. */
-    if (!ward_frank_check_tag(r->tag, key, r->commitment, r->subject, me->id,
-                              r->message_time)) {
+     * sender to this reporter (to that group, of which the reporter was a
+     * member then) at that time. */
+    int was = 0;
+    if (r->group_id &&
+        ward_store_group_member_at(api->st, r->group_id, me->id,
+                                   r->message_time, &was) != WARD_OK) {
+        ward_api_store_error(api, resp, WARD_ERR_STORE);
+        return -1;
+    }
+    if (r->group_id
+            ? !ward_frank_check_tag_group(r->tag, key, r->commitment,
+                                          r->subject, r->group_id,
+                                          r->message_time) ||
+                  !was
+            : !ward_frank_check_tag(r->tag, key, r->commitment, r->subject,
+                                    me->id, r->message_time)) {
         refuse(api, resp, 422, "report_unverified",
                "the server did not deliver this message to you from that "
                "sender at that time");

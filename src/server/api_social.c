@@ -71,9 +71,9 @@ static const char *refusal_message(ward_verdict v)
     }
 }
 
-int ward_api_policy_check(ward_api *api, const ward_account *me,
-                          const ward_account *them, ward_entry entry,
-                          ward_http_resp *resp)
+int ward_api_policy_check_named(ward_api *api, const ward_account *me,
+                                const ward_account *them, ward_entry entry,
+                                int name_it, ward_http_resp *resp)
 {
     ward_verdict v;
     ward_err e = ward_api_policy(api, me, them, entry, &v);
@@ -86,9 +86,22 @@ int ward_api_policy_check(ward_api *api, const ward_account *me,
     api->stats.policy_refused++;
     if (ward_entry_hides(entry))
         ward_resp_error(resp, 404, "no_such_user", "no such user");
+    else if (name_it)
+        ward_resp_json(resp, 403,
+                       json_pack("{s:{s:s,s:s,s:s}}", "error", "code",
+                                 ward_verdict_code(v), "message",
+                                 refusal_message(v), "username",
+                                 them->username));
     else
         ward_resp_error(resp, 403, ward_verdict_code(v), refusal_message(v));
     return -1;
+}
+
+int ward_api_policy_check(ward_api *api, const ward_account *me,
+                          const ward_account *them, ward_entry entry,
+                          ward_http_resp *resp)
+{
+    return ward_api_policy_check_named(api, me, them, entry, 0, resp);
 }
 
 static json_t *me_json(const ward_account *a, int64_t now)
