@@ -634,13 +634,12 @@ static void membership_changed(ward_http_resp *resp, int64_t epoch)
 
 /* The checks and the queueing that HTTP and WebSocket group sends share;
  * |body| is borrowed. */
-static int group_send(ward_api *api, const ward_account *me, int64_t gid,
-                      json_t *body, void *opaque, ward_http_resp *resp)
+static int group_send(ward_api *api, const ward_account *me,
+                      const ward_group *gp, json_t *body, void *opaque,
+                      ward_http_resp *resp)
 {
-    ward_group g;
-    ward_group_member mine;
-    if (load(api, gid, me, &g, &mine, resp))
-        return WARD_API_DONE;
+    const ward_group g = *gp;
+    int64_t gid = g.id;
     uint64_t type = 0, epoch = 0;
     int64_t now = ward_api_now(api);
     pending_send p;
@@ -727,10 +726,14 @@ static int send_req(ward_api *api, const ward_http_req *req,
                     const ward_account *me, int64_t gid,
                     ward_http_resp *resp)
 {
+    ward_group g;
+    ward_group_member mine;
+    if (load(api, gid, me, &g, &mine, resp))
+        return WARD_API_DONE;
     json_t *body = ward_api_body(req, resp, send_keys);
     if (!body)
         return WARD_API_DONE;
-    int r = group_send(api, me, gid, body, req->opaque, resp);
+    int r = group_send(api, me, &g, body, req->opaque, resp);
     json_decref(body);
     return r;
 }
@@ -749,7 +752,11 @@ int ward_api_group_send_json(ward_api *api, const ward_account *me,
                         "group is a group's id");
         return WARD_API_DONE;
     }
-    return group_send(api, me, (int64_t)gid, body, opaque, resp);
+    ward_group g;
+    ward_group_member mine;
+    if (load(api, (int64_t)gid, me, &g, &mine, resp))
+        return WARD_API_DONE;
+    return group_send(api, me, &g, body, opaque, resp);
 }
 
 void ward_api_group_sent(ward_api *api, const pending_send *p,

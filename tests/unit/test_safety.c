@@ -4,7 +4,8 @@
  * - the contact policy's matrix: sender age band x recipient age band x
  *   follow state x block state x suspicious flag x privacy x entry point
  *   (bundle fetch, send over HTTP, send over the WebSocket path, find,
- *   suggestions, follow), every cell, against an expectation written
+ *   suggestions, group add, follow), every cell, against an expectation
+ *   written
  *   from the issue's rules in plain conditions (not from the rule table);
  * - franking: the server's tag checked against the documented layout with
  *   libsodium directly, and every way of forging a report refused;
@@ -72,10 +73,11 @@ static json_t *send_body(const char *to)
 /* ------------------------------------------------------------------------ */
 /* The policy matrix.                                                       */
 
-enum { E_BUNDLE, E_SEND_HTTP, E_SEND_WS, E_FIND, E_SUGGEST, E_FOLLOW, E_N };
+enum { E_BUNDLE, E_SEND_HTTP, E_SEND_WS, E_FIND, E_SUGGEST, E_GROUP_ADD,
+       E_FOLLOW, E_N };
 static const char *const entry_names[E_N] = {
     "bundle", "send (HTTP)", "send (WebSocket)", "find", "suggestions",
-    "follow"};
+    "group add", "follow"};
 
 typedef struct cell {
     int s_minor, r_minor;
@@ -90,7 +92,7 @@ typedef struct cell {
 static const char *expected(const cell *c, int entry)
 {
     int reach = entry == E_BUNDLE || entry == E_SEND_HTTP ||
-                entry == E_SEND_WS;
+                entry == E_SEND_WS || entry == E_GROUP_ADD;
     int s_adult = !c->s_minor, r_adult = !c->r_minor;
     int s_suspicious = s_adult && c->flag == 1;
     int r_suspicious = r_adult && c->flag == 2;
@@ -109,6 +111,9 @@ static const char *expected(const cell *c, int entry)
     /* A suspicious adult reaches no unconnected minor... */
     if (s_suspicious && c->r_minor && !c->r_follows)
         return reach ? "suspicious_account" : "hidden";
+    /* ...and adds no minor to a group, not even one that follows it. */
+    if (entry == E_GROUP_ADD && s_suspicious && c->r_minor)
+        return "suspicious_account";
     /* ...and is never suggested to one. */
     if (entry == E_SUGGEST && c->s_minor && r_suspicious && !c->s_follows)
         return "hidden";
@@ -197,6 +202,19 @@ static const char *outcome(const acct *s, const acct *r, int entry)
         if (G.status != 200)
             break;
         return listed_in_suggestions(r->name) ? "allowed" : "hidden";
+    case E_GROUP_ADD: {
+        /* A group of the sender's own, then the recipient added to it. */
+        call("POST", "/v1/groups", s->auth, "{\"name\":\"matrix\"}");
+        if (G.status != 201)
+            break;
+        snprintf(path, sizeof path, "/v1/groups/%lld/members",
+                 jnum(G.j, "id"));
+        call_json("POST", path, s->auth,
+                  json_pack("{s:s}", "username", r->name), NULL);
+        if (G.status == 201)
+            return "allowed";
+        break;
+    }
     case E_FOLLOW:
         call_json("POST", "/v1/follows", s->auth,
                   json_pack("{s:s}", "username", r->name), NULL);
