@@ -3,7 +3,9 @@
  * byte picks an endpoint, the rest is its body (or its path parameter or
  * query). Requests carry a real token of a registered account, so the
  * fuzzer gets past authentication into every parser: registration, login,
- * keys, sends (HTTP and the WebSocket's send frame), listing, acks.
+ * keys, sends (HTTP and the WebSocket's send frame), listing, acks,
+ * and groups (alice admin of a group the paths name, made again if an
+ * input made her leave it).
  * Whatever the input, every answer is a status from 100 to 599 and an
  * error answer is a JSON object with error.code.
  */
@@ -40,6 +42,7 @@ static void cleanup(void)
 }
 static ward_api *api;
 static char auth[128];
+static int64_t gid; /* alice's group */
 
 static void on_done(void *ctx, void *opaque, const ward_http_resp *r)
 {
@@ -62,6 +65,14 @@ static const struct {
     {"GET", "/v1/suggestions", 2},  {"POST", "/v1/reports", 0},
     {"PATCH", "/v1/accounts/me", 0},
     {"GET", "/v1/notices", 0},      {"DELETE", "/v1/notices/", 1},
+    /* issue 7 (groups): %G is alice's group */
+    {"POST", "/v1/groups", 0},      {"GET", "/v1/groups/", 1},
+    {"PATCH", "/v1/groups/%G", 0},  {"POST", "/v1/groups/%G/members", 0},
+    {"DELETE", "/v1/groups/%G/members/", 1},
+    {"PATCH", "/v1/groups/%G/members/bob", 0},
+    {"POST", "/v1/groups/%G/leave", 0},
+    {"POST", "/v1/groups/%G/messages", 0},
+    {"GET", "/v1/groups", 0},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -77,11 +88,17 @@ static void check_error_body(const ward_http_resp *r)
 
 static int call(int route, const uint8_t *p, size_t n, ward_http_resp *r)
 {
-    char path[600], query[600];
+    char path[600], query[600], base[96];
     ward_http_req req;
     memset(&req, 0, sizeof req);
     req.method = routes[route].method;
     req.path = routes[route].path;
+    const char *g = strstr(req.path, "%G");
+    if (g) {
+        snprintf(base, sizeof base, "%.*s%lld%s", (int)(g - req.path),
+                 req.path, (long long)gid, g + 2);
+        req.path = base;
+    }
     req.authorization = auth;
     req.remote = "127.0.0.1";
     if (routes[route].param) {
@@ -130,6 +147,25 @@ static void make_alice(void)
     ward_buf_release(&r.body);
 }
 
+/* Makes alice a new group unless she is an admin of |gid| still. */
+static void make_group(void)
+{
+    ward_account a;
+    ward_group_member m;
+    if (ward_store_account_by_name(st, "alice", &a) == WARD_OK &&
+        gid && ward_store_group_member(st, gid, a.id, &m) == WARD_OK &&
+        m.role == WARD_GROUP_ADMIN)
+        return;
+    ward_http_resp r;
+    const char *body = "{\"name\":\"fuzz\"}";
+    call(19, (const uint8_t *)body, strlen(body), &r);
+    FUZZ_ASSERT(r.status == 201);
+    json_t *o = json_loadb((const char *)r.body.data, r.body.len, 0, NULL);
+    gid = (int64_t)json_integer_value(json_object_get(o, "id"));
+    json_decref(o);
+    ward_buf_release(&r.body);
+}
+
 static void seed(int route, const char *body)
 {
     char name[32];
@@ -169,6 +205,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     FUZZ_ASSERT(r.status == 201);
     ward_buf_release(&r.body);
     make_alice();
+    make_group();
 
     seed(0, accounts[0]);
     seed(1, login);
@@ -199,6 +236,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
              "\"bob\"}");
     seed(16, "{\"private\":false}");
     seed(18, "1");
+    seed(19, "{\"name\":\"club\",\"description\":\"d\",\"members\":"
+             "[\"bob\"]}");
+    seed(20, "1");
+    seed(20, "1/members");
+    seed(21, "{\"name\":\"new\",\"description\":\"x\",\"avatar\":null}");
+    seed(22, "{\"username\":\"bob\"}");
+    seed(23, "alice");
+    seed(24, "{\"role\":\"admin\"}");
+    seed(25, "{\"block\":true}");
+    seed(26, "{\"type\":4,\"body\":\"AQID\",\"commitment\":"
+             "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",\"epoch\":1}");
+    seed(27, "");
+    uint8_t wsg[] = "\x84{\"group\":1,\"type\":4,\"body\":\"AQID\","
+                    "\"commitment\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                    "=\",\"epoch\":1}";
+    fuzz_write_seed("ws-group-send", wsg, sizeof wsg - 1);
     /* 0x80 | route: the same body as a WebSocket send frame */
     uint8_t ws[] = "\x84{\"to\":\"bob\",\"type\":2,\"body\":\"AQID\"}";
     fuzz_write_seed("ws-send", ws, sizeof ws - 1);
@@ -242,5 +295,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
     int64_t id;
     if (ward_api_authenticate(api, auth, &id) != WARD_OK)
         make_alice();
+    make_group();
     return 0;
 }
