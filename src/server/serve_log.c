@@ -155,6 +155,10 @@ void ward_serve_metrics_text(ward_serve *s, ward_buf *out)
             (unsigned long long)m->by_class[c]);
     metric(out, "ward_messages_in_total", "counter",
            "messages stored for their recipients", a.messages_in);
+    metric(out, "ward_group_messages_in_total", "counter",
+           "group messages stored (each counted once)", a.group_messages_in);
+    metric(out, "ward_group_copies_total", "counter",
+           "copies of group messages queued for members", a.group_copies);
     put(out, "# HELP ward_messages_out_total messages handed to their "
              "recipients\n# TYPE ward_messages_out_total counter\n"
              "ward_messages_out_total{via=\"http\"} %llu\n"

@@ -12,6 +12,8 @@
  *   {"type":"ack","id":N}         deletes message N from the queue
  *   {"type":"send","ref":R,"to":U,"msg_type":T,"body":B[,"commitment":C]}
  *                                 as POST /v1/messages; R is echoed back
+ *   {"type":"send","ref":R,"group":G,"msg_type":4,"body":B,"commitment":C,
+ *    "epoch":E}                   as POST /v1/groups/G/messages
  * Anything that is not a JSON object with a string "type" closes the
  * session with 1007, a binary frame with 1003.
  *
