@@ -77,3 +77,11 @@ bench-match: deps
 
 clean:
 	rm -rf build
+
+# Group fan-out through `ward serve`: copies of group messages committed to
+# 100 and 1,000 members' queues per second (about 2 minutes;
+# docs/benchmarks.md). FANOUT_RUNS=N for another number of runs (default 5).
+bench-fanout: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+	bash bench/fanout.sh build/release $(or $(FANOUT_RUNS),5)
