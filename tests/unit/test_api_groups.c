@@ -1235,6 +1235,7 @@ static void test_status_blocks_full(void)
     CHECK_EQ_INT(ward_api_send_json(G.api, al.id, o, NULL, &rs),
                  WARD_API_DONE);
     CHECK_EQ_INT(rs.status, 403);
+    json_decref(o);
     ward_http_resp_release(&rs);
     REQUIRE(ward_store_account_set_status(G.st, al.id, WARD_STATUS_BANNED,
                                           0) == WARD_OK);
