@@ -128,7 +128,8 @@ static void *map_huge(int fd, size_t size)
         munmap(r, span);
         return MAP_FAILED;
     }
-    size_t used = (size + 4095) & ~(size_t)4095;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t used = (size + page - 1) / page * page;
     if (a > r)
         munmap(r, (size_t)(a - r));
     if (r + span > a + used)
