@@ -198,9 +198,13 @@ ward_err ward_sender_key_encrypt(ward_sender_key *sk, const uint8_t *pt,
                                                  st->iteration, ct_len);
     if (!e)
         e = ward_aes256_cbc_encrypt(out, key, iv, pt, n);
+    if (!e && !st->signer_ready) {
+        e = ward_xeddsa_signer_init(&st->signer, st->signing_priv);
+        st->signer_ready = e == WARD_OK;
+    }
     if (!e)
-        e = ward_xeddsa_sign(sig, st->signing_priv, out->data + start,
-                             out->len - start);
+        e = ward_xeddsa_signer_sign(sig, &st->signer, out->data + start,
+                                    out->len - start);
     if (!e)
         e = ward_buf_append(out, sig, sizeof sig);
     if (!e) {
@@ -329,8 +333,13 @@ ward_err ward_sender_key_decrypt(ward_sender_key *sk, const uint8_t *msg,
     ward_sk_state *st = &sk->states[i];
     /* Before anything else: nobody without the signing key learns
      * whether an iteration was used, nor makes us walk the chain. */
-    e = ward_xeddsa_verify(m.signature, st->signing_pub, m.signed_part,
-                           m.signed_len);
+    if (!st->verifier_ready) {
+        if ((e = ward_xeddsa_verifier_init(&st->verifier, st->signing_pub)))
+            return e;
+        st->verifier_ready = 1;
+    }
+    e = ward_xeddsa_verifier_verify(&st->verifier, m.signature,
+                                    m.signed_part, m.signed_len);
     if (e)
         return e;
     if (m.iteration < st->iteration)

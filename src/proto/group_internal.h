@@ -21,6 +21,12 @@ typedef struct ward_sk_state {
     uint8_t signing_priv[32]; /* zero unless has_private */
     ward_skipped *keys;       /* NULL when n_keys is 0 */
     uint32_t n_keys;
+    /* Derived from the keys above on first use, never stored: the
+     * signing key's Edwards forms save a base point multiplication per
+     * message sent and a field inversion per message received. */
+    int signer_ready, verifier_ready;
+    ward_xeddsa_signer signer;
+    ward_xeddsa_verifier verifier;
 } ward_sk_state;
 
 struct ward_sender_key {
