@@ -163,7 +163,7 @@ ward_err ward_sender_key_process(ward_sender_key *sk, const uint8_t *p,
             memmove(&sk->states[i], &sk->states[i + 1],
                     (sk->n_states - i - 1) * sizeof sk->states[0]);
             sk->n_states--;
-            memset(&sk->states[sk->n_states], 0, sizeof sk->states[0]);
+            ward_memzero(&sk->states[sk->n_states], sizeof sk->states[0]);
         }
         ward_sk_state st;
         memset(&st, 0, sizeof st);
