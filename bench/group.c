@@ -22,88 +22,18 @@
  * to check its key id and iteration, and every plaintext is compared with
  * what was sent; any mismatch aborts.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "sig_harness.h"
 #include "ward/crypto.h"
 #include "ward/proto.h"
 
-#if defined(__has_include)
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#define HAVE_CALLGRIND 1
-#endif
-#endif
-#ifndef HAVE_CALLGRIND
-#define CALLGRIND_TOGGLE_COLLECT ((void)0)
-#endif
-
-__attribute__((format(printf, 1, 2), noreturn))
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("group: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p)
-        die("out of memory");
-    return p;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Timed regions: wall-clock time, and callgrind collection when on (off
- * in the warm-up pass). Regions do not nest. */
-static int g_collect = 1;
-
-typedef struct timer {
-    double total, start;
-} timer;
-
-static inline void region_begin(timer *t)
-{
-    t->start = now();
-    if (g_collect)
-        CALLGRIND_TOGGLE_COLLECT;
-}
-
-static inline void region_end(timer *t)
-{
-    if (g_collect)
-        CALLGRIND_TOGGLE_COLLECT;
-    t->total += now() - t->start;
-}
-
-/* The same plaintexts for both implementations: a splitmix64 stream. */
-static void fill_plaintexts(uint8_t *p, size_t n)
-{
-    uint64_t x = 0x67726f7570u; /* "group" */
-    for (size_t i = 0; i < n; i += 8) {
-        uint64_t z = (x += 0x9e3779b97f4a7c15u);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-        z ^= z >> 31;
-        size_t k = n - i < 8 ? n - i : 8;
-        memcpy(p + i, &z, k);
-    }
-}
+/* The plaintexts: the same for both implementations. */
+#define PLAINTEXT_SEED 0x67726f7570u /* "group" */
 
 /* A message or a plaintext, owned by the implementation that made it. */
 typedef struct blob {
@@ -127,7 +57,7 @@ typedef struct impl {
 static void wcheck(ward_err e, const char *what)
 {
     if (e != WARD_OK)
-        die("ward: %s: %s", what, ward_strerror(e));
+        bench_die("ward: %s: %s", what, ward_strerror(e));
 }
 
 typedef struct wpair {
@@ -136,7 +66,7 @@ typedef struct wpair {
 
 static void *w_pair_new(uint32_t *key_id)
 {
-    wpair *p = xcalloc(1, sizeof *p);
+    wpair *p = bench_calloc(1, sizeof *p);
     ward_buf skdm;
     ward_buf_init(&skdm, 0);
     wcheck(ward_sender_key_new(&p->sender), "new");
@@ -192,7 +122,7 @@ static const impl IMPL_WARD = {"ward", w_pair_new, w_pair_free, w_enc,
 static void scheck(int rc, const char *what)
 {
     if (rc != SIGH_OK)
-        die("libsignal: %s: %s (%d)", what, sigh_strerror(rc), rc);
+        bench_die("libsignal: %s: %s (%d)", what, sigh_strerror(rc), rc);
 }
 
 typedef struct spair {
@@ -201,13 +131,13 @@ typedef struct spair {
 
 static void *s_pair_new(uint32_t *key_id)
 {
-    spair *p = xcalloc(1, sizeof *p);
+    spair *p = bench_calloc(1, sizeof *p);
     uint8_t *skdm = NULL;
     size_t n = 0;
     p->sender = sigh_party_new(0);
     p->member = sigh_party_new(0);
     if (!p->sender || !p->member)
-        die("libsignal: cannot create a party");
+        bench_die("libsignal: cannot create a party");
     scheck(sigh_group_create(p->sender, "bench", "sender", &skdm, &n),
            "create");
     scheck(sigh_group_process(p->member, "bench", "sender", skdm, n),
@@ -281,9 +211,9 @@ static void check_msg(const blob *m, uint32_t key_id, size_t i,
 {
     ward_sender_key_msg sm;
     if (ward_sender_key_msg_parse(&sm, m->p, m->n) != WARD_OK)
-        die("%s: message %zu is not a SenderKeyMessage", name, i);
+        bench_die("%s: message %zu is not a SenderKeyMessage", name, i);
     if (sm.key_id != key_id || sm.iteration != i)
-        die("%s: message %zu has key id %u iteration %u", name, i,
+        bench_die("%s: message %zu has key id %u iteration %u", name, i,
             sm.key_id, sm.iteration);
 }
 
@@ -291,23 +221,23 @@ static void check_msg(const blob *m, uint32_t key_id, size_t i,
 static double run_row(const impl *im, const row *r, size_t ops,
                       const uint8_t *pts)
 {
-    blob *ct = xcalloc(ops, sizeof *ct);
-    blob *pt = xcalloc(ops, sizeof *pt);
-    timer t = {0, 0};
+    blob *ct = bench_calloc(ops, sizeof *ct);
+    blob *pt = bench_calloc(ops, sizeof *pt);
+    bench_timer t = {0, 0};
     uint32_t key_id = 0;
     void *pair = im->pair_new(&key_id);
 
     if (r->what == ENC)
-        region_begin(&t);
+        bench_region_begin(&t);
     for (size_t i = 0; i < ops; i++)
         im->enc(pair, pts + i * r->size, r->size, &ct[i]);
     if (r->what == ENC)
-        region_end(&t);
+        bench_region_end(&t);
     for (size_t i = 0; i < ops; i++)
         check_msg(&ct[i], key_id, i, im->name);
 
     if (r->what != ENC)
-        region_begin(&t);
+        bench_region_begin(&t);
     if (r->what == LATE) {
         for (size_t b = 0; b < ops; b += LATE_BATCH) {
             size_t end = b + LATE_BATCH < ops ? b + LATE_BATCH : ops;
@@ -319,12 +249,12 @@ static double run_row(const impl *im, const row *r, size_t ops,
             im->dec(pair, &ct[i], &pt[i]);
     }
     if (r->what != ENC)
-        region_end(&t);
+        bench_region_end(&t);
 
     for (size_t i = 0; i < ops; i++) {
         if (pt[i].n != r->size ||
             memcmp(pt[i].p, pts + i * r->size, r->size) != 0)
-            die("%s: message %zu decrypted to the wrong plaintext",
+            bench_die("%s: message %zu decrypted to the wrong plaintext",
                 im->name, i);
         im->blob_free(&ct[i]);
         im->blob_free(&pt[i]);
@@ -387,6 +317,7 @@ static long parse_count(const char *opt, const char *s)
 
 int main(int argc, char **argv)
 {
+    bench_name = "group";
     int runs = 5;
     size_t ops_override = 0;
     const char *only = NULL, *row_name = NULL;
@@ -420,7 +351,7 @@ int main(int argc, char **argv)
         }
     }
     if (runs > 64)
-        die("--runs is at most 64");
+        bench_die("--runs is at most 64");
 
     const impl *impls[2] = {&IMPL_WARD, &IMPL_SIG};
     int use[2] = {1, 1};
@@ -430,7 +361,7 @@ int main(int argc, char **argv)
         else if (strcmp(only, "libsignal") == 0)
             use[0] = 0;
         else
-            die("--only wants ward or libsignal");
+            bench_die("--only wants ward or libsignal");
     }
     const row *sel = NULL;
     if (row_name) {
@@ -438,13 +369,13 @@ int main(int argc, char **argv)
             if (strcmp(ROWS[r].name, row_name) == 0)
                 sel = &ROWS[r];
         if (!sel)
-            die("unknown row %s (see --list)", row_name);
+            bench_die("unknown row %s (see --list)", row_name);
     }
 
     if (ward_crypto_init() != WARD_OK)
-        die("ward_crypto_init failed");
+        bench_die("ward_crypto_init failed");
     if (sigh_global_init() != SIGH_OK)
-        die("sigh_global_init failed");
+        bench_die("sigh_global_init failed");
 
     printf("| row | ward ops/s (median) | libsignal ops/s (median) | "
            "ratio |\n");
@@ -456,16 +387,16 @@ int main(int argc, char **argv)
         if (sel && r != sel)
             continue;
         size_t ops = ops_override ? ops_override : r->def_ops;
-        uint8_t *pts = xcalloc(ops, r->size);
-        fill_plaintexts(pts, ops * r->size);
+        uint8_t *pts = bench_calloc(ops, r->size);
+        bench_fill(pts, ops * r->size, PLAINTEXT_SEED);
 
         /* An uncounted warm-up pass of each, then the timed runs, the
          * implementations taking turns and swapping who goes first. */
-        g_collect = 0;
+        bench_collect = 0;
         for (int k = 0; k < 2; k++)
             if (use[k])
                 (void)run_row(impls[k], r, ops < 100 ? ops : 100, pts);
-        g_collect = 1;
+        bench_collect = 1;
 
         double rate[2][64] = {{0}};
         for (int run = 0; run < runs; run++) {
