@@ -4,7 +4,7 @@
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build asan fuzz-build run demo test test-dev test-asan test-fuzz fuzz bench bench-serve bench-pdq bench-match clean
+.PHONY: all deps build asan fuzz-build run demo test test-dev test-asan test-fuzz fuzz bench bench-group bench-serve bench-pdq bench-match clean
 
 all: build
 
@@ -50,6 +50,15 @@ bench: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 	bash bench/run.sh build/release
+
+# Sender keys (groups): ward against libsignal-protocol-c's group cipher,
+# encrypt and decrypt at 100 B and 1 KiB, timed and under callgrind; about
+# 3 minutes (docs/benchmarks.md). GROUP_RUNS=N for another number of runs
+# (the table gives medians; default 5).
+bench-group: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+	bash bench/group.sh build/release $(or $(GROUP_RUNS),5)
 
 # `ward serve` under load on loopback (about 10 minutes; docs/benchmarks.md).
 # SERVE_RUNS=N for another number of runs (the tables give medians).

@@ -5,7 +5,7 @@
  *
  *   match --n N --data uniform|clustered --dir DIR [--queries Q]
  *         [--sample S] [--radius R] [--rounds K] [--brute-rounds K]
- *         [--centres C] [--diag D] [--seed X]
+ *         [--centres C] [--diag D] [--seed X] [--reuse]
  *
  * Data (fixed seed, so the same every run): N hashes, either uniform
  * random or clustered: C centres (default 1,000) drawn at random, each
@@ -17,25 +17,32 @@
  * Steps, all on one thread unless said:
  *   1. build: ward_match_builder_new, one list, ward_match_builder_add for
  *      each entry, ward_match_builder_write into DIR/index (the tables
- *      built, checksummed, written and synced): timed.
- *   2. the index file's size; ward_match_open timed 3 times (the file is
- *      in the page cache: it was just written).
+ *      built, checksummed, written and synced): timed. With --reuse, an
+ *      index already in DIR/index (from an earlier run with the same
+ *      --n, --data and --seed) is used as it is, and nothing is timed.
+ *   2. the index file's size; ward_match_open_opts timed 3 times each
+ *      way it can hold the index (the file is in the page cache: it was
+ *      just written): WARD_MATCH_OPEN_MAP ("ward": the file mapped, as
+ *      shared pages) and WARD_MATCH_OPEN_COPY ("ward-copy": the PDQ
+ *      hashes and tables read into the process's memory on transparent
+ *      huge pages); and the whole file read into a malloc'd buffer and
+ *      opened with set_open_mem (src/match/set_internal.h; "ward-mem": the
+ *      same code and layout on ordinary 4 KiB anonymous pages). Each open
+ *      reports the process's resident memory and huge pages after it.
  *   3. a warm-up pass over every query (not timed; hits per query kind).
  *   4. K rounds (default 5), each timing all Q queries at radius R
- *      (default 31) with 1 thread and with 2 (pthreads sharing the one
- *      ward_match_set and taking queries 32 at a time); the order of the
- *      two changes from round to round. A query's hits are counted by the
+ *      (default 31) on each of the three sets, with 1 thread and with 2
+ *      (pthreads sharing the one ward_match_set and taking queries 32 at a
+ *      time), interleaved: the order of the sets and of the thread counts
+ *      changes from round to round, so a change in the machine's state
+ *      falls on all of them alike. A query's hits are counted by the
  *      callback, as a caller would see them. Each round also reports the
- *      major page faults (pages read from the disk) it took.
+ *      page faults (major: read from the disk; minor) it took.
  *   5. the brute-force scan, timed over the first S queries (the sample;
  *      default all Q when N <= 1,000,000, else 500) in its own rounds
  *      (default 3, interleaved with those of step 4): for each query, every
  *      hash's distance by four __builtin_popcountll, one thread. Its first
  *      round's hits are the truth.
- *   5b. the index file read into a malloc'd buffer and opened from there
- *      with set_open_mem (src/match/set_internal.h; 3 times, timed), then
- *      step 4's rounds again on it ("ward-mem"): the same code and layout,
- *      in anonymous memory instead of the page cache's pages.
  *   6. the check: for every sample query, ward_match_pdq_collect's hits
  *      must be the brute-force hits exactly (the same hashes, as many
  *      times, at the same distances: no hit missing, none extra).
@@ -83,6 +90,43 @@ static uint64_t majflt(void)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return (uint64_t)ru.ru_majflt;
+}
+
+static uint64_t minflt(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (uint64_t)ru.ru_minflt;
+}
+
+/* A "Name:   N kB" field of a /proc/self file, in bytes (0 if absent). */
+static uint64_t proc_kb(const char *file, const char *name)
+{
+    FILE *f = fopen(file, "r");
+    char line[256];
+    size_t nl = strlen(name);
+    uint64_t v = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, name, nl) && line[nl] == ':') {
+            v = strtoull(line + nl + 1, NULL, 10) * 1024;
+            break;
+        }
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* The process's memory now, as a RESULT line's fields: resident anonymous
+ * and file-backed bytes, and of those the bytes mapped as huge pages. */
+static void print_mem(void)
+{
+    printf(" rss_anon=%llu rss_file=%llu anon_huge=%llu file_huge=%llu",
+           (unsigned long long)proc_kb("/proc/self/status", "RssAnon"),
+           (unsigned long long)proc_kb("/proc/self/status", "RssFile"),
+           (unsigned long long)proc_kb("/proc/self/smaps_rollup",
+                                       "AnonHugePages"),
+           (unsigned long long)proc_kb("/proc/self/smaps_rollup",
+                                       "FilePmdMapped"));
 }
 
 static void die(const char *what, const char *detail)
@@ -331,15 +375,16 @@ static double ward_round(const char *tag, const char *tool,
                          size_t n, int radius, int threads, int run,
                          uint64_t *hits)
 {
-    uint64_t got, f0 = majflt();
+    uint64_t got, f0 = majflt(), m0 = minflt();
     double secs = run_ward(s, q, n, radius, threads, &got);
     if (*hits && got != *hits)
         die("ward's hit count changed between rounds", NULL);
     *hits = got;
     printf("RESULT %s tool=%s threads=%d run=%d queries=%llu secs=%.4f "
-           "hits=%llu majflt=%llu\n", tag, tool, threads, run,
+           "hits=%llu majflt=%llu minflt=%llu\n", tag, tool, threads, run,
            (unsigned long long)n, secs, (unsigned long long)got,
-           (unsigned long long)(majflt() - f0));
+           (unsigned long long)(majflt() - f0),
+           (unsigned long long)(minflt() - m0));
     fflush(stdout);
     return secs;
 }
@@ -446,10 +491,15 @@ int main(int argc, char **argv)
 {
     uint64_t n = 0, nq = 10000, sample = UINT64_MAX, centres = 1000, seed = 6;
     uint64_t diag = 0;
+    int reuse = 0;
     int radius = WARD_MATCH_DEFAULT_RADIUS, rounds = 5, brute_rounds = 3;
     const char *data = NULL, *dir = NULL;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "--reuse")) {
+            reuse = 1;
+            continue;
+        }
         if (!strcmp(o, "--n"))
             n = num(o, v, 1, 100000000);
         else if (!strcmp(o, "--queries"))
@@ -475,7 +525,8 @@ int main(int argc, char **argv)
         else
             die("usage: match --n N --data uniform|clustered --dir DIR "
                 "[--queries Q] [--sample S] [--radius R] [--rounds K] "
-                "[--brute-rounds K] [--centres C] [--diag D] [--seed X]", NULL);
+                "[--brute-rounds K] [--centres C] [--diag D] [--seed X] [--reuse]",
+                NULL);
         i++;
     }
     if (!n || !data || !dir)
@@ -526,57 +577,98 @@ int main(int argc, char **argv)
            (unsigned long long)seed);
     fflush(stdout);
 
-    /* 1. Build and write. */
-    char ixdir[4096];
+    /* 1. Build and write (or, with --reuse, take the last run's). */
+    char ixdir[4096], ixpath[4096 + 64];
     snprintf(ixdir, sizeof ixdir, "%s/index", dir);
+    snprintf(ixpath, sizeof ixpath, "%s/%s", ixdir, SET_INDEX_FILE);
     if (mkdir(ixdir, 0700) != 0 && errno != EEXIST)
         die(ixdir, strerror(errno));
-    double t0 = now();
-    ward_match_builder *b;
-    if (ward_match_builder_new(&b) ||
-        ward_match_builder_list(b, "bench", "bench/match", WARD_HL_REFERENCE,
-                                0))
-        die("ward_match_builder failed", NULL);
-    for (uint64_t i = 0; i < n; i++) {
-        ward_hl_entry e = {0};
-        e.type = WARD_HL_PDQ;
-        ward_pdq_to_bytes(&h[i], e.hash);
-        if (ward_match_builder_add(b, &e))
-            die("ward_match_builder_add failed", NULL);
+    struct stat ist;
+    ward_err err;
+    if (!reuse || stat(ixpath, &ist) != 0) {
+        double t0 = now();
+        ward_match_builder *b;
+        if (ward_match_builder_new(&b) ||
+            ward_match_builder_list(b, "bench", "bench/match",
+                                    WARD_HL_REFERENCE, 0))
+            die("ward_match_builder failed", NULL);
+        for (uint64_t i = 0; i < n; i++) {
+            ward_hl_entry e = {0};
+            e.type = WARD_HL_PDQ;
+            ward_pdq_to_bytes(&h[i], e.hash);
+            if (ward_match_builder_add(b, &e))
+                die("ward_match_builder_add failed", NULL);
+        }
+        double t1 = now();
+        err = ward_match_builder_write(b, ixdir);
+        double t2 = now();
+        if (err)
+            die("ward_match_builder_write failed", ward_strerror(err));
+        ward_match_builder_free(b);
+        printf("RESULT %s what=build add=%.3f write=%.3f secs=%.3f\n", tag,
+               t1 - t0, t2 - t1, t2 - t0);
     }
-    double t1 = now();
-    ward_err err = ward_match_builder_write(b, ixdir);
-    double t2 = now();
-    if (err)
-        die("ward_match_builder_write failed", ward_strerror(err));
-    ward_match_builder_free(b);
     uint64_t bytes = dir_bytes(ixdir);
-    printf("RESULT %s what=build add=%.3f write=%.3f secs=%.3f\n", tag,
-           t1 - t0, t2 - t1, t2 - t0);
     printf("RESULT %s what=size bytes=%llu per_hash=%.2f per_hash_noraw=%.2f\n",
            tag, (unsigned long long)bytes, (double)bytes / (double)n,
            (double)(bytes - 32 * n) / (double)n);
     fflush(stdout);
 
-    /* 2. Open, three times; the last one stays open. */
-    ward_match_set *s = NULL;
-    double open_secs[3];
+    /* 2. Open each way, three times; the last of each stays open. The
+     * memory figures are the whole process's after the open: the hashes
+     * and queries above are in them, as are the sets opened before. */
+    static const struct {
+        const char *tool, *what;
+        unsigned flags;
+    } way[2] = {{"ward", "open", WARD_MATCH_OPEN_MAP},
+                {"ward-copy", "open-copy", WARD_MATCH_OPEN_COPY}};
+    ward_match_set *set[3] = {NULL, NULL, NULL};
+    double open_secs[3][3];
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 3; i++) {
+            char why[256] = "";
+            if (set[k])
+                ward_match_close(set[k]);
+            uint64_t f0 = majflt();
+            double a = now();
+            err = ward_match_open_opts(ixdir, way[k].flags, &set[k], why,
+                                       sizeof why);
+            open_secs[k][i] = now() - a;
+            if (err)
+                die("ward_match_open_opts failed", why);
+            printf("RESULT %s what=%s run=%d secs=%.4f majflt=%llu", tag,
+                   way[k].what, i + 1, open_secs[k][i],
+                   (unsigned long long)(majflt() - f0));
+            print_mem();
+            printf("\n");
+            fflush(stdout);
+        }
+    /* The whole file in a malloc'd buffer (4 KiB pages: THP is only for
+     * memory that asks, here), opened as the fuzz target opens it. */
+    FILE *ixf = fopen(ixpath, "rb");
+    uint8_t *copy = xmalloc((size_t)bytes);
+    if (!ixf || fread(copy, 1, (size_t)bytes, ixf) != bytes)
+        die(ixpath, "cannot read it back");
+    fclose(ixf);
     for (int i = 0; i < 3; i++) {
         char why[256] = "";
-        if (s)
-            ward_match_close(s);
-        uint64_t f0 = majflt();
+        if (set[2])
+            ward_match_close(set[2]);
         double a = now();
-        err = ward_match_open(ixdir, &s, why, sizeof why);
-        open_secs[i] = now() - a;
-        if (err)
-            die("ward_match_open failed", why);
-        printf("RESULT %s what=open run=%d secs=%.4f majflt=%llu\n", tag,
-               i + 1, open_secs[i], (unsigned long long)(majflt() - f0));
+        if (set_open_mem(copy, (size_t)bytes, &set[2], why, sizeof why))
+            die("set_open_mem failed", why);
+        open_secs[2][i] = now() - a;
+        printf("RESULT %s what=open-mem run=%d secs=%.4f", tag, i + 1,
+               open_secs[2][i]);
+        print_mem();
+        printf("\n");
     }
     fflush(stdout);
+    ward_match_set *s = set[0];
+    static const char *const tools[3] = {"ward", "ward-copy", "ward-mem"};
 
-    /* 3. Warm-up: hits by query kind. */
+    /* 3. Warm-up: hits by query kind (and every page of every set's
+     * tables that the queries read, touched once). */
     uint64_t hits_kind[2] = {0}, with_hits[2] = {0};
     for (uint64_t i = 0; i < nq; i++) {
         uint64_t k = 0;
@@ -591,6 +683,12 @@ int main(int argc, char **argv)
            (unsigned long long)with_hits[0], (unsigned long long)(nq / 2),
            (unsigned long long)hits_kind[1], (unsigned long long)with_hits[1]);
     fflush(stdout);
+    for (int k = 1; k < 3; k++) {
+        uint64_t got;
+        run_ward(set[k], q, nq, radius, 1, &got);
+        if (got != hits_kind[0] + hits_kind[1])
+            die("the sets disagree on the hits", tools[k]);
+    }
 
     /* 4 and 5: the timed rounds. */
     const char *how;
@@ -599,14 +697,18 @@ int main(int argc, char **argv)
     size_t truth_cap = 1 << 20, truth_n = 0;
     uint32_t *truth = xmalloc(truth_cap * sizeof *truth);
     size_t *truth_at = xmalloc((sample + 1) * sizeof *truth_at);
-    double wt[2][MAX_ROUNDS], mt[2][MAX_ROUNDS], bt[MAX_ROUNDS];
+    double wt[3][2][MAX_ROUNDS], bt[MAX_ROUNDS];
     uint64_t whits = 0, bhits = 0;
     int last = rounds > brute_rounds ? rounds : brute_rounds;
     for (int run = 1; run <= last; run++) {
-        for (int k = 0; k < 2 && run <= rounds; k++) {
-            int threads = (k + run) % 2 ? 1 : 2;
-            wt[threads - 1][run - 1] = ward_round(tag, "ward", s, q, nq, radius,
-                                                  threads, run, &whits);
+        for (int m = 0; m < 3 && run <= rounds; m++) {
+            int k = (m + run) % 3;
+            for (int t = 0; t < 2; t++) {
+                int threads = (t + run) % 2 ? 1 : 2;
+                wt[k][threads - 1][run - 1] =
+                    ward_round(tag, tools[k], set[k], q, nq, radius, threads,
+                               run, &whits);
+            }
         }
         if (run > brute_rounds || !sample)
             continue;
@@ -641,36 +743,8 @@ int main(int argc, char **argv)
                (unsigned long long)(majflt() - f0), how);
         fflush(stdout);
     }
-
-    /* 4b. The same rounds on a copy of the index file in the process's own
-     * memory (set_open_mem, as the fuzz target opens it): the layout and
-     * the code are the same, only the pages are anonymous memory instead
-     * of the page cache's (see docs/benchmarks.md on this machine). */
-    char ixpath[4096 + 64];
-    snprintf(ixpath, sizeof ixpath, "%s/%s", ixdir, SET_INDEX_FILE);
-    FILE *ixf = fopen(ixpath, "rb");
-    uint8_t *copy = xmalloc((size_t)bytes);
-    if (!ixf || fread(copy, 1, (size_t)bytes, ixf) != bytes)
-        die(ixpath, "cannot read it back");
-    fclose(ixf);
-    ward_match_set *ms = NULL;
-    for (int i = 0; i < 3; i++) {
-        char why[256] = "";
-        if (ms)
-            ward_match_close(ms);
-        double a = now();
-        if (set_open_mem(copy, (size_t)bytes, &ms, why, sizeof why))
-            die("set_open_mem failed", why);
-        printf("RESULT %s what=open-mem run=%d secs=%.4f\n", tag, i + 1,
-               now() - a);
-    }
-    for (int run = 1; run <= rounds; run++)
-        for (int k = 0; k < 2; k++) {
-            int threads = (k + run) % 2 ? 1 : 2;
-            mt[threads - 1][run - 1] = ward_round(tag, "ward-mem", ms, q, nq,
-                                                  radius, threads, run, &whits);
-        }
-    ward_match_close(ms);
+    ward_match_close(set[1]);
+    ward_match_close(set[2]);
     free(copy);
 
     /* 6. The check, and the truth for match_faiss.py. */
@@ -715,16 +789,19 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     fprintf(stderr,
-            "match: %s: build+write %.2f s, %.1f B/hash (%.1f without the raw "
-            "32), open %.3f s; ward %.0f q/s (1 thread), %.0f q/s (2); "
-            "in memory %.0f, %.0f; brute force %.1f q/s (popcount: %s); check "
-            "%llu/%llu\n",
-            tag, t2 - t0, (double)bytes / (double)n,
-            (double)(bytes - 32 * n) / (double)n, median(open_secs, 3),
-            (double)nq / median(wt[0], rounds),
-            (double)nq / median(wt[1], rounds),
-            (double)nq / median(mt[0], rounds),
-            (double)nq / median(mt[1], rounds),
+            "match: %s: %.1f B/hash (%.1f without the raw 32); open %.3f s "
+            "mapped, %.3f s copied, %.3f s from memory; queries/s on 1 and 2 "
+            "threads: mapped %.0f, %.0f; copied %.0f, %.0f; in memory %.0f, "
+            "%.0f; brute force %.1f (popcount: %s); check %llu/%llu\n",
+            tag, (double)bytes / (double)n,
+            (double)(bytes - 32 * n) / (double)n, median(open_secs[0], 3),
+            median(open_secs[1], 3), median(open_secs[2], 3),
+            (double)nq / median(wt[0][0], rounds),
+            (double)nq / median(wt[0][1], rounds),
+            (double)nq / median(wt[1][0], rounds),
+            (double)nq / median(wt[1][1], rounds),
+            (double)nq / median(wt[2][0], rounds),
+            (double)nq / median(wt[2][1], rounds),
             sample ? (double)sample / median(bt, brute_rounds) : 0.0, how,
             (unsigned long long)ok, (unsigned long long)sample);
     ward_match_close(s);

@@ -23,94 +23,18 @@
  * messages' ratchet keys and counters are checked to follow the intended
  * pattern; any mismatch aborts, so the benchmark cannot time a broken path.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "sig_harness.h"
 #include "ward/crypto.h"
 #include "ward/proto.h"
 
-#if defined(__has_include)
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#define HAVE_CALLGRIND 1
-#endif
-#endif
-#ifndef HAVE_CALLGRIND
-#define CALLGRIND_TOGGLE_COLLECT ((void)0)
-#endif
-
-/* ------------------------------------------------------------------ */
-/* Utilities.                                                           */
-
-__attribute__((format(printf, 1, 2), noreturn))
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("ratchet: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p)
-        die("out of memory");
-    return p;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/*
- * A timed region: wall-clock time accumulates into a timer, and callgrind
- * (if present) collects only inside. Regions do not nest. Collection is off
- * during the warm-up pass, whose numbers are thrown away.
- */
-static int g_collect = 1;
-
-typedef struct timer {
-    double total, start;
-} timer;
-
-static inline void region_begin(timer *t)
-{
-    t->start = now();
-    if (g_collect)
-        CALLGRIND_TOGGLE_COLLECT;
-}
-
-static inline void region_end(timer *t)
-{
-    if (g_collect)
-        CALLGRIND_TOGGLE_COLLECT;
-    t->total += now() - t->start;
-}
-
-/* The same plaintexts for both implementations: a fixed splitmix64 stream. */
-static void fill_plaintexts(uint8_t *p, size_t n)
-{
-    uint64_t x = 0x77617264u; /* "ward" */
-    for (size_t i = 0; i < n; i += 8) {
-        uint64_t z = (x += 0x9e3779b97f4a7c15u);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-        z ^= z >> 31;
-        size_t k = n - i < 8 ? n - i : 8;
-        memcpy(p + i, &z, k);
-    }
-}
+/* The plaintexts: the same for both implementations. */
+#define PLAINTEXT_SEED 0x77617264u /* "ward" */
 
 /* ------------------------------------------------------------------ */
 /* The two implementations behind one interface.                       */
@@ -144,7 +68,7 @@ static void check_plain(const blob *got, const uint8_t *want, size_t n,
                         const char *impl_name, size_t i)
 {
     if (got->n != n || (n && memcmp(got->p, want, n) != 0))
-        die("%s: message %zu decrypted to the wrong plaintext", impl_name, i);
+        bench_die("%s: message %zu decrypted to the wrong plaintext", impl_name, i);
 }
 
 /* Warm-up round trips for a new pair, checked. */
@@ -166,7 +90,7 @@ static void warm_pair(const impl *im, void *pair, int warm)
 static void wcheck(ward_err e, const char *what)
 {
     if (e != WARD_OK)
-        die("ward: %s: %s", what, ward_strerror(e));
+        bench_die("ward: %s: %s", what, ward_strerror(e));
 }
 
 typedef struct wpair {
@@ -214,7 +138,7 @@ static void w_blob_free(blob *b)
 
 static void *w_pair_new(void)
 {
-    wpair *p = xcalloc(1, sizeof *p);
+    wpair *p = bench_calloc(1, sizeof *p);
     ward_bundle b;
     wcheck(ward_identity_generate(&p->id[0]), "identity");
     wcheck(ward_prekeys_new(&p->pk[0]), "prekeys");
@@ -245,7 +169,7 @@ typedef struct wsetup {
 
 static void *w_setup_prep(size_t n)
 {
-    wsetup *s = xcalloc(n, sizeof *s);
+    wsetup *s = bench_calloc(n, sizeof *s);
     for (size_t i = 0; i < n; i++) {
         wcheck(ward_identity_generate(&s[i].ida), "identity");
         w_make_responder(&s[i].idb, &s[i].pkb, &s[i].bundle);
@@ -298,7 +222,7 @@ static const char *const PEER[2] = {"bob", "alice"};
 static void scheck(int rc, const char *what)
 {
     if (rc != SIGH_OK)
-        die("libsignal: %s: %s (%d)", what, sigh_strerror(rc), rc);
+        bench_die("libsignal: %s: %s (%d)", what, sigh_strerror(rc), rc);
 }
 
 typedef struct spair {
@@ -309,7 +233,7 @@ static sigh_party *s_party(void)
 {
     sigh_party *p = sigh_party_new(0);
     if (!p)
-        die("libsignal: cannot create a party");
+        bench_die("libsignal: cannot create a party");
     return p;
 }
 
@@ -337,7 +261,7 @@ static void s_blob_free(blob *b)
 
 static void *s_pair_new(void)
 {
-    spair *p = xcalloc(1, sizeof *p);
+    spair *p = bench_calloc(1, sizeof *p);
     sigh_bundle b;
     p->p[0] = s_party();
     p->p[1] = s_party();
@@ -361,7 +285,7 @@ typedef struct ssetup {
 
 static void *s_setup_prep(size_t n)
 {
-    ssetup *s = xcalloc(n, sizeof *s);
+    ssetup *s = bench_calloc(n, sizeof *s);
     for (size_t i = 0; i < n; i++) {
         s[i].a = s_party();
         s[i].b = s_party();
@@ -443,13 +367,13 @@ static void check_wire(pattern *pat, enum kind kind, int from, const blob *m,
     ward_signal_msg sm;
     if (m->type != WARD_MSG_SIGNAL ||
         ward_signal_msg_parse(&sm, m->p, m->n) != WARD_OK)
-        die("%s: message %zu is not a SignalMessage", impl_name, i);
+        bench_die("%s: message %zu is not a SignalMessage", impl_name, i);
     if (pat->have[from]) {
         int same = memcmp(pat->key[from], sm.ratchet_key, 32) == 0;
         if (kind == ONEWAY && (!same || sm.counter != pat->counter[from] + 1))
-            die("%s: message %zu left the sending chain", impl_name, i);
+            bench_die("%s: message %zu left the sending chain", impl_name, i);
         if (kind == ALTERNATING && (same || sm.counter != 0))
-            die("%s: message %zu has no new ratchet key", impl_name, i);
+            bench_die("%s: message %zu has no new ratchet key", impl_name, i);
     }
     pat->have[from] = 1;
     memcpy(pat->key[from], sm.ratchet_key, 32);
@@ -460,9 +384,9 @@ static void check_wire(pattern *pat, enum kind kind, int from, const blob *m,
 static double run_row(const impl *im, const row *r, size_t ops,
                       const uint8_t *pts)
 {
-    blob *ct = xcalloc(ops, sizeof *ct);
-    blob *pt = xcalloc(ops, sizeof *pt);
-    timer t = {0, 0};
+    blob *ct = bench_calloc(ops, sizeof *ct);
+    blob *pt = bench_calloc(ops, sizeof *pt);
+    bench_timer t = {0, 0};
     pattern pat;
     memset(&pat, 0, sizeof pat);
 
@@ -472,19 +396,19 @@ static double run_row(const impl *im, const row *r, size_t ops,
         void *pair = im->pair_new();
         warm_pair(im, pair, 3);
         if (r->what == ENC)
-            region_begin(&t);
+            bench_region_begin(&t);
         for (size_t i = 0; i < ops; i++)
             im->enc(pair, 0, pts + i * r->size, r->size, &ct[i]);
         if (r->what == ENC)
-            region_end(&t);
+            bench_region_end(&t);
         for (size_t i = 0; i < ops; i++)
             check_wire(&pat, ONEWAY, 0, &ct[i], im->name, i);
         if (r->what == DEC)
-            region_begin(&t);
+            bench_region_begin(&t);
         for (size_t i = 0; i < ops; i++)
             im->dec(pair, 1, &ct[i], &pt[i]);
         if (r->what == DEC)
-            region_end(&t);
+            bench_region_end(&t);
         im->pair_free(pair);
     } else if (r->kind == ALTERNATING) {
         /* A->B, B->A: the next message from A carries a new ratchet key,
@@ -495,33 +419,33 @@ static double run_row(const impl *im, const row *r, size_t ops,
             int from = (int)(i % 2);
             const uint8_t *p = pts + i * r->size;
             if (r->what == BOTH) {
-                region_begin(&t);
+                bench_region_begin(&t);
                 im->enc(pair, from, p, r->size, &ct[i]);
                 im->dec(pair, 1 - from, &ct[i], &pt[i]);
-                region_end(&t);
+                bench_region_end(&t);
             } else if (r->what == ENC) {
-                region_begin(&t);
+                bench_region_begin(&t);
                 im->enc(pair, from, p, r->size, &ct[i]);
-                region_end(&t);
+                bench_region_end(&t);
                 im->dec(pair, 1 - from, &ct[i], &pt[i]);
             } else {
                 im->enc(pair, from, p, r->size, &ct[i]);
-                region_begin(&t);
+                bench_region_begin(&t);
                 im->dec(pair, 1 - from, &ct[i], &pt[i]);
-                region_end(&t);
+                bench_region_end(&t);
             }
             check_wire(&pat, ALTERNATING, from, &ct[i], im->name, i);
         }
         im->pair_free(pair);
     } else {
         void *prep = im->setup_prep(ops);
-        region_begin(&t);
+        bench_region_begin(&t);
         for (size_t i = 0; i < ops; i++)
             im->setup_op(prep, i, pts + i * r->size, r->size, &ct[i], &pt[i]);
-        region_end(&t);
+        bench_region_end(&t);
         for (size_t i = 0; i < ops; i++)
             if (ct[i].type != WARD_MSG_PREKEY)
-                die("%s: setup %zu: first message is not a PreKeySignalMessage",
+                bench_die("%s: setup %zu: first message is not a PreKeySignalMessage",
                     im->name, i);
         im->setup_free(prep, ops);
     }
@@ -592,6 +516,7 @@ static long parse_count(const char *opt, const char *s)
 
 int main(int argc, char **argv)
 {
+    bench_name = "ratchet";
     int runs = 5;
     size_t ops_override = 0;
     const char *only = NULL, *row_name = NULL;
@@ -650,9 +575,9 @@ int main(int argc, char **argv)
     }
 
     if (ward_crypto_init() != WARD_OK)
-        die("ward_crypto_init failed");
+        bench_die("ward_crypto_init failed");
     if (sigh_global_init() != SIGH_OK)
-        die("sigh_global_init failed");
+        bench_die("sigh_global_init failed");
 
     printf("| row | ward ops/s (median) | libsignal ops/s (median) | "
            "ratio |\n");
@@ -668,24 +593,24 @@ int main(int argc, char **argv)
         if (sel && r != sel)
             continue;
         size_t ops = ops_override ? ops_override : r->def_ops;
-        uint8_t *pts = xcalloc(ops, r->size);
-        fill_plaintexts(pts, ops * r->size);
+        uint8_t *pts = bench_calloc(ops, r->size);
+        bench_fill(pts, ops * r->size, PLAINTEXT_SEED);
 
         /* An uncounted warm-up pass of each implementation (caches, lazy
          * initialisation, the allocator), then the timed runs, taking the
          * implementations in turn and swapping who goes first. */
-        g_collect = 0;
+        bench_collect = 0;
         for (int k = 0; k < 2; k++)
             if (use[k])
                 (void)run_row(impls[k], r, ops < 50 ? ops : 50, pts);
-        g_collect = 1;
+        bench_collect = 1;
 
         double rate[2][64] = {{0}};
         double *rates[2] = {rate[0], rate[1]};
         double *heap[2] = {NULL, NULL};
         if (runs > 64) {
             for (int k = 0; k < 2; k++)
-                rates[k] = heap[k] = xcalloc((size_t)runs, sizeof(double));
+                rates[k] = heap[k] = bench_calloc((size_t)runs, sizeof(double));
         }
         for (int run = 0; run < runs; run++) {
             for (int j = 0; j < 2; j++) {

@@ -11,7 +11,7 @@ trap 'rm -rf "$scratch"' EXIT
 status=0
 for target in wire state decrypt content attach api config frankkey replies console \
               media_jpeg media_png media_webp media_gif media_bmp media_pnm pdq \
-              hashlist match_index match_journal; do
+              hashlist match_index match_journal sender_key_msg skdm sender_key_state; do
   mkdir -p "$scratch/$target"
   # An index file's header alone is 4 KiB.
   max_len=4096

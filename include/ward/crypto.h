@@ -71,6 +71,23 @@ ward_err ward_xeddsa_sign_z(uint8_t sig[WARD_XEDDSA_SIG_LEN],
                             const uint8_t z[WARD_XEDDSA_RANDOM_LEN]);
 
 /*
+ * A private key prepared for signing many messages: the Edwards key pair
+ * (a, A) that ward_xeddsa_sign derives from the key each time, one base
+ * point multiplication of its two. Signatures are the same. Holds a
+ * secret: wipe it (ward_memzero) when done.
+ */
+typedef struct ward_xeddsa_signer {
+    uint8_t a[32];
+    uint8_t A[32];
+} ward_xeddsa_signer;
+ward_err ward_xeddsa_signer_init(ward_xeddsa_signer *sg,
+                                 const uint8_t priv[WARD_X25519_LEN]);
+/* As ward_xeddsa_sign, with fresh randomness. */
+ward_err ward_xeddsa_signer_sign(uint8_t sig[WARD_XEDDSA_SIG_LEN],
+                                 const ward_xeddsa_signer *sg,
+                                 const uint8_t *msg, size_t msg_len);
+
+/*
  * Verifies |sig| over |msg| against the X25519 public key |pub|.
  * WARD_OK, WARD_ERR_AUTH (also for a non-canonical key or signature), or
  * WARD_ERR_NOMEM. Like libsignal-protocol-c 2.3, it takes the top bit of
@@ -79,6 +96,23 @@ ward_err ward_xeddsa_sign_z(uint8_t sig[WARD_XEDDSA_SIG_LEN],
 ward_err ward_xeddsa_verify(const uint8_t sig[WARD_XEDDSA_SIG_LEN],
                             const uint8_t pub[WARD_X25519_LEN],
                             const uint8_t *msg, size_t msg_len);
+
+/*
+ * A public key prepared for verifying many signatures: its Edwards form,
+ * which ward_xeddsa_verify computes each time (a field inversion).
+ * _init gives WARD_OK also for a key that no signature can verify under
+ * (u >= p, say: _verify then gives WARD_ERR_AUTH), or WARD_ERR_NOMEM.
+ * Results are those of ward_xeddsa_verify.
+ */
+typedef struct ward_xeddsa_verifier {
+    uint8_t ed[32];
+    int valid;
+} ward_xeddsa_verifier;
+ward_err ward_xeddsa_verifier_init(ward_xeddsa_verifier *v,
+                                   const uint8_t pub[WARD_X25519_LEN]);
+ward_err ward_xeddsa_verifier_verify(const ward_xeddsa_verifier *v,
+                                     const uint8_t sig[WARD_XEDDSA_SIG_LEN],
+                                     const uint8_t *msg, size_t msg_len);
 
 /* ---- hashes, HMAC and HKDF ---- */
 

@@ -53,6 +53,26 @@ typedef int (*ward_match_fn)(void *ctx, const ward_match_hit *hit);
  * WARD_ERR_BAD_STATE then, and nothing is opened. */
 ward_err ward_match_open(const char *dir, ward_match_set **out, char *why,
                          size_t why_len);
+/* How an opened set holds its PDQ index (|flags| of ward_match_open_opts;
+ * 0 picks WARD_MATCH_OPEN_DEFAULT, which ward_match_open uses):
+ *   WARD_MATCH_OPEN_MAP   answers from the index file's mapping: opening
+ *                         costs a read of the file for the checksums, and
+ *                         every process shares the page cache's pages.
+ *   WARD_MATCH_OPEN_COPY  reads the PDQ hashes and tables (about 112 of
+ *                         the 116 bytes per PDQ entry) into memory of the
+ *                         process's own, on transparent huge pages where
+ *                         the kernel gives them: scattered reads then miss
+ *                         the TLB far less (docs/matching.md), for that
+ *                         much memory per process that opens the set. */
+#define WARD_MATCH_OPEN_MAP 1u
+#define WARD_MATCH_OPEN_COPY 2u
+#define WARD_MATCH_OPEN_DEFAULT WARD_MATCH_OPEN_MAP
+/* ward_match_open with |flags| (0 or one of the above; both at once or
+ * any other bit: WARD_ERR_INVALID_ARG). Other errors as ward_match_open's,
+ * and WARD_ERR_NOMEM if the copy does not fit. */
+ward_err ward_match_open_opts(const char *dir, unsigned flags,
+                              ward_match_set **out, char *why,
+                              size_t why_len);
 void ward_match_close(ward_match_set *s);
 
 /* Every PDQ entry within |radius| of |q|, each once, in no particular

@@ -26,11 +26,20 @@
 /* Message type numbers as applications carry them beside the bytes. */
 #define WARD_MSG_SIGNAL 2 /* SignalMessage ("whisper") */
 #define WARD_MSG_PREKEY 3 /* PreKeySignalMessage */
+#define WARD_MSG_SENDER_KEY 4 /* SenderKeyMessage (groups) */
+#define WARD_MSG_SKDM 5       /* SenderKeyDistributionMessage */
 
 /* libsignal's limits, which interoperating peers rely on. */
 #define WARD_MAX_SKIP 2000           /* skipped keys per chain; max gap */
 #define WARD_MAX_RECEIVER_CHAINS 5
 #define WARD_MAX_ARCHIVED_STATES 40
+/* Sender keys: states per (group, sender) record (sender_key_record.c's
+ * MAX_STATES), message keys kept per state for late messages
+ * (sender_key_state.c's MAX_MESSAGE_KEYS), and how far past its chain a
+ * message may be (group_cipher.c). */
+#define WARD_MAX_SENDER_KEY_STATES 5
+#define WARD_MAX_SENDER_MESSAGE_KEYS 2000
+#define WARD_MAX_SENDER_KEY_AHEAD 2000
 
 /* ---- identities ---- */
 
@@ -217,6 +226,148 @@ ward_err ward_signal_msg_parse(ward_signal_msg *out, const uint8_t *p,
                                size_t n);
 ward_err ward_prekey_msg_parse(ward_prekey_msg *out, const uint8_t *p,
                                size_t n);
+
+/* ---- sender keys (group messaging) ----
+ *
+ * A group member sends with one sender key: a chain key that advances once
+ * per message and a Curve25519 signing key pair. It hands the chain key and
+ * the signing public key to every other member in a
+ * SenderKeyDistributionMessage (SKDM), which travels inside the one-to-one
+ * sessions; each member keeps a record per (group, sender) holding what it
+ * was given. This layer knows nothing of groups or members: the
+ * application keeps one ward_sender_key per (group, sender, device).
+ */
+
+/* A SenderKeyMessage as parsed; the pointers point into the parsed bytes. */
+typedef struct ward_sender_key_msg {
+    uint8_t version;
+    uint32_t key_id;
+    uint32_t iteration;
+    const uint8_t *ciphertext;
+    size_t ciphertext_len;
+    const uint8_t *signed_part; /* version || protobuf: what is signed */
+    size_t signed_len;
+    const uint8_t *signature;   /* WARD_SIGNATURE_LEN bytes */
+} ward_sender_key_msg;
+
+/* A SenderKeyDistributionMessage's content. |chain_key| is secret: wipe
+ * the struct (ward_memzero) when done with it. */
+typedef struct ward_skdm {
+    uint8_t version;
+    uint32_t key_id;
+    uint32_t iteration;
+    uint8_t chain_key[32];
+    uint8_t signing_key[32]; /* X25519 public key, without the type byte */
+} ward_skdm;
+
+/* Parse without trusting any length. WARD_ERR_MALFORMED for anything that
+ * is not a complete message (a missing field, a signing key that is not 33
+ * bytes with the 0x05 type, a chain key that is not 32 bytes, a number
+ * above 2^32 - 1), WARD_ERR_VERSION for another version. The signature is
+ * not checked here (that needs the sender's key). */
+ward_err ward_sender_key_msg_parse(ward_sender_key_msg *out, const uint8_t *p,
+                                   size_t n);
+ward_err ward_skdm_parse(ward_skdm *out, const uint8_t *p, size_t n);
+/* Appends version || protobuf, fields in number order as libsignal writes
+ * them. */
+ward_err ward_skdm_encode(ward_buf *out, const ward_skdm *m);
+
+/*
+ * The record of one (group, sender): up to WARD_MAX_SENDER_KEY_STATES
+ * states, newest first, each with its key id, chain key and iteration,
+ * signing public key (and private key, for our own sending state), and up
+ * to WARD_MAX_SENDER_MESSAGE_KEYS message keys kept for messages that
+ * arrive late.
+ */
+typedef struct ward_sender_key ward_sender_key;
+
+ward_err ward_sender_key_new(ward_sender_key **out);
+void ward_sender_key_free(ward_sender_key *sk);
+
+/* What a state holds, for display and tests. */
+typedef struct ward_sender_key_info {
+    uint32_t key_id;
+    uint32_t iteration;      /* of the next message on the chain */
+    uint32_t n_message_keys; /* kept for late messages */
+    int can_send;            /* holds the signing private key */
+} ward_sender_key_info;
+
+/* Number of states (0 to WARD_MAX_SENDER_KEY_STATES). */
+size_t ward_sender_key_count(const ward_sender_key *sk);
+/* State |i|, 0 being the newest. WARD_ERR_INVALID_ARG past the count. */
+ward_err ward_sender_key_info_get(const ward_sender_key *sk, size_t i,
+                                  ward_sender_key_info *out);
+
+/*
+ * Starts a new sending state in |sk|, the record of our own sending in one
+ * group: a random key id (0 to 2^31 - 2, as libsignal draws them), a random
+ * 32-byte chain key at iteration 0 and a fresh signing key pair. Every
+ * state |sk| held is dropped, as libsignal's set_sender_key_state does
+ * (rotation: members keep the old key id's state for late messages). The
+ * SKDM of the new state is appended to |skdm| unless it is NULL.
+ * Errors: WARD_ERR_NOMEM, WARD_ERR_TOO_BIG (|skdm| at its maximum; |sk| is
+ * then unchanged), WARD_ERR_INVALID_ARG.
+ */
+ward_err ward_sender_key_create(ward_sender_key *sk, ward_buf *skdm);
+
+/*
+ * Appends the SKDM of our sending state (the newest) at its current
+ * iteration, for a member who joins later: as libsignal's
+ * group_session_builder_create_session does on a record that has a state.
+ * WARD_ERR_NO_SESSION if the newest state is not ours (no private key).
+ */
+ward_err ward_sender_key_distribution(const ward_sender_key *sk,
+                                      ward_buf *skdm);
+
+/*
+ * Adds the state a received SKDM describes to |sk| as its newest state,
+ * dropping the oldest past WARD_MAX_SENDER_KEY_STATES. An SKDM for a key
+ * id the record already has with the same signing key changes no keys:
+ * that state is kept as it is (its chain position and kept keys; it only
+ * becomes the newest), so that a repeated SKDM cannot make used message
+ * keys valid again. The same key id with another signing key replaces the
+ * old state. (libsignal-protocol-c 2.3 adds a second state in both cases:
+ * docs/protocol.md.)
+ * Errors: WARD_ERR_MALFORMED, WARD_ERR_VERSION, WARD_ERR_INVALID_ARG; on
+ * any error |sk| is unchanged.
+ */
+ward_err ward_sender_key_process(ward_sender_key *sk, const uint8_t *skdm,
+                                 size_t n);
+
+/*
+ * Encrypts |n| bytes with our sending state (the newest), appending the
+ * signed SenderKeyMessage to |out| and advancing the chain.
+ * Errors: WARD_ERR_NO_SESSION (no state, or the newest is not ours),
+ * WARD_ERR_TOO_BIG (|out| at its maximum, or the chain at iteration
+ * 2^32 - 1), WARD_ERR_NOMEM, WARD_ERR_INVALID_ARG. On any error |sk| and
+ * |out| are unchanged.
+ */
+ward_err ward_sender_key_encrypt(ward_sender_key *sk, const uint8_t *pt,
+                                 size_t n, ward_buf *out);
+
+/*
+ * Decrypts a SenderKeyMessage, appending the plaintext to |pt|. The
+ * signature is checked first, with the signing key of the state the
+ * message's key id names; then the message key is taken from the kept
+ * keys (an earlier iteration) or derived by advancing the chain (at most
+ * WARD_MAX_SENDER_KEY_AHEAD steps, keeping the keys passed over). The
+ * record changes only when the message decrypts.
+ * Errors: WARD_ERR_MALFORMED, WARD_ERR_VERSION, WARD_ERR_NO_SESSION (no
+ * state with that key id), WARD_ERR_AUTH (signature or padding),
+ * WARD_ERR_DUPLICATE (an earlier iteration whose key is not kept: used, or
+ * dropped), WARD_ERR_TOO_FAR_AHEAD, WARD_ERR_NOMEM, WARD_ERR_TOO_BIG (|pt|
+ * at its maximum), WARD_ERR_INVALID_ARG. On any error |sk| and |pt| are
+ * unchanged.
+ */
+ward_err ward_sender_key_decrypt(ward_sender_key *sk, const uint8_t *msg,
+                                 size_t n, ward_buf *pt);
+
+/* Versioned byte format with every key of the record (the signing private
+ * key too): store it 0600. A truncated, corrupt or unknown-format blob is
+ * WARD_ERR_BAD_STATE. */
+ward_err ward_sender_key_serialize(const ward_sender_key *sk, ward_buf *out);
+ward_err ward_sender_key_deserialize(ward_sender_key **out, const uint8_t *p,
+                                     size_t n);
 
 /* ---- the Content envelope (inside the encryption) ---- */
 

@@ -20,18 +20,10 @@ static void scalar_reduce32(uint8_t out[32], const uint8_t in[32])
     sodium_memzero(wide, sizeof wide);
 }
 
-ward_err ward_xeddsa_sign_z(uint8_t sig[WARD_XEDDSA_SIG_LEN],
-                            const uint8_t priv[WARD_X25519_LEN],
-                            const uint8_t *msg, size_t msg_len,
-                            const uint8_t z[WARD_XEDDSA_RANDOM_LEN])
+ward_err ward_xeddsa_signer_init(ward_xeddsa_signer *sg,
+                                 const uint8_t priv[WARD_X25519_LEN])
 {
-    static const uint8_t prefix[32] = {
-        0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-    uint8_t k[32], a[32], A[32], r[32], R[32], h[32], s[32];
-    uint8_t digest[64];
-    crypto_hash_sha512_state st;
+    uint8_t k[32];
     ward_err err = WARD_ERR_CRYPTO;
 
     /* The Montgomery private key k, clamped as X25519 uses it. */
@@ -40,20 +32,40 @@ ward_err ward_xeddsa_sign_z(uint8_t sig[WARD_XEDDSA_SIG_LEN],
     k[31] &= 127;
     k[31] |= 64;
 
-    /* A = kB; choose a = ±k so that A's sign bit is 0. The sign depends only
+    /* A = kB; choose a = +-k so that A's sign bit is 0. The sign depends only
      * on the public key, so branching on it leaks nothing secret. */
-    if (crypto_scalarmult_ed25519_base_noclamp(A, k) != 0)
-        goto done;
-    scalar_reduce32(a, k);
-    if (A[31] & 0x80) {
-        crypto_core_ed25519_scalar_negate(a, a);
-        A[31] &= 0x7f;
+    if (crypto_scalarmult_ed25519_base_noclamp(sg->A, k) == 0) {
+        scalar_reduce32(sg->a, k);
+        if (sg->A[31] & 0x80) {
+            crypto_core_ed25519_scalar_negate(sg->a, sg->a);
+            sg->A[31] &= 0x7f;
+        }
+        err = WARD_OK;
     }
+    sodium_memzero(k, sizeof k);
+    if (err)
+        sodium_memzero(sg, sizeof *sg);
+    return err;
+}
+
+static ward_err sign_prepared(uint8_t sig[WARD_XEDDSA_SIG_LEN],
+                              const ward_xeddsa_signer *sg,
+                              const uint8_t *msg, size_t msg_len,
+                              const uint8_t z[WARD_XEDDSA_RANDOM_LEN])
+{
+    static const uint8_t prefix[32] = {
+        0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    uint8_t r[32], R[32], h[32], s[32];
+    uint8_t digest[64];
+    crypto_hash_sha512_state st;
+    ward_err err = WARD_ERR_CRYPTO;
 
     /* r = hash1(a || M || Z) mod L, hash1 = SHA-512 of (2^256 - 2) || ... */
     crypto_hash_sha512_init(&st);
     crypto_hash_sha512_update(&st, prefix, sizeof prefix);
-    crypto_hash_sha512_update(&st, a, sizeof a);
+    crypto_hash_sha512_update(&st, sg->a, sizeof sg->a);
     crypto_hash_sha512_update(&st, msg, msg_len);
     crypto_hash_sha512_update(&st, z, WARD_XEDDSA_RANDOM_LEN);
     crypto_hash_sha512_final(&st, digest);
@@ -65,22 +77,45 @@ ward_err ward_xeddsa_sign_z(uint8_t sig[WARD_XEDDSA_SIG_LEN],
     /* h = SHA-512(R || A || M) mod L; s = r + h a mod L. */
     crypto_hash_sha512_init(&st);
     crypto_hash_sha512_update(&st, R, sizeof R);
-    crypto_hash_sha512_update(&st, A, sizeof A);
+    crypto_hash_sha512_update(&st, sg->A, sizeof sg->A);
     crypto_hash_sha512_update(&st, msg, msg_len);
     crypto_hash_sha512_final(&st, digest);
     crypto_core_ed25519_scalar_reduce(h, digest);
-    crypto_core_ed25519_scalar_mul(s, h, a);
+    crypto_core_ed25519_scalar_mul(s, h, sg->a);
     crypto_core_ed25519_scalar_add(s, s, r);
 
     memcpy(sig, R, 32);
     memcpy(sig + 32, s, 32);
     err = WARD_OK;
 done:
-    sodium_memzero(k, sizeof k);
-    sodium_memzero(a, sizeof a);
     sodium_memzero(r, sizeof r);
+    sodium_memzero(s, sizeof s);
     sodium_memzero(digest, sizeof digest);
     sodium_memzero(&st, sizeof st);
+    return err;
+}
+
+ward_err ward_xeddsa_signer_sign(uint8_t sig[WARD_XEDDSA_SIG_LEN],
+                                 const ward_xeddsa_signer *sg,
+                                 const uint8_t *msg, size_t msg_len)
+{
+    uint8_t z[WARD_XEDDSA_RANDOM_LEN];
+    randombytes_buf(z, sizeof z);
+    ward_err err = sign_prepared(sig, sg, msg, msg_len, z);
+    sodium_memzero(z, sizeof z);
+    return err;
+}
+
+ward_err ward_xeddsa_sign_z(uint8_t sig[WARD_XEDDSA_SIG_LEN],
+                            const uint8_t priv[WARD_X25519_LEN],
+                            const uint8_t *msg, size_t msg_len,
+                            const uint8_t z[WARD_XEDDSA_RANDOM_LEN])
+{
+    ward_xeddsa_signer sg;
+    ward_err err = ward_xeddsa_signer_init(&sg, priv);
+    if (!err)
+        err = sign_prepared(sig, &sg, msg, msg_len, z);
+    sodium_memzero(&sg, sizeof sg);
     return err;
 }
 
@@ -134,11 +169,27 @@ done:
     return err;
 }
 
-ward_err ward_xeddsa_verify(const uint8_t sig[WARD_XEDDSA_SIG_LEN],
-                            const uint8_t pub[WARD_X25519_LEN],
-                            const uint8_t *msg, size_t msg_len)
+ward_err ward_xeddsa_verifier_init(ward_xeddsa_verifier *v,
+                                   const uint8_t pub[WARD_X25519_LEN])
+{
+    ward_err e = mont_to_edwards(v->ed, pub);
+    if (e == WARD_ERR_AUTH) {
+        /* A key no signature verifies under: remembered as such. */
+        memset(v->ed, 0, sizeof v->ed);
+        v->valid = 0;
+        return WARD_OK;
+    }
+    v->valid = e == WARD_OK;
+    return e;
+}
+
+ward_err ward_xeddsa_verifier_verify(const ward_xeddsa_verifier *v,
+                                     const uint8_t sig[WARD_XEDDSA_SIG_LEN],
+                                     const uint8_t *msg, size_t msg_len)
 {
     uint8_t ed[32], s[WARD_XEDDSA_SIG_LEN];
+    if (!v->valid)
+        return WARD_ERR_AUTH;
     /*
      * libsignal-protocol-c 2.3 signs with the older curve25519 scheme, which
      * keeps the Edwards key's real sign and stores that bit in the top bit
@@ -152,13 +203,20 @@ ward_err ward_xeddsa_verify(const uint8_t sig[WARD_XEDDSA_SIG_LEN],
     s[63] &= 0x7f;
     if (s[63] & 0xe0)
         return WARD_ERR_AUTH;
-    ward_err e = mont_to_edwards(ed, pub);
-    if (e)
-        return e;
+    memcpy(ed, v->ed, sizeof ed);
     ed[31] |= sign;
     /* Same equation as Ed25519 (libsodium also refuses non-canonical s and
      * small-order R or A, which honest signatures never have). */
     if (crypto_sign_ed25519_verify_detached(s, msg, msg_len, ed) != 0)
         return WARD_ERR_AUTH;
     return WARD_OK;
+}
+
+ward_err ward_xeddsa_verify(const uint8_t sig[WARD_XEDDSA_SIG_LEN],
+                            const uint8_t pub[WARD_X25519_LEN],
+                            const uint8_t *msg, size_t msg_len)
+{
+    ward_xeddsa_verifier v;
+    ward_err e = ward_xeddsa_verifier_init(&v, pub);
+    return e ? e : ward_xeddsa_verifier_verify(&v, sig, msg, msg_len);
 }

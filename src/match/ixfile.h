@@ -29,6 +29,7 @@
 typedef struct ix_section {
     uint32_t kind;
     uint64_t off, len, check;
+    const uint8_t *copy; /* the section read into |copy|, or NULL */
 } ix_section;
 
 typedef struct ix_file {
@@ -40,6 +41,10 @@ typedef struct ix_file {
     /* The header's checksum, which covers every section's: it tells one
      * index file from another (the journal names the one it follows). */
     uint64_t id;
+    /* ix_open_copy's private memory, and its length; the bytes are
+     * read-only once filled. */
+    uint8_t *copy;
+    size_t copy_len;
 } ix_file;
 
 /* Maps |path| and checks the header, that every section lies inside the
@@ -47,6 +52,16 @@ typedef struct ix_file {
  * wrong (WARD_ERR_IO: cannot read; WARD_ERR_BAD_STATE: not a valid
  * index file). */
 ward_err ix_open(const char *path, ix_file *f, char *why, size_t why_len);
+/* The same, but the sections of the |n_kinds| kinds in |kinds| are read
+ * into memory of this process's own (aligned to 2 MiB and offered to the
+ * kernel for transparent huge pages), each checksummed as it is read, and
+ * ix_get returns the copy. For a few hot arrays read at random: through
+ * the shared mapping every scattered read can miss the TLB, one entry per
+ * 4 KiB; a 2 MiB page covers 512 times as much. The price is the copy's
+ * memory in every process that opens the file, and the time to read it.
+ * Errors as ix_open's, and WARD_ERR_NOMEM. */
+ward_err ix_open_copy(const char *path, ix_file *f, const uint32_t *kinds,
+                      size_t n_kinds, char *why, size_t why_len);
 /* The same over bytes already in memory (|f| keeps pointing at them). */
 ward_err ix_open_mem(const void *bytes, size_t n, ix_file *f, char *why,
                      size_t why_len);

@@ -193,20 +193,44 @@ candidate(const query *x, int j, uint32_t id)
     return x->fn(x->ctx, id, d);
 }
 
-static inline __attribute__((always_inline)) uint32_t
-id_at(const uint8_t *ids, int w, uint32_t at)
+/* Candidates gathered before their ids and hashes are read (see
+ * mih_query). */
+#define CAND_BATCH 64
+
+typedef struct cand {
+    const uint8_t *id; /* where its id is */
+    int table;
+} cand;
+
+/* The gathered candidates: every id read and its hash requested, then
+ * every full comparison. Nonzero to stop. */
+static inline __attribute__((always_inline)) int
+flush(const query *x, const cand *c, int n)
 {
-    uint32_t v;
-    memcpy(&v, ids + (size_t)at * w, 4);
-    return w == 3 ? v & 0xffffff : v;
+    const mih *m = x->m;
+    uint32_t id[CAND_BATCH];
+    for (int i = 0; i < n; i++) {
+        /* 4 bytes read for a 3-byte id: the table's padding (PAD) keeps
+         * the last one inside it. */
+        uint32_t v;
+        memcpy(&v, c[i].id, 4);
+        id[i] = m->id_bytes == 3 ? v & 0xffffff : v;
+        if (id[i] < m->n)
+            __builtin_prefetch(&m->hash[id[i]]);
+    }
+    for (int i = 0; i < n; i++)
+        if (candidate(x, c[i].table, id[i]))
+            return 1;
+    return 0;
 }
 
 /* Entries [lo, hi) of table |j|'s bucket whose partner is within |lim|
- * bits of |qp|. */
+ * bits of |qp|: each added to the candidates |c| (*nc of them), whose
+ * checks are made (flush) whenever CAND_BATCH are waiting. */
 static inline __attribute__((always_inline)) int
 scan_bucket(const query *x, int j, const uint16_t *partner,
             const uint8_t *ids, uint32_t lo, uint32_t hi, uint16_t qp,
-            int lim)
+            int lim, cand *c, int *nc)
 {
     const int w = x->m->id_bytes;
     uint32_t at = lo;
@@ -231,15 +255,27 @@ scan_bucket(const query *x, int j, const uint16_t *partner,
         while (bits) {
             int lane = __builtin_ctz(bits) / 2;
             bits &= ~(3u << (2 * lane));
-            if (candidate(x, j, id_at(ids, w, at + (uint32_t)lane)))
-                return 1;
+            const uint8_t *p = ids + (size_t)(at + (uint32_t)lane) * w;
+            __builtin_prefetch(p);
+            c[*nc] = (cand){p, j};
+            if (++*nc == CAND_BATCH) {
+                *nc = 0;
+                if (flush(x, c, CAND_BATCH))
+                    return 1;
+            }
         }
     }
 #else
-    for (; at < hi; at++)
-        if (chunk_dist(partner[at], qp) <= lim &&
-            candidate(x, j, id_at(ids, w, at)))
-            return 1;
+    for (; at < hi; at++) {
+        if (chunk_dist(partner[at], qp) > lim)
+            continue;
+        c[*nc] = (cand){ids + (size_t)at * w, j};
+        if (++*nc == CAND_BATCH) {
+            *nc = 0;
+            if (flush(x, c, CAND_BATCH))
+                return 1;
+        }
+    }
 #endif
     return 0;
 }
@@ -268,17 +304,31 @@ MULTI int mih_query(const mih *m, const ward_pdq *q, int radius, mih_fn fn,
         return scan_all(&x);
     size_t n = m->n;
     const int w = m->id_bytes;
+    /* Each step of a query waits on scattered reads: bucket offsets, then
+     * partners, then ids, then hashes. Each is asked for ahead, so that
+     * many are in flight at once rather than one after another: the next
+     * table's offsets while this table's buckets are scanned; a batch of
+     * buckets' partners before any of them is scanned; and the entries
+     * that pass the partner test are gathered (their ids' lines
+     * requested) and checked CAND_BATCH at a time, every hash requested
+     * as its id is read before the first full comparison. */
+    cand c[CAND_BATCH];
+    int nc = 0;
     for (int j = 0; j < MIH_TABLES; j++) {
-        int c = x.c[j], c1 = x.c[(j + 1) % MIH_TABLES];
-        if (c <= 0)
+        int cj = x.c[j], c1 = x.c[(j + 1) % MIH_TABLES];
+        if (cj <= 0)
             continue;
         const uint32_t *off = m->off + (size_t)j * OFF_PER_TABLE;
         const uint16_t *partner = m->partner + (size_t)j * (n + PAD);
         const uint8_t *ids = m->id + (size_t)j * (n * (size_t)w + PAD);
         uint16_t qk = q->w[j], qp = q->w[(j + 1) % MIH_TABLES];
-        uint32_t keys = upto[c - 1];
-        /* The buckets are scattered over the tables: ask for a batch of
-         * them at once, so their cache misses overlap, then scan. */
+        uint32_t keys = upto[cj - 1];
+        if (j + 1 < MIH_TABLES && x.c[j + 1] > 0) {
+            const uint32_t *next = off + OFF_PER_TABLE;
+            uint32_t nk = upto[x.c[j + 1] - 1];
+            for (uint32_t k = 0; k < nk && k < PREFETCH_BATCH; k++)
+                __builtin_prefetch(next + (uint16_t)(q->w[j + 1] ^ masks[k]));
+        }
         for (uint32_t k0 = 0; k0 < keys; k0 += PREFETCH_BATCH) {
             uint32_t k1 = keys - k0 < PREFETCH_BATCH ? keys : k0 + PREFETCH_BATCH;
             uint32_t lo[PREFETCH_BATCH], hi[PREFETCH_BATCH];
@@ -288,8 +338,7 @@ MULTI int mih_query(const mih *m, const ward_pdq *q, int radius, mih_fn fn,
                 hi[k - k0] = off[key + 1];
                 if (lo[k - k0] < hi[k - k0] && hi[k - k0] <= n) {
                     /* The whole bucket's partners (32 to a line), up to
-                     * a limit; the ids are read only for the few that
-                     * pass. */
+                     * a limit. */
                     uint32_t end = hi[k - k0];
                     if (end - lo[k - k0] > PREFETCH_ENTRIES)
                         end = lo[k - k0] + PREFETCH_ENTRIES;
@@ -302,11 +351,11 @@ MULTI int mih_query(const mih *m, const ward_pdq *q, int radius, mih_fn fn,
                 uint32_t l = lo[k - k0], h = hi[k - k0];
                 if (h > n || l >= h) /* empty, or a damaged file */
                     continue;
-                int lim = c + c1 - 1 - __builtin_popcount(masks[k]);
-                if (scan_bucket(&x, j, partner, ids, l, h, qp, lim))
+                int lim = cj + c1 - 1 - __builtin_popcount(masks[k]);
+                if (scan_bucket(&x, j, partner, ids, l, h, qp, lim, c, &nc))
                     return 1;
             }
         }
     }
-    return 0;
+    return nc ? flush(&x, c, nc) : 0;
 }

@@ -200,9 +200,20 @@ static ward_err replay(ward_match_set *s, const uint8_t *j, size_t jn,
     return delta_replay(j, jn, &b, &s->d, why, why_len);
 }
 
-ward_err ward_match_open(const char *dir, ward_match_set **out, char *why,
-                         size_t why_len)
+/* The arrays a PDQ query reads at random: what WARD_MATCH_OPEN_COPY
+ * copies. */
+static const uint32_t hot[] = {SEC_PDQ, SEC_MIH_OFF, SEC_MIH_PARTNER,
+                               SEC_MIH_ID};
+
+ward_err ward_match_open_opts(const char *dir, unsigned flags,
+                              ward_match_set **out, char *why,
+                              size_t why_len)
 {
+    if (flags & ~(unsigned)(WARD_MATCH_OPEN_MAP | WARD_MATCH_OPEN_COPY) ||
+        flags == (WARD_MATCH_OPEN_MAP | WARD_MATCH_OPEN_COPY))
+        return WARD_ERR_INVALID_ARG;
+    if (!flags)
+        flags = WARD_MATCH_OPEN_DEFAULT;
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s", dir, SET_INDEX_FILE) >= (int)sizeof path)
         return WARD_ERR_TOO_BIG;
@@ -216,7 +227,10 @@ ward_err ward_match_open(const char *dir, ward_match_set **out, char *why,
     size_t jn = 0;
     ward_err e = jnl_load(dir, &j, &jn, why, why_len);
     if (!e) {
-        e = ix_open(path, &s->f, why, why_len);
+        e = flags & WARD_MATCH_OPEN_COPY
+                ? ix_open_copy(path, &s->f, hot, sizeof hot / sizeof hot[0],
+                               why, why_len)
+                : ix_open(path, &s->f, why, why_len);
         if (e == WARD_ERR_NOT_FOUND)
             e = empty(s);
         else if (!e)
@@ -252,6 +266,12 @@ ward_err set_open_mem_journal(const void *bytes, size_t n,
     }
     *out = s;
     return WARD_OK;
+}
+
+ward_err ward_match_open(const char *dir, ward_match_set **out, char *why,
+                         size_t why_len)
+{
+    return ward_match_open_opts(dir, 0, out, why, why_len);
 }
 
 ward_err set_open_mem(const void *bytes, size_t n, ward_match_set **out,

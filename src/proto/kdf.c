@@ -31,6 +31,19 @@ void ward_msg_keys_derive(const uint8_t seed[32], ward_msg_keys *k)
     ward_memzero(okm, sizeof okm);
 }
 
+void ward_group_keys_derive(const uint8_t seed[32], uint8_t iv[16],
+                            uint8_t cipher[32])
+{
+    static const char info[] = "WhisperGroup";
+    uint8_t okm[48];
+    /* Cannot fail: 48 bytes is well under HKDF's limit. */
+    (void)ward_hkdf_sha256(okm, sizeof okm, seed, 32, NULL, 0,
+                           (const uint8_t *)info, sizeof info - 1);
+    memcpy(iv, okm, 16);
+    memcpy(cipher, okm + 16, 32);
+    ward_memzero(okm, sizeof okm);
+}
+
 ward_err ward_root_step(const uint8_t root[32], const uint8_t priv[32],
                         const uint8_t their_pub[32], uint8_t new_root[32],
                         uint8_t chain[32])

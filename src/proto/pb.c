@@ -63,6 +63,14 @@ int ward_pb_next(ward_pb_reader *r, ward_pb_field *f)
     }
 }
 
+int ward_pb_get_u32(const ward_pb_field *f, uint32_t *out)
+{
+    if (f->type != PB_VARINT || f->varint > UINT32_MAX)
+        return -1;
+    *out = (uint32_t)f->varint;
+    return 0;
+}
+
 ward_err ward_pb_put_raw_varint(ward_buf *b, uint64_t v)
 {
     uint8_t tmp[10];

@@ -32,6 +32,10 @@ typedef struct ward_pb_field {
  * field number 0). Fixed-size fields are read and skipped by the caller. */
 int ward_pb_next(ward_pb_reader *r, ward_pb_field *f);
 
+/* A varint field's value as a uint32: 0, or -1 for another wire type or a
+ * value above 2^32 - 1. */
+int ward_pb_get_u32(const ward_pb_field *f, uint32_t *out);
+
 ward_err ward_pb_put_varint(ward_buf *b, uint32_t number, uint64_t v);
 ward_err ward_pb_put_bytes(ward_buf *b, uint32_t number, const void *p, size_t n);
 /* Appends a bare varint (no key). */

@@ -117,12 +117,19 @@ typedef struct ward_msg_keys {
     uint8_t iv[16];
 } ward_msg_keys;
 void ward_msg_keys_derive(const uint8_t seed[32], ward_msg_keys *k);
+/* A sender key's message keys: HKDF(seed, zero salt, "WhisperGroup", 48)
+ * -> IV (16) || cipher key (32), the order differing from the above. */
+void ward_group_keys_derive(const uint8_t seed[32], uint8_t iv[16],
+                            uint8_t cipher[32]);
 /* X3DH initiator: the new state from a verified bundle. */
 ward_err ward_x3dh_initiator(ward_state **out, const ward_identity *self,
                              const ward_bundle *b, const uint8_t ik[32],
                              const uint8_t spk[32], const uint8_t *opk);
 
 /* wire */
+/* WARD_OK if a message's version byte carries version 3 in its high nibble
+ * (libsignal reads only that nibble), else WARD_ERR_VERSION. */
+ward_err ward_wire_check_version(uint8_t byte);
 /* Writes a SignalMessage up to its ciphertext, whose length is |ct_len|:
  * the caller appends the ciphertext and the MAC. */
 ward_err ward_signal_msg_encode_head(ward_buf *out,

@@ -4,7 +4,7 @@
 #include "pb.h"
 #include "proto_internal.h"
 
-static ward_err check_version(uint8_t byte)
+ward_err ward_wire_check_version(uint8_t byte)
 {
     /* libsignal reads only the high nibble, the message's own version. */
     return (byte >> 4) == WARD_PROTO_VERSION ? WARD_OK : WARD_ERR_VERSION;
@@ -24,14 +24,6 @@ void ward_key_encode(uint8_t out[WARD_PUBKEY_LEN], const uint8_t key[32])
     memcpy(out + 1, key, 32);
 }
 
-static int get_u32(const ward_pb_field *f, uint32_t *out)
-{
-    if (f->type != PB_VARINT || f->varint > UINT32_MAX)
-        return -1;
-    *out = (uint32_t)f->varint;
-    return 0;
-}
-
 ward_err ward_signal_msg_parse(ward_signal_msg *out, const uint8_t *p,
                                size_t n)
 {
@@ -39,7 +31,7 @@ ward_err ward_signal_msg_parse(ward_signal_msg *out, const uint8_t *p,
     memset(&m, 0, sizeof m);
     if (!p || n <= 1 + WARD_MAC_LEN)
         return WARD_ERR_MALFORMED;
-    ward_err e = check_version(p[0]);
+    ward_err e = ward_wire_check_version(p[0]);
     if (e)
         return e;
     m.version = p[0];
@@ -56,12 +48,12 @@ ward_err ward_signal_msg_parse(ward_signal_msg *out, const uint8_t *p,
             has_key = 1;
             break;
         case 2:
-            if (get_u32(&f, &m.counter))
+            if (ward_pb_get_u32(&f, &m.counter))
                 return WARD_ERR_MALFORMED;
             has_counter = 1;
             break;
         case 3:
-            if (get_u32(&f, &m.previous_counter))
+            if (ward_pb_get_u32(&f, &m.previous_counter))
                 return WARD_ERR_MALFORMED;
             break;
         case 4:
@@ -90,7 +82,7 @@ ward_err ward_prekey_msg_parse(ward_prekey_msg *out, const uint8_t *p,
     memset(&m, 0, sizeof m);
     if (!p || n < 2)
         return WARD_ERR_MALFORMED;
-    ward_err e = check_version(p[0]);
+    ward_err e = ward_wire_check_version(p[0]);
     if (e)
         return e;
     m.version = p[0];
@@ -103,7 +95,7 @@ ward_err ward_prekey_msg_parse(ward_prekey_msg *out, const uint8_t *p,
     while ((rc = ward_pb_next(&r, &f)) == 1) {
         switch (f.number) {
         case 1:
-            if (get_u32(&f, &m.prekey_id))
+            if (ward_pb_get_u32(&f, &m.prekey_id))
                 return WARD_ERR_MALFORMED;
             m.has_prekey_id = 1;
             break;
@@ -125,11 +117,11 @@ ward_err ward_prekey_msg_parse(ward_prekey_msg *out, const uint8_t *p,
             inner_len = f.len;
             break;
         case 5:
-            if (get_u32(&f, &m.registration_id))
+            if (ward_pb_get_u32(&f, &m.registration_id))
                 return WARD_ERR_MALFORMED;
             break;
         case 6:
-            if (get_u32(&f, &m.signed_prekey_id))
+            if (ward_pb_get_u32(&f, &m.signed_prekey_id))
                 return WARD_ERR_MALFORMED;
             has_signed = 1;
             break;

@@ -12,9 +12,6 @@
 
 #include "api_internal.h"
 
-/* SenderKeyMessage (WARD_MSG_SENDER_KEY in proto.h, with sender keys). */
-#define GROUP_MSG_TYPE 4
-
 static void no_group(ward_http_resp *resp)
 {
     ward_resp_error(resp, 404, "no_such_group", "no such group");
@@ -647,7 +644,7 @@ static int group_send(ward_api *api, const ward_account *me,
     ward_buf_init(&p.body, api->cfg.max_message);
     rcpt_ctx rc = {0};
     if (ward_json_uint(body, "type", 1, 255, &type) ||
-        type != GROUP_MSG_TYPE ||
+        type != WARD_MSG_SENDER_KEY ||
         ward_json_uint(body, "epoch", 1, INT64_MAX, &epoch) ||
         ward_json_b64_exact(body, "commitment", 1, p.msg.commitment, 32,
                             &p.msg.has_commitment)) {

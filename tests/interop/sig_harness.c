@@ -1174,6 +1174,16 @@ int sigh_group_process(sigh_party *p, const char *group, const char *sender,
     return rc;
 }
 
+int sigh_group_reset(sigh_party *p, const char *group, const char *name,
+                     int self)
+{
+    signal_protocol_sender_key_name s =
+        skn(group, name, self ? p->device_id : peer_device(p, name));
+    uint8_t k[KEYMAX];
+    size_t kl = skn_key(k, &s);
+    return kl ? kv_del(&p->sender_keys, k, kl) : 0;
+}
+
 int sigh_group_encrypt(sigh_party *p, const char *group, const char *self_name,
                        const uint8_t *pt, size_t n, uint8_t **out,
                        size_t *out_len)

@@ -167,6 +167,11 @@ int sigh_group_create(sigh_party *p, const char *group, const char *self_name,
                       uint8_t **skdm, size_t *skdm_len);
 int sigh_group_process(sigh_party *p, const char *group, const char *sender,
                        const uint8_t *skdm, size_t n);
+/* Forgets the sender key record of (group, name) (self or a peer), as an
+ * application does to rotate its own sending key: the next
+ * sigh_group_create then starts a new key id. Returns 1 if there was one. */
+int sigh_group_reset(sigh_party *p, const char *group, const char *name,
+                     int self);
 /* *out is a serialized SenderKeyMessage (free() it). */
 int sigh_group_encrypt(sigh_party *p, const char *group, const char *self_name,
                        const uint8_t *pt, size_t n, uint8_t **out,

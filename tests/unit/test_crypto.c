@@ -823,6 +823,59 @@ static void test_xeddsa_tamper(void)
     CHECK_EQ_INT(ward_xeddsa_verify(sig, pub, msg, sizeof msg), WARD_OK);
 }
 
+/* The prepared signer and verifier give the answers of the one-shot
+ * functions: their signatures verify both ways, tampering fails both
+ * ways, and a key no signature can verify under is refused by both. */
+static void test_xeddsa_prepared(void)
+{
+    uint8_t msg[300];
+    ward_random(msg, sizeof msg);
+    for (int round = 0; round < 16; round++) {
+        uint8_t priv[32], pub[32], other_priv[32], other[32];
+        uint8_t sig[64], sig1[64];
+        REQUIRE(ward_x25519_keypair(priv, pub) == WARD_OK);
+        REQUIRE(ward_x25519_keypair(other_priv, other) == WARD_OK);
+        ward_xeddsa_signer sg;
+        ward_xeddsa_verifier v, vo;
+        REQUIRE(ward_xeddsa_signer_init(&sg, priv) == WARD_OK);
+        REQUIRE(ward_xeddsa_verifier_init(&v, pub) == WARD_OK);
+        REQUIRE(ward_xeddsa_verifier_init(&vo, other) == WARD_OK);
+        CHECK(v.valid && vo.valid);
+        size_t n = (size_t)round * 17;
+        CHECK_EQ_INT(ward_xeddsa_signer_sign(sig, &sg, msg, n), WARD_OK);
+        CHECK((sig[63] & 0xe0) == 0);
+        CHECK_EQ_INT(ward_xeddsa_verify(sig, pub, msg, n), WARD_OK);
+        CHECK_EQ_INT(ward_xeddsa_verifier_verify(&v, sig, msg, n), WARD_OK);
+        CHECK_EQ_INT(ward_xeddsa_verifier_verify(&vo, sig, msg, n),
+                     WARD_ERR_AUTH);
+        REQUIRE(ward_xeddsa_sign(sig1, priv, msg, n) == WARD_OK);
+        CHECK_EQ_INT(ward_xeddsa_verifier_verify(&v, sig1, msg, n), WARD_OK);
+        /* The signer's A is the key's Edwards form: R differs (fresh Z),
+         * the equation holds for both, and a flipped bit fails both. */
+        sig[round % 64] ^= 0x01;
+        CHECK_EQ_INT(ward_xeddsa_verify(sig, pub, msg, n), WARD_ERR_AUTH);
+        CHECK_EQ_INT(ward_xeddsa_verifier_verify(&v, sig, msg, n),
+                     WARD_ERR_AUTH);
+        ward_memzero(&sg, sizeof sg);
+    }
+    /* u = p (not reduced) and u = p - 1 (no Edwards image). */
+    uint8_t bad[2][32], sig[64];
+    memset(bad[0], 0xff, 32);
+    bad[0][0] = 0xed;
+    bad[0][31] = 0x7f;
+    memcpy(bad[1], bad[0], 32);
+    bad[1][0] = 0xec;
+    memset(sig, 0, sizeof sig);
+    for (int i = 0; i < 2; i++) {
+        ward_xeddsa_verifier v;
+        CHECK_EQ_INT(ward_xeddsa_verifier_init(&v, bad[i]), WARD_OK);
+        CHECK(!v.valid);
+        CHECK_EQ_INT(ward_xeddsa_verifier_verify(&v, sig, msg, 10),
+                     WARD_ERR_AUTH);
+        CHECK_EQ_INT(ward_xeddsa_verify(sig, bad[i], msg, 10), WARD_ERR_AUTH);
+    }
+}
+
 static void test_xeddsa_noncanonical(void)
 {
     uint8_t priv[32], pub[32], sig[64], bad[64], bad_pub[32];
@@ -1031,6 +1084,7 @@ int main(void)
     test_xeddsa_z();
     test_xeddsa_tamper();
     test_xeddsa_noncanonical();
+    test_xeddsa_prepared();
 
     test_ct_equal();
     test_random();

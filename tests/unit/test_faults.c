@@ -165,6 +165,144 @@ static long encrypt_under_faults(party *from, const char *text)
     return n - 1;
 }
 
+/* ---- sender keys ---- */
+
+static void sk_snap(const ward_sender_key *sk, ward_buf *b)
+{
+    ward_buf_init(b, 0);
+    REQUIRE(ward_sender_key_serialize(sk, b) == WARD_OK);
+}
+
+static int sk_same(const ward_sender_key *sk, const ward_buf *snap)
+{
+    ward_buf b;
+    sk_snap(sk, &b);
+    int same = b.len == snap->len && memcmp(b.data, snap->data, b.len) == 0;
+    ward_buf_release(&b);
+    return same;
+}
+
+static long sk_decrypt_under_faults(ward_sender_key *sk, const ward_buf *msg,
+                                    const char *want)
+{
+    ward_buf before;
+    sk_snap(sk, &before);
+    long n;
+    for (n = 1;; n++) {
+        ward_buf pt;
+        ward_buf_init(&pt, 0);
+        REQUIRE(ward_buf_append(&pt, "pre", 3) == WARD_OK);
+        arm(n);
+        ward_err e = ward_sender_key_decrypt(sk, msg->data, msg->len, &pt);
+        arm(0);
+        if (e == WARD_OK) {
+            CHECK(pt.len == 3 + strlen(want) &&
+                  memcmp(pt.data + 3, want, strlen(want)) == 0);
+            ward_buf_release(&pt);
+            break;
+        }
+        CHECK_EQ_INT(e, WARD_ERR_NOMEM);
+        CHECK_EQ_INT(pt.len, 3);
+        CHECK(sk_same(sk, &before));
+        ward_buf_release(&pt);
+        if (n > 1000) {
+            CHECK(!"sender key decrypt never succeeded");
+            break;
+        }
+    }
+    ward_buf_release(&before);
+    return n - 1;
+}
+
+static long sk_encrypt_under_faults(ward_sender_key *sk, const char *text,
+                                    ward_buf *out)
+{
+    ward_buf before;
+    sk_snap(sk, &before);
+    long n;
+    for (n = 1;; n++) {
+        ward_buf_init(out, 0);
+        arm(n);
+        ward_err e = ward_sender_key_encrypt(sk, (const uint8_t *)text,
+                                             strlen(text), out);
+        arm(0);
+        if (e == WARD_OK)
+            break;
+        CHECK_EQ_INT(e, WARD_ERR_NOMEM);
+        CHECK_EQ_INT(out->len, 0);
+        CHECK(sk_same(sk, &before));
+        ward_buf_release(out);
+        if (n > 1000) {
+            CHECK(!"sender key encrypt never succeeded");
+            break;
+        }
+    }
+    ward_buf_release(&before);
+    return n - 1;
+}
+
+/* Creating, distributing, processing, sending, receiving (in order, past
+ * a gap, late) and loading, each with every allocation failing in turn. */
+static long sender_key_faults(void)
+{
+    ward_sender_key *me, *them;
+    ward_buf skdm, m[6], snap;
+    long points = 0, n;
+    REQUIRE(ward_sender_key_new(&me) == WARD_OK);
+    REQUIRE(ward_sender_key_new(&them) == WARD_OK);
+    for (n = 1;; n++) {
+        ward_buf_init(&skdm, 0);
+        arm(n);
+        ward_err e = ward_sender_key_create(me, &skdm);
+        arm(0);
+        if (e == WARD_OK)
+            break;
+        CHECK_EQ_INT(e, WARD_ERR_NOMEM);
+        CHECK_EQ_INT(ward_sender_key_count(me), 0);
+        ward_buf_release(&skdm);
+    }
+    points += n - 1;
+    REQUIRE(ward_sender_key_process(them, skdm.data, skdm.len) == WARD_OK);
+    for (int i = 0; i < 6; i++) {
+        char text[16];
+        snprintf(text, sizeof text, "message %d", i);
+        points += sk_encrypt_under_faults(me, text, &m[i]);
+    }
+    points += sk_decrypt_under_faults(them, &m[0], "message 0");
+    n = sk_decrypt_under_faults(them, &m[3], "message 3");
+    CHECK(n >= 1); /* the kept keys 1 and 2 */
+    points += n;
+    n = sk_decrypt_under_faults(them, &m[5], "message 5");
+    CHECK(n >= 1); /* 4 merged with the kept 1, 2 */
+    points += n;
+    points += sk_decrypt_under_faults(them, &m[2], "message 2");
+    points += sk_decrypt_under_faults(them, &m[1], "message 1");
+    points += sk_decrypt_under_faults(them, &m[4], "message 4");
+
+    sk_snap(them, &snap);
+    for (n = 1;; n++) {
+        ward_sender_key *loaded = NULL;
+        arm(n);
+        ward_err e = ward_sender_key_deserialize(&loaded, snap.data, snap.len);
+        arm(0);
+        if (e == WARD_OK) {
+            CHECK(sk_same(loaded, &snap));
+            ward_sender_key_free(loaded);
+            break;
+        }
+        CHECK_EQ_INT(e, WARD_ERR_NOMEM);
+        CHECK(loaded == NULL);
+    }
+    points += n - 1;
+    ward_buf_release(&snap);
+    ward_buf_release(&skdm);
+    for (int i = 0; i < 6; i++)
+        ward_buf_release(&m[i]);
+    ward_sender_key_free(me);
+    ward_sender_key_free(them);
+    return points;
+}
+
 int main(void)
 {
     REQUIRE(ward_crypto_init() == WARD_OK);
@@ -223,6 +361,9 @@ int main(void)
     points += decrypt_under_faults(&b, &m9, t9, "nine");
     points += decrypt_under_faults(&b, &m8, t8, "eight");
     points += encrypt_under_faults(&b, "bob again");
+    n = sender_key_faults();
+    CHECK(n >= 10);
+    points += n;
 
     printf("test_faults: %ld allocation failure points exercised\n", points);
 

@@ -299,6 +299,24 @@ static void test_container(void)
     CHECK(ix_get(&f, 8, &len) == NULL);
     ix_close(&f);
 
+    /* Copied sections: the same bytes, in memory of their own, aligned;
+     * the others still from the mapping. */
+    static const uint32_t copy_kinds[] = {9, 11, 12};
+    CHECK_EQ_INT(ix_open_copy(path, &f, copy_kinds, 3, why, sizeof why), WARD_OK);
+    p = ix_get(&f, 9, &len);
+    CHECK(p && len == sizeof big && memcmp(p, big, sizeof big) == 0);
+    CHECK(((uintptr_t)p % IX_ALIGN) == 0);
+    CHECK(p < f.map || p >= f.map + f.size);
+    p = ix_get(&f, 7, &len);
+    CHECK(p && len == 5 && memcmp(p, "hello", 5) == 0 && p >= f.map &&
+          p < f.map + f.size);
+    CHECK(ix_get(&f, 11, &len) != NULL && len == 0);
+    CHECK(ix_get(&f, 12, &len) == NULL);
+    ix_close(&f);
+    CHECK_EQ_INT(ix_open_copy("/nonexistent/ix", &f, copy_kinds, 3, why,
+                              sizeof why),
+                 WARD_ERR_NOT_FOUND);
+
     size_t n;
     uint8_t *bytes = read_file(path, &n);
     /* Truncated anywhere: refused, the reason says so past the header. */
@@ -308,6 +326,8 @@ static void test_container(void)
         why[0] = 0;
         CHECK_EQ_INT(ix_open(bad, &f, why, sizeof why), WARD_ERR_BAD_STATE);
         CHECK(why[0] != 0);
+        CHECK_EQ_INT(ix_open_copy(bad, &f, copy_kinds, 3, why, sizeof why),
+                     WARD_ERR_BAD_STATE);
     }
     write_file(bad, bytes, n - 1);
     ix_open(bad, &f, why, sizeof why);
@@ -320,6 +340,10 @@ static void test_container(void)
         bytes[flips[i]] ^= 0x10;
         write_file(bad, bytes, n);
         CHECK_EQ_INT(ix_open(bad, &f, why, sizeof why), WARD_ERR_BAD_STATE);
+        /* Copying section 9 checks its checksum as it copies; the other
+         * sections are checked as ix_open checks them. */
+        CHECK_EQ_INT(ix_open_copy(bad, &f, copy_kinds, 3, why, sizeof why),
+                     WARD_ERR_BAD_STATE);
         bytes[flips[i]] ^= 0x10;
     }
     write_file(bad, bytes, n);
@@ -434,6 +458,93 @@ static void test_concurrent(const ward_match_set *s, const ward_pdq *h, int nh)
     CHECK_EQ_INT(wrong, 0);
 }
 
+/* Hits in an order of their own: by hash, list, distance. */
+static int cmp_hit(const void *x, const void *y)
+{
+    const ward_match_hit *a = x, *b = y;
+    int c = memcmp(a->hash, b->hash, 32);
+    if (c)
+        return c;
+    if (a->list_id != b->list_id)
+        return a->list_id < b->list_id ? -1 : 1;
+    return a->distance - b->distance;
+}
+
+/* The same hits, labels and all. */
+static int same_hits(ward_match_hits *a, ward_match_hits *b)
+{
+    if (a->n != b->n)
+        return 0;
+    if (a->n) {
+        qsort(a->v, a->n, sizeof *a->v, cmp_hit);
+        qsort(b->v, b->n, sizeof *b->v, cmp_hit);
+    }
+    for (size_t i = 0; i < a->n; i++) {
+        const ward_match_hit *x = &a->v[i], *y = &b->v[i];
+        if (cmp_hit(x, y) || x->type != y->type || x->variant != y->variant ||
+            strcmp(x->list_name, y->list_name) ||
+            x->labels_len != y->labels_len ||
+            memcmp(x->labels, y->labels, x->labels_len))
+            return 0;
+    }
+    return 1;
+}
+
+/* The set opened each way answers every query exactly as the mapped set
+ * does (which test_against_scan and the tests above hold to a scan). */
+static void test_open_ways(const char *dir, const ward_pdq *h, int nh)
+{
+    char why[200];
+    ward_match_set *map, *copy, *dflt, *x;
+    REQUIRE(ward_match_open_opts(dir, WARD_MATCH_OPEN_MAP, &map, why,
+                                 sizeof why) == WARD_OK);
+    REQUIRE(ward_match_open_opts(dir, WARD_MATCH_OPEN_COPY, &copy, why,
+                                 sizeof why) == WARD_OK);
+    REQUIRE(ward_match_open_opts(dir, 0, &dflt, why, sizeof why) == WARD_OK);
+    CHECK_EQ_INT(ward_match_open_opts(dir, WARD_MATCH_OPEN_MAP |
+                                               WARD_MATCH_OPEN_COPY,
+                                      &x, why, sizeof why),
+                 WARD_ERR_INVALID_ARG);
+    CHECK_EQ_INT(ward_match_open_opts(dir, 4, &x, why, sizeof why),
+                 WARD_ERR_INVALID_ARG);
+    CHECK_EQ_INT(ward_match_list_count(copy), ward_match_list_count(map));
+    static const int radii[] = {0, 1, 16, 31, 32, 64};
+    int differ = 0;
+    size_t found = 0;
+    for (int i = 0; i < 300; i++) {
+        ward_pdq q;
+        if (i % 3 == 2) {
+            random_hash(&q);
+        } else {
+            q = h[next() % (uint64_t)nh];
+            flip(&q, (int)(next() % 40));
+        }
+        int r = radii[i % 6];
+        ward_match_hits a, b, c;
+        REQUIRE(ward_match_pdq_collect(map, &q, r, &a) == WARD_OK);
+        REQUIRE(ward_match_pdq_collect(copy, &q, r, &b) == WARD_OK);
+        REQUIRE(ward_match_pdq_collect(dflt, &q, r, &c) == WARD_OK);
+        found += a.n;
+        differ += !same_hits(&a, &b) || !same_hits(&a, &c);
+        ward_match_hits_free(&a);
+        ward_match_hits_free(&b);
+        ward_match_hits_free(&c);
+    }
+    CHECK_EQ_INT(differ, 0);
+    CHECK(found > 60);
+    /* The PDQ hashes a list reads back come from the copy. */
+    const ward_match_list *l = ward_match_list_find(copy, "alpha");
+    REQUIRE(l);
+    int na = 0, nb = 0;
+    CHECK_EQ_INT(ward_match_list_entries(map, l->id, count_entry, &na), WARD_OK);
+    CHECK_EQ_INT(ward_match_list_entries(copy, l->id, count_entry, &nb), WARD_OK);
+    CHECK(na > 0 && na == nb);
+    test_concurrent(copy, h, nh);
+    ward_match_close(map);
+    ward_match_close(copy);
+    ward_match_close(dflt);
+}
+
 /* Rewrites the section and header checksums (as a crafted file would). */
 static void fix_checksums(uint8_t *p)
 {
@@ -509,6 +620,10 @@ static void test_set(void)
     random_hash(&q);
     CHECK_EQ_INT(ward_match_pdq(s, &q, 31, on_set_hit, &got), WARD_OK);
     CHECK_EQ_INT(got.n, 0);
+    ward_match_close(s);
+    REQUIRE(ward_match_open_opts(dir, WARD_MATCH_OPEN_COPY, &s, why,
+                                 sizeof why) == WARD_OK);
+    CHECK_EQ_INT(ward_match_list_count(s), 0);
     ward_match_close(s);
 
     enum { N = 6000 };
@@ -614,6 +729,7 @@ static void test_set(void)
     CHECK(strcmp(got.names[1], "alpha") == 0);
 
     test_concurrent(s, h, N);
+    test_open_ways(dir, h, N);
 
     int count = 0;
     CHECK_EQ_INT(ward_match_list_entries(s, z->id, count_entry, &count), WARD_OK);
@@ -660,6 +776,12 @@ static void test_set(void)
     why[0] = 0;
     CHECK_EQ_INT(ward_match_open(dir, &s, why, sizeof why), WARD_ERR_BAD_STATE);
     CHECK(why[0] != 0);
+    /* (n / 2 is in the PDQ tables, which the copy checksums as it reads.) */
+    why[0] = 0;
+    CHECK_EQ_INT(ward_match_open_opts(dir, WARD_MATCH_OPEN_COPY, &s, why,
+                                      sizeof why),
+                 WARD_ERR_BAD_STATE);
+    CHECK(strstr(why, "checksum") != NULL);
     bytes[n / 2] ^= 1;
     write_file(path, bytes, n - 100);
     CHECK_EQ_INT(ward_match_open(dir, &s, why, sizeof why), WARD_ERR_BAD_STATE);
