@@ -28,6 +28,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     ward_buf_init(&out, 0);
     FUZZ_ASSERT(!ward_content_encode(&c, &out));
     fuzz_write_seed("content", out.data, out.len);
+    /* A group key distribution: an SKDM for group 7, no body. */
+    ward_content_release(&c);
+    ward_sender_key *sk = NULL;
+    ward_buf skdm;
+    ward_buf_init(&skdm, 0);
+    FUZZ_ASSERT(!ward_sender_key_new(&sk) &&
+                !ward_sender_key_create(sk, &skdm));
+    memcpy(c.skdm, skdm.data, skdm.len);
+    c.skdm_len = skdm.len;
+    c.group_id_len = 8;
+    c.group_id[7] = 7;
+    c.has_franking_key = 1;
+    c.sent_at = 1700000000000ULL;
+    ward_buf_clear(&out);
+    FUZZ_ASSERT(!ward_content_encode(&c, &out));
+    fuzz_write_seed("group_key", out.data, out.len);
+    ward_sender_key_free(sk);
+    ward_buf_release(&skdm);
     ward_buf_release(&out);
     ward_content_release(&c);
     return 0;
@@ -46,6 +64,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
     FUZZ_ASSERT(c.body_len == d.body_len && c.n_attachments == d.n_attachments);
     FUZZ_ASSERT(!c.body_len || memcmp(c.body, d.body, c.body_len) == 0);
     FUZZ_ASSERT(c.sent_at == d.sent_at && c.group_id_len == d.group_id_len);
+    FUZZ_ASSERT(c.skdm_len == d.skdm_len &&
+                memcmp(c.skdm, d.skdm, c.skdm_len) == 0);
+    /* An SKDM that decoded parses, and comes with a group. */
+    ward_skdm m;
+    FUZZ_ASSERT(!c.skdm_len ||
+                (c.group_id_len && ward_skdm_parse(&m, c.skdm, c.skdm_len) ==
+                                       WARD_OK));
+    ward_memzero(&m, sizeof m);
     ward_buf_release(&out);
     ward_content_release(&c);
     ward_content_release(&d);

@@ -375,6 +375,8 @@ ward_err ward_sender_key_deserialize(ward_sender_key **out, const uint8_t *p,
 #define WARD_CONTENT_MAX_ATTACHMENTS 16
 #define WARD_CONTENT_MAX_STRING 256
 #define WARD_FRANKING_KEY_LEN 32
+/* A SenderKeyDistributionMessage is about 90 bytes; this leaves room. */
+#define WARD_CONTENT_MAX_SKDM 256
 
 typedef struct ward_attachment {
     char id[WARD_CONTENT_MAX_STRING + 1]; /* server blob id */
@@ -395,6 +397,12 @@ typedef struct ward_content {
     uint64_t sent_at; /* milliseconds since the epoch */
     size_t group_id_len; /* 0: a one-to-one message */
     uint8_t group_id[32];
+    /* A group key distribution (field 6): the sender's SKDM for the group
+     * |group_id| names, handed over inside a one-to-one message. Secret
+     * (it holds a chain key); 0 bytes when absent. A Content that has one
+     * must have a group id, and the bytes must parse as an SKDM. */
+    size_t skdm_len;
+    uint8_t skdm[WARD_CONTENT_MAX_SKDM];
 } ward_content;
 
 void ward_content_init(ward_content *c);
@@ -407,8 +415,11 @@ ward_err ward_content_set_body(ward_content *c, const char *text, size_t n);
 ward_err ward_content_add_attachment(ward_content *c,
                                      const ward_attachment *a);
 
+/* WARD_ERR_INVALID_ARG for a field out of range (a group id over 32
+ * bytes, an SKDM over WARD_CONTENT_MAX_SKDM or without a group id). */
 ward_err ward_content_encode(const ward_content *c, ward_buf *out);
-/* WARD_ERR_MALFORMED for bad bytes, bad UTF-8 or a field out of range. */
+/* WARD_ERR_MALFORMED for bad bytes, bad UTF-8, a field out of range, an
+ * SKDM that does not parse or comes without a group id. */
 ward_err ward_content_decode(ward_content *out, const uint8_t *p, size_t n);
 
 /* ---- franking (verifiable reports) ----

@@ -2,7 +2,8 @@
  * The Content envelope, the plaintext inside every encrypted message:
  *   Content           { string body = 1; repeated AttachmentPointer
  *                       attachments = 2; bytes franking_key = 3;
- *                       uint64 sent_at = 4; bytes group_id = 5; }
+ *                       uint64 sent_at = 4; bytes group_id = 5;
+ *                       bytes sender_key_distribution = 6; }
  *   AttachmentPointer { string id = 1; bytes key = 2; bytes sha256 = 3;
  *                       uint64 size = 4; string content_type = 5;
  *                       string file_name = 6; }
@@ -119,6 +120,10 @@ ward_err ward_content_encode(const ward_content *c, ward_buf *out)
         e = c->group_id_len > sizeof c->group_id
                 ? WARD_ERR_INVALID_ARG
                 : ward_pb_put_bytes(out, 5, c->group_id, c->group_id_len);
+    if (!e && c->skdm_len)
+        e = c->skdm_len > sizeof c->skdm || !c->group_id_len
+                ? WARD_ERR_INVALID_ARG
+                : ward_pb_put_bytes(out, 6, c->skdm, c->skdm_len);
     ward_buf_release(&att);
     if (e && out->len > start) {
         ward_memzero(out->data + start, out->len - start);
@@ -210,6 +215,18 @@ ward_err ward_content_decode(ward_content *out, const uint8_t *p, size_t n)
             else
                 memcpy(c.group_id, f.data, f.len), c.group_id_len = f.len;
             break;
+        case 6: {
+            /* Checked here, so that whoever gets a decoded Content holds
+             * an SKDM that parses. */
+            ward_skdm m;
+            if (f.type != PB_LEN || f.len == 0 || f.len > sizeof c.skdm ||
+                ward_skdm_parse(&m, f.data, f.len) != WARD_OK)
+                e = WARD_ERR_MALFORMED;
+            else
+                memcpy(c.skdm, f.data, f.len), c.skdm_len = f.len;
+            ward_memzero(&m, sizeof m);
+            break;
+        }
         default:
             break;
         }
@@ -217,6 +234,8 @@ ward_err ward_content_decode(ward_content *out, const uint8_t *p, size_t n)
     ward_memzero(&a, sizeof a);
     if (!e && rc < 0)
         e = WARD_ERR_MALFORMED;
+    if (!e && c.skdm_len && !c.group_id_len)
+        e = WARD_ERR_MALFORMED; /* a key for no group */
     if (e) {
         ward_content_release(&c);
         /* Every decoding failure is one code, whatever went wrong. */

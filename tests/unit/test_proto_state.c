@@ -501,6 +501,58 @@ static void test_content(void)
         ward_buf_release(&o);
     }
 
+    /* A group key distribution (field 6): an SKDM for a group, kept and
+     * re-encoded as it came; without a group, or not an SKDM, refused. */
+    {
+        ward_sender_key *sk;
+        ward_buf skdm, o;
+        ward_content t, u;
+        REQUIRE(ward_sender_key_new(&sk) == WARD_OK);
+        ward_buf_init(&skdm, 0);
+        ward_buf_init(&o, 0);
+        REQUIRE(ward_sender_key_create(sk, &skdm) == WARD_OK);
+        ward_content_init(&t);
+        memcpy(t.skdm, skdm.data, skdm.len);
+        t.skdm_len = skdm.len;
+        CHECK_EQ_INT(ward_content_encode(&t, &o), WARD_ERR_INVALID_ARG);
+        CHECK_EQ_INT(o.len, 0);
+        t.group_id_len = 8;
+        t.group_id[7] = 7;
+        t.has_franking_key = 1;
+        CHECK_EQ_INT(ward_content_encode(&t, &o), WARD_OK);
+        CHECK_EQ_INT(ward_content_decode(&u, o.data, o.len), WARD_OK);
+        CHECK_EQ_INT(u.skdm_len, skdm.len);
+        CHECK_MEM(u.skdm, skdm.data, skdm.len);
+        CHECK(u.body == NULL && u.group_id_len == 8 && u.group_id[7] == 7);
+        ward_content_release(&u);
+        /* The same bytes without the group id: a key for no group. */
+        ward_buf_clear(&o);
+        t.group_id_len = 0;
+        REQUIRE(ward_buf_append(&o, "\x32", 1) == WARD_OK);
+        uint8_t len = (uint8_t)skdm.len;
+        REQUIRE(ward_buf_append(&o, &len, 1) == WARD_OK);
+        REQUIRE(ward_buf_append(&o, skdm.data, skdm.len) == WARD_OK);
+        CHECK_EQ_INT(content_decode_exact(o.data, o.len), WARD_ERR_MALFORMED);
+        /* With a group but a byte of the SKDM cut off: not an SKDM. */
+        static const uint8_t grp[] = {0x2a, 1, 9};
+        ward_buf_clear(&o);
+        REQUIRE(ward_buf_append(&o, grp, sizeof grp) == WARD_OK);
+        len = (uint8_t)(skdm.len - 1);
+        REQUIRE(ward_buf_append(&o, "\x32", 1) == WARD_OK);
+        REQUIRE(ward_buf_append(&o, &len, 1) == WARD_OK);
+        REQUIRE(ward_buf_append(&o, skdm.data, skdm.len - 1) == WARD_OK);
+        CHECK_EQ_INT(content_decode_exact(o.data, o.len), WARD_ERR_MALFORMED);
+        /* Too long to be one. */
+        t.group_id_len = 1;
+        t.skdm_len = WARD_CONTENT_MAX_SKDM + 1;
+        ward_buf_clear(&o);
+        CHECK_EQ_INT(ward_content_encode(&t, &o), WARD_ERR_INVALID_ARG);
+        ward_memzero(&t, sizeof t);
+        ward_buf_release(&o);
+        ward_buf_release(&skdm);
+        ward_sender_key_free(sk);
+    }
+
     /* Invalid UTF-8 is refused and leaves the body as it was. */
     static const struct {
         const char *s;
