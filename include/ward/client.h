@@ -98,6 +98,8 @@ typedef struct ward_client_reveal {
     uint8_t tag[32];
     int64_t key_id;      /* which server franking key made the tag */
     int64_t shown_at;    /* when it was shown (ms since the epoch) */
+    int64_t group;       /* a group message: the group's id (its tag is the
+                            group tag); 0 for a direct message */
 } ward_client_reveal;
 
 /* Wipes and frees |r|'s content; |r| is left zeroed. NULL is fine. */
@@ -217,9 +219,20 @@ typedef struct ward_client_msg {
     size_t text_len;
     ward_err problem; /* WARD_OK, or why the message could not be read:
                          UNTRUSTED_IDENTITY (kept until trusted), AUTH
-                         (undecryptable or a bad commitment: dropped) */
+                         (undecryptable or a bad commitment: dropped),
+                         NO_SESSION (a group message whose sender's key
+                         has not arrived: kept, and shown again, readable,
+                         once it does) */
     const ward_client_attachment *attachments;
     size_t n_attachments;
+    int64_t group;          /* a group message or event: the group's id;
+                               0 for a direct message */
+    const char *group_name; /* the group's name as last known (untrusted:
+                               its admins chose it); NULL if unknown */
+    int event;              /* a change to the group's membership or
+                               details, said in a sentence in |text| (from
+                               the server, not end-to-end encrypted; it
+                               cannot be reported) */
 } ward_client_msg;
 
 /* Fetches, decrypts and acknowledges queued messages, calling |fn| once
@@ -383,6 +396,136 @@ ward_err ward_client_report_account(ward_client *c, const char *user,
                                     const char *note,
                                     ward_client_report_result *out,
                                     char *err, size_t errlen);
+
+/* ---- groups ---- */
+
+/*
+ * End-to-end encrypted groups (docs/api.md "Groups", docs/protocol.md
+ * "Sender keys"). The server keeps each group's name, description and
+ * members and fans messages out; the messages are encrypted with sender
+ * keys: each member encrypts with its own, and hands it (an SKDM) to
+ * every other member inside an ordinary one-to-one message before its
+ * first group message, after every rotation, and to each member added
+ * later. The client keeps, in its state, its own sending key per group,
+ * a receiving key per (group, sender), the members as last seen and who
+ * holds its current key. Before sending again after a member left or was
+ * removed it rotates its key (a new one, handed to the remaining members
+ * only); the server refuses a send for an older membership (409), and the
+ * client then catches up and sends again.
+ *
+ * Errors as for the people functions above: WARD_ERR_INVALID_ARG for bad
+ * input (before any request), NOT_FOUND (no such group, or not a member:
+ * the server tells the two apart for nobody; no such user), FORBIDDEN (not
+ * an admin, the contact policy, the account's status), WARD_ERR_EXISTS
+ * (already a member), WARD_ERR_LIMIT (the group is full), WARD_ERR_CONFLICT
+ * (the last admin cannot step down), IO, MALFORMED; with a sentence in
+ * |err|.
+ */
+#define WARD_CLIENT_GROUP_NAME_MAX 64  /* characters */
+#define WARD_CLIENT_GROUP_DESC_MAX 500 /* characters */
+
+typedef struct ward_client_group {
+    int64_t id;
+    char name[WARD_CLIENT_GROUP_NAME_MAX * 4 + 1];        /* UTF-8 */
+    char description[WARD_CLIENT_GROUP_DESC_MAX * 4 + 1]; /* "" if none */
+    char created_by[64]; /* "" if that account is gone */
+    int64_t created_at;  /* ms */
+    int64_t epoch;       /* moves on at every membership change */
+    int admin;           /* you are one of its admins */
+} ward_client_group;
+
+typedef struct ward_client_group_member {
+    char username[64];
+    int64_t id;
+    int admin;
+    char added_by[64]; /* "" for the creator, or an account gone since */
+    int64_t joined_at; /* ms */
+} ward_client_group_member;
+
+/* Called with what the user should know that is not an error: a member
+ * who cannot be handed this account's sender key (the contact policy
+ * refused the one-to-one message: they cannot read what it sends to the
+ * group until that changes), a rotation. |fn| NULL: none. */
+void ward_client_set_note_hook(ward_client *c,
+                               void (*fn)(void *ctx, const char *text),
+                               void *ctx);
+
+/* Creates a group with you as its admin and |members| (|n| usernames,
+ * each once, not yours) added by you: the contact policy decides for each
+ * as at a group add, and one refusal refuses the whole creation (the
+ * sentence names that account). |description| may be NULL. |out| (may be
+ * NULL) gets the group. */
+ward_err ward_client_group_create(ward_client *c, const char *name,
+                                  const char *description,
+                                  const char *const *members, size_t n,
+                                  ward_client_group *out, char *err,
+                                  size_t errlen);
+
+/* Calls |fn| for each of your groups, by id, until it returns non-zero. */
+ward_err ward_client_groups(ward_client *c,
+                            int (*fn)(void *ctx, const ward_client_group *g),
+                            void *ctx, char *err, size_t errlen);
+
+/* Group |id|'s details into |out| (may be NULL), and |fn| (may be NULL)
+ * for each member, longest-standing first. Also brings this device's view
+ * of the membership up to date. */
+ward_err ward_client_group_get(ward_client *c, int64_t id,
+                               ward_client_group *out,
+                               int (*fn)(void *ctx,
+                                         const ward_client_group_member *m),
+                               void *ctx, char *err, size_t errlen);
+
+/* The id of the group |which| names: its id in digits, or the exact name
+ * of one of your groups. NOT_FOUND if you are in no group of that name,
+ * INVALID_ARG if several of yours have it (give the id). An id is not
+ * checked here: the next call says whether you are a member. */
+ward_err ward_client_group_resolve(ward_client *c, const char *which,
+                                   int64_t *id, char *err, size_t errlen);
+
+/* Adds |user| (admins only; the contact policy decides: an adult cannot
+ * add a minor who does not follow them), then hands them this account's
+ * sender key for the group if it has one. */
+ward_err ward_client_group_add(ward_client *c, int64_t id, const char *user,
+                               char *err, size_t errlen);
+/* Removes |user| (admins only). This account's sender key is rotated
+ * before its next message to the group. */
+ward_err ward_client_group_remove(ward_client *c, int64_t id,
+                                  const char *user, char *err,
+                                  size_t errlen);
+/* Leaves the group and forgets its keys; with |block|, first blocks the
+ * account that added you (not when you created the group). |blocked|
+ * (may be NULL, 64 bytes) gets the name blocked, or "". */
+ward_err ward_client_group_leave(ward_client *c, int64_t id, int block,
+                                 char *blocked, char *err, size_t errlen);
+/* Makes |user| an admin (|admin| 1) or a plain member (admins only). */
+ward_err ward_client_group_set_role(ward_client *c, int64_t id,
+                                    const char *user, int admin, char *err,
+                                    size_t errlen);
+
+typedef struct ward_client_group_sent {
+    int64_t server_time;
+    int64_t recipients;  /* members it was for */
+    int64_t delivered;   /* queued for them (blocks and full queues not) */
+    uint32_t key_id;     /* the sender key it was encrypted with */
+    int rotated;         /* a new sender key was made for it */
+    size_t unreachable;  /* members who could not be handed the key */
+} ward_client_group_sent;
+
+/* Sends |text| to group |id|: hands this account's sender key to the
+ * members who lack it (a new key first if someone left or was removed
+ * since it was made), encrypts, commits to the content (franking) and
+ * posts it at the membership epoch it was encrypted for; when the server
+ * says the membership changed, catches up and sends again (three times at
+ * most). |out| may be NULL. */
+ward_err ward_client_group_send_text(ward_client *c, int64_t id,
+                                     const char *text,
+                                     ward_client_group_sent *out, char *err,
+                                     size_t errlen);
+
+/* This account's sending key in group |id|: NOT_FOUND before its first
+ * message there. For display and tests. */
+ward_err ward_client_group_key_info(ward_client *c, int64_t id,
+                                    ward_sender_key_info *out);
 
 /* ---- a live connection (WebSocket) ---- */
 

@@ -14,6 +14,8 @@ struct ward_client {
     char username[64];
     char server[512];
     char attach_dir[4096]; /* where received attachments are saved */
+    void (*note)(void *ctx, const char *text); /* ward_client_set_note_hook */
+    void *note_ctx;
 };
 
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "client_internal.h"
+#include "group_internal.h"
 #include "ward/crypto.h"
 
 static int64_t now_ms(void)
@@ -248,22 +248,11 @@ static ward_err ack(ward_client *c, int64_t id, char *err, size_t errlen)
     return e;
 }
 
-typedef struct one_msg {
-    int64_t id, server_time;
-    const char *from;
-    int64_t from_id; /* 0: the server sent none */
-    int type;
-    ward_buf body;
-    int has_commitment;
-    uint8_t commitment[32];
-    int has_tag; /* the server's franking tag, and its key */
-    uint8_t tag[32];
-    int64_t key_id;
-} one_msg;
+typedef ward_client_one_msg one_msg;
 
 /* Keeps what a report of this message reveals (client.h). */
-static ward_err keep_reveal(ward_client *c, const one_msg *in,
-                            const ward_buf *pt)
+ward_err ward_client_keep_reveal(ward_client *c, const one_msg *in,
+                                 const ward_buf *pt)
 {
     ward_client_reveal r;
     memset(&r, 0, sizeof r);
@@ -278,9 +267,23 @@ static ward_err keep_reveal(ward_client *c, const one_msg *in,
     memcpy(r.tag, in->tag, sizeof r.tag);
     r.key_id = in->key_id;
     r.shown_at = now_ms();
+    r.group = in->type == WARD_MSG_SENDER_KEY ? in->group : 0;
     ward_err e = ward_client_state_put_reveal(c->state, &r);
     ward_memzero(&r, sizeof r);
     return e;
+}
+
+int ward_client_commitment_ok(const one_msg *in, const ward_content *content,
+                              const ward_buf *pt)
+{
+    uint8_t expect[32];
+    if (!content->has_franking_key || !in->has_commitment)
+        return 0;
+    ward_hmac_sha256(expect, content->franking_key,
+                     sizeof content->franking_key, pt->data, pt->len);
+    int ok = ward_ct_equal(expect, in->commitment, 32);
+    ward_memzero(expect, sizeof expect);
+    return ok;
 }
 
 /* Decrypts one message and commits the session change; |m| says what to
@@ -288,7 +291,8 @@ static ward_err keep_reveal(ward_client *c, const one_msg *in,
  * already (by another process of this account). */
 static ward_err open_one(ward_client *c, const ward_identity *id,
                          ward_prekeys *pk, one_msg *in, ward_client_msg *m,
-                         ward_content *content, int *keep, int *seen)
+                         ward_content *content, int *keep, int *seen,
+                         int64_t *key_group)
 {
     ward_session *s = NULL;
     ward_prekeys *fresh = NULL;
@@ -296,6 +300,7 @@ static ward_err open_one(ward_client *c, const ward_identity *id,
     ward_buf_init(&pt, 0);
     *keep = 0;
     *seen = 0;
+    *key_group = 0;
     /* The seen-ids, the session and the prekeys are read inside the write
      * transaction: another process of this account may have handled this
      * message, or moved the session on, since the caller looked. */
@@ -342,17 +347,26 @@ static ward_err open_one(ward_client *c, const ward_identity *id,
     /* Decrypted: the session moved on whatever the content turns out to
      * be. A commitment that does not match means the sender made a
      * message it could deny having sent: drop it. */
-    uint8_t expect[32];
     if (ward_content_decode(content, pt.data, pt.len) != WARD_OK ||
-        !content->has_franking_key || !in->has_commitment) {
+        !ward_client_commitment_ok(in, content, &pt))
         m->problem = WARD_ERR_AUTH;
-    } else {
-        ward_hmac_sha256(expect, content->franking_key,
-                         sizeof content->franking_key, pt.data, pt.len);
-        if (!ward_ct_equal(expect, in->commitment, 32))
+    /* A group key distribution is not a message to show: its SKDM goes
+     * into the record for (group, sender), in this transaction. A broken
+     * one is dropped like any malformed message. */
+    if (m->problem == WARD_OK && content->skdm_len) {
+        e = ward_client_group_take_key(c, in->from, content, key_group);
+        if (e == WARD_ERR_MALFORMED) {
             m->problem = WARD_ERR_AUTH;
+            *key_group = 0;
+            e = WARD_OK;
+        } else if (e) {
+            ward_client_state_rollback(c->state);
+            goto done;
+        }
     }
-    if (m->problem == WARD_OK) {
+    if (m->problem == WARD_OK && *key_group) {
+        /* Nothing below: not kept for a report, no attachments. */
+    } else if (m->problem == WARD_OK) {
         m->text = content->body;
         m->text_len = content->body_len;
         m->sent_at = (int64_t)content->sent_at;
@@ -363,12 +377,12 @@ static ward_err open_one(ward_client *c, const ward_identity *id,
     /* What a report reveals is kept in the same transaction as the seen
      * id: a message the user was shown can always be reported. One whose
      * commitment failed is not kept: it was never shown. */
-    if (!e && m->problem == WARD_OK)
-        e = keep_reveal(c, in, &pt);
+    if (!e && m->problem == WARD_OK && !*key_group)
+        e = ward_client_keep_reveal(c, in, &pt);
     /* Each attachment is owed from the moment its message counts as seen:
      * its pointer is kept in the same transaction and dropped once it is
      * saved or refused, so a crash mid-download loses nothing. */
-    for (size_t i = 0; !e && m->problem == WARD_OK &&
+    for (size_t i = 0; !e && m->problem == WARD_OK && !*key_group &&
                        i < content->n_attachments;
          i++)
         e = ward_client_attachment_defer(c, in->id, i, in->from,
@@ -385,11 +399,9 @@ done:
 }
 
 /* Fetches every attachment of a readable message, then shows it. */
-static ward_err show_with_attachments(ward_client *c, ward_client_msg *m,
-                                      const ward_content *content,
-                                      void (*fn)(void *ctx,
-                                                 const ward_client_msg *m),
-                                      void *ctx)
+ward_err ward_client_show_with_attachments(
+    ward_client *c, ward_client_msg *m, const ward_content *content,
+    void (*fn)(void *ctx, const ward_client_msg *m), void *ctx)
 {
     size_t n = m->problem == WARD_OK ? content->n_attachments : 0;
     ward_client_attachment *att = n ? calloc(n, sizeof *att) : NULL;
@@ -436,6 +448,50 @@ static ward_err show_with_attachments(ward_client *c, ward_client_msg *m,
     return WARD_OK;
 }
 
+int ward_client_parse_entry(json_t *v, one_msg *in)
+{
+    memset(in, 0, sizeof *in);
+    ward_buf_init(&in->body, 0);
+    in->id = json_integer_value(json_object_get(v, "id"));
+    in->server_time = json_integer_value(json_object_get(v, "server_time"));
+    in->type = (int)json_integer_value(json_object_get(v, "type"));
+    in->from = json_string_value(json_object_get(v, "from"));
+    json_t *b = json_object_get(v, "body");
+    /* A name longer than any the server allows cannot be kept for a
+     * report either. */
+    if (!in->from || !in->from[0] || strlen(in->from) > 63 ||
+        !json_is_string(b) || in->id <= 0)
+        return -1;
+    size_t len = json_string_length(b);
+    if (ward_buf_reserve(&in->body, len) == WARD_OK) {
+        size_t n = 0;
+        const char *end = NULL;
+        if (sodium_base642bin(in->body.data, in->body.cap,
+                              json_string_value(b), len, NULL, &n, &end,
+                              sodium_base64_VARIANT_ORIGINAL) == 0)
+            in->body.len = n;
+    }
+    in->has_commitment = ward_b64_json_exact(json_object_get(v, "commitment"),
+                                           in->commitment, 32) == 0;
+    /* The franking fields only matter to a report: a message without them
+     * (from a server before franking tags) is shown, and a report of it is
+     * refused on this side. */
+    json_t *fid = json_object_get(v, "from_id");
+    json_t *kid = json_object_get(v, "key_id");
+    if (json_is_integer(fid) && json_integer_value(fid) > 0)
+        in->from_id = json_integer_value(fid);
+    if (json_is_integer(kid) && json_integer_value(kid) >= 0 &&
+        ward_b64_json_exact(json_object_get(v, "tag"), in->tag, 32) == 0) {
+        in->has_tag = 1;
+        in->key_id = json_integer_value(kid);
+    }
+    json_t *gid = json_object_get(v, "group");
+    if (json_is_integer(gid) && json_integer_value(gid) > 0)
+        in->group = json_integer_value(gid);
+    in->json = v;
+    return 0;
+}
+
 ward_err ward_client_process(ward_client *c, const ward_identity *id,
                              ward_prekeys *pk, json_t *v,
                              void (*fn)(void *ctx, const ward_client_msg *m),
@@ -447,62 +503,49 @@ ward_err ward_client_process(ward_client *c, const ward_identity *id,
     ward_err e = WARD_OK;
     *shown = 0;
     *ack_it = 0;
-    memset(&in, 0, sizeof in);
-    ward_buf_init(&in.body, 0);
-    in.id = json_integer_value(json_object_get(v, "id"));
-    in.server_time = json_integer_value(json_object_get(v, "server_time"));
-    in.type = (int)json_integer_value(json_object_get(v, "type"));
-    in.from = json_string_value(json_object_get(v, "from"));
-    json_t *b = json_object_get(v, "body");
-    /* A name longer than any the server allows cannot be kept for a
-     * report either. */
-    if (!in.from || !in.from[0] || strlen(in.from) > 63 ||
-        !json_is_string(b) || in.id <= 0)
+    if (ward_client_parse_entry(v, &in) < 0) {
+        ward_buf_release(&in.body);
         return WARD_OK; /* malformed from the server: left queued there */
+    }
     /* Our own state failing is not the message's fault: stop, and say so,
      * rather than skip it silently. */
     if ((e = ward_client_state_was_seen(c->state, in.id, &seen))) {
+        ward_buf_release(&in.body);
         if (err && errlen)
             snprintf(err, errlen, "cannot read the local state");
         return e;
     }
     if (seen) {
+        ward_buf_release(&in.body);
         *ack_it = 1;
         return WARD_OK;
     }
-    size_t len = json_string_length(b);
-    if (ward_buf_reserve(&in.body, len) == WARD_OK) {
-        size_t n = 0;
-        const char *end = NULL;
-        if (sodium_base642bin(in.body.data, in.body.cap, json_string_value(b),
-                              len, NULL, &n, &end,
-                              sodium_base64_VARIANT_ORIGINAL) == 0)
-            in.body.len = n;
-    }
-    in.has_commitment = ward_b64_json_exact(json_object_get(v, "commitment"),
-                                          in.commitment, 32) == 0;
-    /* The franking fields only matter to a report: a message without them
-     * (from a server before franking tags) is shown, and a report of it is
-     * refused on this side. */
-    json_t *fid = json_object_get(v, "from_id");
-    json_t *kid = json_object_get(v, "key_id");
-    if (json_is_integer(fid) && json_integer_value(fid) > 0)
-        in.from_id = json_integer_value(fid);
-    if (json_is_integer(kid) && json_integer_value(kid) >= 0 &&
-        ward_b64_json_exact(json_object_get(v, "tag"), in.tag, 32) == 0) {
-        in.has_tag = 1;
-        in.key_id = json_integer_value(kid);
+    if (in.type == WARD_MSG_SENDER_KEY || in.type == WARD_CLIENT_MSG_GROUP_EVENT) {
+        e = ward_client_group_process(c, &in, fn, ctx, shown, ack_it, err,
+                                      errlen);
+        ward_buf_release(&in.body);
+        return e;
     }
     ward_client_msg m = {.id = in.id, .from = in.from,
                          .server_time = in.server_time};
     ward_content content;
     int keep = 0;
+    int64_t key_group = 0;
     ward_content_init(&content);
-    e = open_one(c, id, pk, &in, &m, &content, &keep, &seen);
+    e = open_one(c, id, pk, &in, &m, &content, &keep, &seen, &key_group);
     if (!e && seen) {
         *ack_it = 1; /* handled meanwhile by another process */
+    } else if (!e && key_group) {
+        /* A sender key arrived: not shown itself, but the group messages
+         * that waited for it can be now. */
+        size_t n = 0;
+        *ack_it = 1;
+        e = ward_client_group_retry(c, key_group, in.from, fn, ctx, &n);
+        *shown = n > 0;
+        if (e && err && errlen)
+            snprintf(err, errlen, "cannot read the local state");
     } else if (!e) {
-        e = show_with_attachments(c, &m, &content, fn, ctx);
+        e = ward_client_show_with_attachments(c, &m, &content, fn, ctx);
         if (!e) {
             *shown = 1;
             *ack_it = !keep;

@@ -64,6 +64,20 @@ static const refusal table[] = {
                 "once"},
     {"store_failed", "the server could not store it: try again"},
     {"busy", "the server is busy: try again"},
+    /* groups: {who} is the group for the first three, the account for the
+     * others. A group you are not in answers as one that does not exist,
+     * and the sentence covers both. */
+    {"no_such_group", "you are in no group {who}"},
+    {"not_admin", "only the admins of {who} can do that"},
+    {"group_full", "{who} has as many members as the server allows"},
+    {"not_member", "{who} is not a member of the group"},
+    {"already_member", "{who} is in the group already"},
+    {"group_too_large", "a group cannot have that many members"},
+    {"last_admin", "a group keeps at least one admin: make someone else "
+                   "admin first"},
+    {"invalid_group", "the server refused the group: {detail}"},
+    {"membership_changed", "the group's members kept changing while "
+                           "sending: try again"},
 };
 
 ward_err ward_client_refusal_text(const char *code, const char *who,

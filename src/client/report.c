@@ -234,6 +234,13 @@ ward_err ward_client_report_message(ward_client *c, const char *user,
                               "tag", ward_b64_json(r.tag, sizeof r.tag),
                               "key_id", (json_int_t)r.key_id)
                   : NULL;
+    /* A group message names its group: the server checks the group tag
+     * and that we were a member then. */
+    if (msg && r.group > 0 &&
+        json_object_set_new(msg, "group", json_integer(r.group))) {
+        json_decref(msg);
+        msg = NULL;
+    }
     body = msg ? json_pack("{s:s,s:o}", "kind", "message", "message", msg)
                : NULL;
     if (!body) {

@@ -9,12 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "state_internal.h"
 #include "ward/client.h"
 #include "ward/crypto.h"
-
-struct ward_client_state {
-    sqlite3 *db;
-};
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, "
@@ -29,7 +26,7 @@ static const char schema[] =
     "  peer TEXT NOT NULL, peer_id INTEGER NOT NULL, "
     "  server_time INTEGER NOT NULL, content BLOB NOT NULL, "
     "  commitment BLOB NOT NULL, tag BLOB, key_id INTEGER, "
-    "  shown_at INTEGER NOT NULL);"
+    "  shown_at INTEGER NOT NULL, group_id INTEGER);"
     "CREATE INDEX IF NOT EXISTS shown_by_time ON shown(shown_at);"
     "CREATE INDEX IF NOT EXISTS shown_by_peer ON shown(peer, id);";
 
@@ -38,6 +35,20 @@ static int64_t wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A state made before groups keeps its messages without a group id: the
+ * column is added once (NULL: a direct message). */
+static int add_group_column(sqlite3 *db, char **msg)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, "SELECT group_id FROM shown LIMIT 0", -1, &s,
+                           NULL) == SQLITE_OK) {
+        sqlite3_finalize(s);
+        return SQLITE_OK;
+    }
+    return sqlite3_exec(db, "ALTER TABLE shown ADD COLUMN group_id INTEGER",
+                        NULL, NULL, msg);
 }
 
 ward_err ward_client_state_open(ward_client_state **out, const char *path,
@@ -65,7 +76,9 @@ ward_err ward_client_state_open(ward_client_state **out, const char *path,
                       * what is deleted rather than leave it on disk. */
                      "PRAGMA secure_delete = ON;",
                      NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(cs->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_exec(cs->db, schema, NULL, NULL, &msg) != SQLITE_OK ||
+        add_group_column(cs->db, &msg) != SQLITE_OK ||
+        ward_client_group_schema(cs->db) != WARD_OK) {
         if (err && errlen)
             snprintf(err, errlen, "'%s': %s", path,
                      msg ? msg : sqlite3_errmsg(cs->db));
@@ -411,8 +424,8 @@ ward_err ward_client_state_put_reveal(ward_client_state *cs,
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(cs->db,
                            "INSERT INTO shown(id, peer, peer_id, server_time, "
-                           "content, commitment, tag, key_id, shown_at) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           "content, commitment, tag, key_id, shown_at, "
+                           "group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            -1, &s, NULL) != SQLITE_OK)
         return WARD_ERR_STORE;
     sqlite3_bind_int64(s, 1, r->id);
@@ -427,6 +440,8 @@ ward_err ward_client_state_put_reveal(ward_client_state *cs,
         sqlite3_bind_int64(s, 8, r->key_id);
     }
     sqlite3_bind_int64(s, 9, r->shown_at);
+    if (r->group > 0)
+        sqlite3_bind_int64(s, 10, r->group);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     if (rc == SQLITE_CONSTRAINT)
@@ -436,7 +451,7 @@ ward_err ward_client_state_put_reveal(ward_client_state *cs,
 
 #define REVEAL_COLUMNS                                                   \
     "SELECT id, peer, peer_id, server_time, content, commitment, tag, "  \
-    "key_id, shown_at FROM shown "
+    "key_id, shown_at, group_id FROM shown "
 
 /* One row into |out| (content copied); WARD_ERR_BAD_STATE for a row this
  * code did not write (a blob of the wrong size). */
@@ -466,6 +481,7 @@ static ward_err reveal_from_row(sqlite3_stmt *s, ward_client_reveal *out)
         r.key_id = sqlite3_column_int64(s, 7);
     }
     r.shown_at = sqlite3_column_int64(s, 8);
+    r.group = sqlite3_column_int64(s, 9); /* NULL reads as 0 */
     r.content = malloc((size_t)content_len);
     if (!r.content)
         return WARD_ERR_NOMEM;
