@@ -522,6 +522,11 @@ ward_err ward_client_group_send_text(ward_client *c, int64_t id,
                                      ward_client_group_sent *out, char *err,
                                      size_t errlen);
 
+/* The name of group |id| as this device last saw it (no request):
+ * NOT_FOUND if it is not known, TOO_BIG if |cap| is too small. */
+ward_err ward_client_group_name(ward_client *c, int64_t id, char *out,
+                                size_t cap);
+
 /* This account's sending key in group |id|: NOT_FOUND before its first
  * message there. For display and tests. */
 ward_err ward_client_group_key_info(ward_client *c, int64_t id,

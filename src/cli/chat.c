@@ -90,6 +90,8 @@ typedef struct chat {
     ward_client *c;
     ward_client_live *l;
     const char *peer;
+    int64_t group; /* chat --group: its id (sends go over HTTP) */
+    const char *label;
     int tty;
     struct termios saved;
     char line[LINE_MAX_BYTES + 8];
@@ -207,6 +209,25 @@ static void send_line(chat *ch, const char *text)
     if (strcmp(text, "/help") == 0) {
         say(ch, "* type a message and press Enter; /image FILE [CAPTION] "
                 "sends an image; /quit or ^D leaves");
+        return;
+    }
+    if (ch->group && strncmp(text, "/image ", 7) == 0) {
+        ch->failed++;
+        say(ch, "* not sent: images cannot be sent to a group yet");
+        return;
+    }
+    if (ch->group) {
+        /* Over HTTP, answered at once: a group send may have to catch up
+         * with the membership (hand the key to a newcomer, rotate it) and
+         * send again, which the request does in one go. */
+        ward_client_group_sent r;
+        if (ward_client_group_send_text(ch->c, ch->group, text, &r, ch->err,
+                                        sizeof ch->err)) {
+            ch->failed++;
+            say(ch, "* not sent: %s", ch->err);
+        } else if (ch->tty) {
+            say(ch, "[you] %s", text);
+        }
         return;
     }
     if (strncmp(text, "/image ", 7) == 0) {
@@ -329,12 +350,22 @@ static int on_input(void *ctx)
     return 0;
 }
 
-int cli_chat_run(ward_client *c, const char *peer)
+/* A note from the library (a member who cannot be handed our key). */
+static void chat_note(void *ctx, const char *text)
+{
+    say(ctx, "* %s", text);
+}
+
+int cli_chat_run(ward_client *c, const char *peer, int64_t group,
+                 const char *label)
 {
     static chat ch;
     memset(&ch, 0, sizeof ch);
     ch.c = c;
     ch.peer = peer;
+    ch.group = group;
+    ch.label = label;
+    ward_client_set_note_hook(c, chat_note, &ch);
     ch.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     the_chat = &ch;
     ward_client_live_hooks h = {chat_message, chat_sent, chat_status, &ch};
@@ -352,9 +383,16 @@ int cli_chat_run(ward_client *c, const char *peer)
         raw.c_cc[VTIME] = 0;
         tcsetattr(STDIN_FILENO, TCSANOW, &raw);
         atexit(restore_terminal);
-        printf("chatting with %s (end-to-end encrypted). /help for commands, "
-               "^D to leave.\n",
-               peer);
+        if (group) {
+            printf("chatting in \"");
+            cli_put_untrusted(stdout, label, strlen(label));
+            printf("\" (end-to-end encrypted). /help for commands, ^D to "
+                   "leave.\n");
+        } else {
+            printf("chatting with %s (end-to-end encrypted). /help for "
+                   "commands, ^D to leave.\n",
+                   peer);
+        }
         redraw(&ch);
     }
     catch_signals();

@@ -40,6 +40,7 @@ int cli_suggestions(int argc, char **argv);
 int cli_privacy(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_history(int argc, char **argv);
+int cli_group(int argc, char **argv);
 
 /* client_cmds.c: what every client command takes. */
 typedef struct cli_common {
@@ -51,13 +52,18 @@ typedef struct cli_common {
  * $WARD_SERVER and $WARD_USER as defaults); returns the remaining count
  * (positional arguments kept in order). */
 int cli_take_common(int argc, char **argv, cli_common *o);
+/* group_cmds.c: `ward send --group GROUP TEXT`. */
+int cli_send_group(const cli_common *o, const char *group, const char *text);
 
 /* chat.c: the live loops. */
 #include "ward/client.h"
 ward_err cli_follow(ward_client *c,
                     void (*show)(void *ctx, const ward_client_msg *m),
                     void *ctx, char *err, size_t errlen);
-int cli_chat_run(ward_client *c, const char *peer);
+/* A conversation with |peer|, or (|group| > 0) in that group, named
+ * |label| on the screen. */
+int cli_chat_run(ward_client *c, const char *peer, int64_t group,
+                 const char *label);
 /* client_cmds.c: one received message as recv and chat print it. */
 void cli_show_message(FILE *out, const ward_client_msg *m);
 /* Opens the client for --user (an error printed if it cannot). */

@@ -130,11 +130,13 @@ int cli_send(int argc, char **argv)
 {
     common o;
     char err[512] = "";
-    const char *image = NULL, *to = NULL, *text = NULL;
+    const char *image = NULL, *to = NULL, *text = NULL, *group = NULL;
     argc = cli_take_common(argc, argv, &o);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--image") == 0 && i + 1 < argc) {
             image = argv[++i];
+        } else if (strcmp(argv[i], "--group") == 0 && i + 1 < argc) {
+            group = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1]) {
             cli_error("unknown option '%s'; see 'ward help send'", argv[i]);
             return CLI_USAGE;
@@ -147,9 +149,18 @@ int cli_send(int argc, char **argv)
             break;
         }
     }
+    if (group) {
+        /* ward send --group GROUP TEXT: the one positional is the text. */
+        if (image || !to || text || !group[0]) {
+            cli_error("usage: ward send --group GROUP TEXT (images cannot "
+                      "be sent to a group yet)");
+            return CLI_USAGE;
+        }
+        return cli_send_group(&o, group, to);
+    }
     if (!to || (!text && !image)) {
         cli_error("usage: ward send USER TEXT | ward send USER --image FILE "
-                  "[CAPTION]");
+                  "[CAPTION] | ward send --group GROUP TEXT");
         return CLI_USAGE;
     }
     ward_client *c = cli_open_client(&o, err, sizeof err);
@@ -205,17 +216,47 @@ static void put_str(FILE *out, const char *s)
     cli_put_untrusted(out, s ? s : "", s ? strlen(s) : 0);
 }
 
+/* "in "NAME"" for a group (its id when the name is not known). */
+static void put_group(FILE *out, const ward_client_msg *m)
+{
+    if (m->group_name) {
+        fputc('"', out);
+        put_str(out, m->group_name);
+        fputc('"', out);
+    } else {
+        fprintf(out, "group %lld", (long long)m->group);
+    }
+}
+
+/* "[ID] FROM: ", or "[ID] FROM in "GROUP": " for a group message. */
 static void put_prefix(FILE *out, const ward_client_msg *m)
 {
     fprintf(out, "[%lld] ", (long long)m->id);
     put_str(out, m->from);
+    if (m->group) {
+        fputs(" in ", out);
+        put_group(out, m);
+    }
     fputs(": ", out);
 }
 
 /* One received message, as `ward recv` and `ward chat` print it. */
 void cli_show_message(FILE *out, const ward_client_msg *m)
 {
-    if (m->problem == WARD_ERR_UNTRUSTED_IDENTITY) {
+    if (m->event) {
+        /* A change to a group, in the library's sentence. */
+        fprintf(out, "[%lld] ", (long long)m->id);
+        put_group(out, m);
+        fputs(": ", out);
+        cli_put_untrusted(out, m->text ? m->text : "", m->text_len);
+        fputc('\n', out);
+    } else if (m->problem == WARD_ERR_NO_SESSION) {
+        put_prefix(out, m);
+        fputs("(cannot be read yet: waiting for ", out);
+        put_str(out, m->from);
+        fputs("'s key for the group; it is shown when the key arrives)\n",
+              out);
+    } else if (m->problem == WARD_ERR_UNTRUSTED_IDENTITY) {
         put_prefix(out, m);
         fputs("(not shown: ", out);
         put_str(out, m->from);
@@ -269,7 +310,12 @@ static void show_notice(void *ctx, const char *kind, const char *text)
     snprintf(t, sizeof t, "%s", text);
     cli_sanitize(k);
     cli_sanitize(t);
-    fprintf(stderr, "ward: %s from the moderators: %s\n", k, t);
+    /* A minor added to a group is told by the server who did it; the
+     * other notices are the moderators'. */
+    if (strcmp(k, "group_added") == 0)
+        fprintf(stderr, "ward: %s\n", t);
+    else
+        fprintf(stderr, "ward: %s from the moderators: %s\n", k, t);
 }
 
 void cli_show_notices(ward_client *c)
@@ -321,26 +367,36 @@ int cli_chat(int argc, char **argv)
 {
     common o;
     char err[512] = "";
-    const char *save_dir = NULL, *peer = NULL;
+    const char *save_dir = NULL, *peer = NULL, *group = NULL;
+    int bad = 0;
     argc = cli_take_common(argc, argv, &o);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--save-dir") == 0 && i + 1 < argc)
             save_dir = argv[++i];
+        else if (strcmp(argv[i], "--group") == 0 && i + 1 < argc && !group)
+            group = argv[++i];
         else if (argv[i][0] != '-' && !peer)
             peer = argv[i];
         else
-            peer = NULL, i = argc;
+            bad = 1;
     }
-    if (!peer) {
-        cli_error("usage: ward chat USER [--save-dir DIR] [--user NAME] "
-                  "[--server URL]");
+    if (bad || (!peer == !group) || (group && !group[0])) {
+        cli_error("usage: ward chat USER | ward chat --group GROUP "
+                  "[--save-dir DIR] [--user NAME] [--server URL]");
         return CLI_USAGE;
     }
     ward_client *c = open_client_in(&o, save_dir, err, sizeof err);
     if (!c)
         return CLI_FAIL;
+    int64_t gid = 0;
+    if (group &&
+        ward_client_group_resolve(c, group, &gid, err, sizeof err) != WARD_OK) {
+        cli_error("%s", err);
+        ward_client_free(c);
+        return CLI_FAIL;
+    }
     cli_show_notices(c);
-    int rc = cli_chat_run(c, peer);
+    int rc = cli_chat_run(c, peer, gid, group ? group : peer);
     ward_client_free(c);
     return rc;
 }

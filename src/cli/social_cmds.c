@@ -419,6 +419,8 @@ static int print_kept(void *ctx, const ward_client_reveal *r)
     ward_content_init(&content);
     printf("[%lld] ", (long long)r->id);
     cli_put_untrusted(stdout, r->from, strlen(r->from));
+    if (r->group)
+        printf(" in group %lld", (long long)r->group);
     fputs(": ", stdout);
     if (ward_content_decode(&content, r->content, r->content_len)) {
         printf("(cannot be read)\n");

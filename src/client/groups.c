@@ -31,6 +31,20 @@ void ward_client_note(ward_client *c, const char *fmt, ...)
     c->note(c->note_ctx, text);
 }
 
+ward_err ward_client_group_name(ward_client *c, int64_t id, char *out,
+                                size_t cap)
+{
+    gs_group g;
+    ward_err e = ward_gs_get(c->state, id, &g);
+    if (!e && !g.name[0])
+        e = WARD_ERR_NOT_FOUND;
+    if (!e && strlen(g.name) >= cap)
+        e = WARD_ERR_TOO_BIG;
+    if (!e)
+        memcpy(out, g.name, strlen(g.name) + 1);
+    return e;
+}
+
 /* How the group is named in a sentence: its name as kept, else its id. */
 static void label_of(ward_client *c, int64_t gid, char *out, size_t cap)
 {
