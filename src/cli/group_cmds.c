@@ -49,6 +49,18 @@ static int bad_user(const char *user)
     return 1;
 }
 
+/* The server's rule for a name, checked before asking it. */
+static int name_ok(const char *s)
+{
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            return 0;
+        chars += (*p & 0xc0) != 0x80;
+    }
+    return chars >= 1 && chars <= WARD_CLIENT_GROUP_NAME_MAX;
+}
+
 static void put_name(FILE *out, const char *name)
 {
     fputc('"', out);
@@ -237,6 +249,11 @@ int cli_group(int argc, char **argv)
         goto out;
     }
     /* Arguments checked before anything is asked of the server. */
+    if (create && n == 1 && !name_ok(args[0])) {
+        usage("a group's name is 1 to 64 characters, without control "
+              "characters");
+        goto out;
+    }
     if (create && (n != 1 || !args[0][0])) {
         usage("usage: ward group create NAME [--description TEXT] "
               "[--member USER]...");

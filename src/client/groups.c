@@ -365,7 +365,15 @@ ward_err ward_client_group_create(ward_client *c, const char *name,
         if (!e && st != 201) {
             const char *who = json_string_value(json_object_get(
                 json_object_get(r, "error"), "username"));
-            ward_client_server_error_about(r, st, who, err, errlen);
+            /* A policy refusal names the member; an unknown name is not
+             * named (with one member, it is that one). */
+            if (!who && n == 1)
+                who = members[0];
+            if (!who && strcmp(ward_http_error_code(r), "no_such_user") == 0)
+                snprintf(err, errlen, "one of the members listed is not a "
+                                      "user: check the names");
+            else
+                ward_client_server_error_about(r, st, who, err, errlen);
             e = st == 404   ? WARD_ERR_NOT_FOUND
                 : st == 403 ? WARD_ERR_FORBIDDEN
                 : st == 400 ? WARD_ERR_INVALID_ARG

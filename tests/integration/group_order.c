@@ -9,6 +9,7 @@
  *   - a member removed, with the keys it held, cannot read what is sent
  *     after its removal (copied to it from another member's queue);
  *   - a member added late cannot read a message sent before it joined.
+ * Its accounts are oalice, obob, ocarol and odave.
  *   group_order URL WORKDIR
  */
 #include <stdio.h>
@@ -67,7 +68,7 @@ static void on_msg(void *p, const ward_client_msg *m)
         return;
     }
     if (m->text && sscanf(m->text, "m%d", &i) == 1 && i >= 1 && i <= N_MSGS &&
-        strcmp(m->from, "alice") == 0 && m->group > 0)
+        strcmp(m->from, "oalice") == 0 && m->group > 0)
         s->readable[i]++;
     else
         s->other++;
@@ -132,9 +133,9 @@ int main(int argc, char **argv)
     url = argv[1];
     dir = argv[2];
     REQUIRE(ward_crypto_init() == WARD_OK);
-    ward_client *alice = user("alice", 1), *bob = user("bob", 1),
-                *carol = user("carol", 1), *dave = user("dave", 1);
-    const char *members[] = {"bob", "carol"};
+    ward_client *alice = user("oalice", 1), *bob = user("obob", 1),
+                *carol = user("ocarol", 1), *dave = user("odave", 1);
+    const char *members[] = {"obob", "ocarol"};
     ward_client_group g;
     REQUIRE(ward_client_group_create(alice, "Order", NULL, members, 2, &g,
                                      err, sizeof err) == WARD_OK);
@@ -198,7 +199,7 @@ int main(int argc, char **argv)
      * the removal yet); alice rotates before sending again. */
     ward_sender_key_info before, after;
     REQUIRE(ward_client_group_key_info(alice, g.id, &before) == WARD_OK);
-    REQUIRE(ward_client_group_remove(alice, g.id, "carol", err,
+    REQUIRE(ward_client_group_remove(alice, g.id, "ocarol", err,
                                      sizeof err) == WARD_OK);
     ward_client_group_sent sent;
     REQUIRE(ward_client_group_send_text(alice, g.id, "m1", &sent, err,
@@ -252,7 +253,7 @@ int main(int argc, char **argv)
     REQUIRE(copy);
     json_incref(copy);
     json_decref(q);
-    REQUIRE(ward_client_group_add(alice, g.id, "dave", err, sizeof err) ==
+    REQUIRE(ward_client_group_add(alice, g.id, "odave", err, sizeof err) ==
             WARD_OK);
     send_n(alice, g.id, 6, 6);
     seen sd;
