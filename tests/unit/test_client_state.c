@@ -1,4 +1,5 @@
 /* The client's local state file (src/client/state.c). */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -175,8 +176,18 @@ static void test_reveals(ward_client_state *cs)
     CHECK_MEM(got.tag, r.tag, 32);
     CHECK_EQ_INT(got.key_id, 7);
     CHECK_EQ_INT(got.shown_at, now);
+    CHECK_EQ_INT(got.group, 0); /* a direct message */
     ward_client_reveal_release(&got);
     CHECK(got.content == NULL && got.content_len == 0 && got.id == 0);
+
+    /* A group message keeps its group. */
+    make_reveal(&r, 45, "carol", now, buf, sizeof buf);
+    r.has_tag = 1;
+    r.group = 77;
+    CHECK_EQ_INT(ward_client_state_put_reveal(cs, &r), WARD_OK);
+    CHECK_EQ_INT(ward_client_state_get_reveal(cs, 45, &got), WARD_OK);
+    CHECK_EQ_INT(got.group, 77);
+    ward_client_reveal_release(&got);
     ward_client_reveal_release(NULL);
 
     /* Another id is not found; a second record of one id is refused and
@@ -287,6 +298,47 @@ static void test_reveal_purged_at_open(const char *path)
     ward_client_state_close(cs);
 }
 
+/* A state file from before groups: its kept messages read as direct ones,
+ * and it takes group messages from then on. */
+static void test_state_before_groups(void)
+{
+    char path[256], err[256];
+    sqlite3 *db = NULL;
+    snprintf(path, sizeof path, "%s/old.db", dir);
+    REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(
+                db,
+                "CREATE TABLE shown (id INTEGER PRIMARY KEY, "
+                "peer TEXT NOT NULL, peer_id INTEGER NOT NULL, "
+                "server_time INTEGER NOT NULL, content BLOB NOT NULL, "
+                "commitment BLOB NOT NULL, tag BLOB, key_id INTEGER, "
+                "shown_at INTEGER NOT NULL);"
+                "INSERT INTO shown VALUES (9, 'alice', 3, 100, x'0a0168', "
+                "zeroblob(32), zeroblob(32), 1, 9000000000000);",
+                NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    ward_client_state *cs = NULL;
+    REQUIRE(ward_client_state_open(&cs, path, err, sizeof err) == WARD_OK);
+    ward_client_reveal r, got;
+    CHECK_EQ_INT(ward_client_state_get_reveal(cs, 9, &got), WARD_OK);
+    CHECK(strcmp(got.from, "alice") == 0 && got.group == 0);
+    ward_client_reveal_release(&got);
+    char buf[64];
+    make_reveal(&r, 10, "bob", 9000000000000LL, buf, sizeof buf);
+    r.group = 5;
+    CHECK_EQ_INT(ward_client_state_put_reveal(cs, &r), WARD_OK);
+    CHECK_EQ_INT(ward_client_state_get_reveal(cs, 10, &got), WARD_OK);
+    CHECK_EQ_INT(got.group, 5);
+    ward_client_reveal_release(&got);
+    ward_client_state_close(cs);
+    /* Opened again: the column is there once. */
+    REQUIRE(ward_client_state_open(&cs, path, err, sizeof err) == WARD_OK);
+    CHECK_EQ_INT(ward_client_state_get_reveal(cs, 10, &got), WARD_OK);
+    CHECK_EQ_INT(got.group, 5);
+    ward_client_reveal_release(&got);
+    ward_client_state_close(cs);
+}
+
 static void test_paths(void)
 {
     char xdg[256], path[4096], want[512];
@@ -335,6 +387,7 @@ int main(void)
     cs = NULL;
     CHECK(ward_client_state_open(&cs, junk, err, sizeof err) != WARD_OK);
     CHECK(cs == NULL && err[0] != 0);
+    test_state_before_groups();
     test_paths();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
