@@ -141,6 +141,15 @@ check "dave reads what follows" grep -qx 'bob in "Book club": welcome dave' "$wo
 check "dave reads nothing from before" not grep -q "hello book club\|a1\|secret after\|carol is gone" "$work/dave1"
 check "dave: nothing unreadable" not grep -q "cannot be read\|malformed" "$work/dave1"
 
+# Live: ward recv --follow shows a group message as it arrives.
+"$ward" recv --follow --user dave >"$work/follow.out" 2>"$work/follow.err" &
+follow_pid=$!
+for _ in $(seq 1 100); do grep -q "connected" "$work/follow.err" 2>/dev/null && break; sleep 0.1; done
+as alice send --group "Book club" "live hello"
+for _ in $(seq 1 100); do grep -q 'alice in "Book club": live hello$' "$work/follow.out" && break; sleep 0.1; done
+check "recv --follow shows it ($(head -c 200 "$work/follow.err"))" grep -q 'alice in "Book club": live hello$' "$work/follow.out"
+kill "$follow_pid"; wait "$follow_pid" 2>/dev/null
+
 # ---------------------------------------------------------------------
 # A group message reported and verified end to end.
 as alice send --group "Book club" "buy cheap watches"
