@@ -81,6 +81,12 @@ ward_err ward_gs_each_pending(ward_client_state *cs, int64_t gid,
                                         const char *json),
                               void *ctx);
 ward_err ward_gs_drop_pending(ward_client_state *cs, int64_t id);
+/* Each (group, sender) with messages waiting and a key from that sender
+ * here, until |fn| returns non-zero. */
+ward_err ward_gs_pending_senders(ward_client_state *cs,
+                                 int (*fn)(void *ctx, int64_t gid,
+                                           const char *sender),
+                                 void *ctx);
 
 /* The 8 bytes (big-endian) that stand for group |gid| in a Content. */
 void ward_gs_content_id(int64_t gid, uint8_t out[8]);
@@ -140,6 +146,13 @@ ward_err ward_client_group_retry(ward_client *c, int64_t gid,
                                  void (*fn)(void *ctx,
                                             const ward_client_msg *m),
                                  void *ctx, size_t *shown);
+
+/* Every waiting message whose sender's key is here tried again (a run
+ * that stopped between a key's arrival and its retry). */
+ward_err ward_client_group_retry_all(ward_client *c,
+                                     void (*fn)(void *ctx,
+                                                const ward_client_msg *m),
+                                     void *ctx, size_t *shown);
 
 /* ---- group sending (group_send.c) and management (groups.c) ---- */
 

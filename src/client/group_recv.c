@@ -200,6 +200,35 @@ ward_err ward_client_group_retry(ward_client *c, int64_t gid,
     return e ? e : r.e;
 }
 
+typedef struct retry_all_ctx {
+    ward_client *c;
+    void (*fn)(void *ctx, const ward_client_msg *m);
+    void *ctx;
+    size_t shown;
+    ward_err e;
+} retry_all_ctx;
+
+static int retry_pair(void *p, int64_t gid, const char *sender)
+{
+    retry_all_ctx *r = p;
+    size_t n = 0;
+    r->e = ward_client_group_retry(r->c, gid, sender, r->fn, r->ctx, &n);
+    r->shown += n;
+    return r->e != WARD_OK;
+}
+
+ward_err ward_client_group_retry_all(ward_client *c,
+                                     void (*fn)(void *ctx,
+                                                const ward_client_msg *m),
+                                     void *ctx, size_t *shown)
+{
+    retry_all_ctx r = {c, fn, ctx, 0, WARD_OK};
+    ward_err e = ward_gs_pending_senders(c->state, retry_pair, &r);
+    if (shown)
+        *shown = r.shown;
+    return e ? e : r.e;
+}
+
 /* ---- events ---- */
 
 /* The sentence for an event (|me| in the third person becomes "you"). */

@@ -396,3 +396,47 @@ ward_err ward_gs_drop_pending(ward_client_state *cs, int64_t id)
     sqlite3_bind_int64(s, 1, id);
     return done(s);
 }
+
+ward_err ward_gs_pending_senders(ward_client_state *cs,
+                                 int (*fn)(void *ctx, int64_t gid,
+                                           const char *sender),
+                                 void *ctx)
+{
+    /* Only those whose sender's key is here: the others cannot be read
+     * yet. Read whole first, as |fn| changes the tables. */
+    sqlite3_stmt *s = prep(cs, "SELECT DISTINCT p.group_id, p.sender FROM "
+                               "group_pending p JOIN group_keys k ON "
+                               "k.group_id = p.group_id AND k.sender = "
+                               "p.sender ORDER BY 1, 2");
+    if (!s)
+        return WARD_ERR_STORE;
+    gs_member *pairs = NULL; /* account: the group; username: the sender */
+    size_t n = 0, cap = 0;
+    int rc;
+    ward_err e = WARD_OK;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            gs_member *p = realloc(pairs, nc * sizeof *p);
+            if (!p) {
+                e = WARD_ERR_NOMEM;
+                break;
+            }
+            pairs = p, cap = nc;
+        }
+        const unsigned char *u = sqlite3_column_text(s, 1);
+        memset(&pairs[n], 0, sizeof pairs[n]);
+        pairs[n].account = sqlite3_column_int64(s, 0);
+        snprintf(pairs[n].username, sizeof pairs[n].username, "%s",
+                 u ? (const char *)u : "");
+        n++;
+    }
+    if (!e && rc != SQLITE_DONE)
+        e = WARD_ERR_STORE;
+    sqlite3_finalize(s);
+    for (size_t i = 0; !e && i < n; i++)
+        if (fn(ctx, pairs[i].account, pairs[i].username))
+            break;
+    free(pairs);
+    return e;
+}

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "client_internal.h"
+#include "group_internal.h"
 #include "ward/crypto.h"
 
 #define RX_MAX (16u << 20)
@@ -362,6 +362,8 @@ ward_err ward_client_live_open(ward_client *c,
     /* Images an earlier run could not download come first. */
     (void)ward_client_retry_attachments(c, l->hooks.message, l->hooks.ctx,
                                         NULL, NULL);
+    (void)ward_client_group_retry_all(c, l->hooks.message, l->hooks.ctx,
+                                      NULL);
     connect_now(l);
     *out = l;
     return WARD_OK;

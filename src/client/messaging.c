@@ -570,9 +570,15 @@ ward_err ward_client_receive(ward_client *c,
     /* Kept plaintext past its retention period goes first. */
     if (!e)
         (void)ward_client_state_purge_expired(c->state, now_ms(), NULL);
-    /* Images an earlier run could not download come first. */
+    /* Images an earlier run could not download come first, and group
+     * messages whose key came in a run that stopped before their turn. */
     if (!e)
         (void)ward_client_retry_attachments(c, fn, ctx, &shown, NULL);
+    if (!e) {
+        size_t n = 0;
+        (void)ward_client_group_retry_all(c, fn, ctx, &n);
+        shown += n;
+    }
     if (!e)
         e = ward_client_state_get_identity(c->state, &id);
     if (!e)

@@ -195,6 +195,34 @@ int main(int argc, char **argv)
     CHECK_EQ_INT(ward_client_receive(bob, on_msg, &sb, NULL, err, sizeof err),
                  WARD_OK);
 
+    /* A run that stopped after a key came and before the messages that
+     * waited for it were tried: the next receive tries them. (Made here
+     * by keeping a new message as waiting by hand.) */
+    send_n(alice, g.id, 7, 7);
+    q = queued(bob);
+    json_t *m7 = NULL;
+    json_array_foreach(q, i, v) if (type_of(v) == WARD_MSG_SENDER_KEY)
+        m7 = v;
+    REQUIRE(m7);
+    char *text = json_dumps(m7, JSON_COMPACT);
+    int64_t m7_id = json_integer_value(json_object_get(m7, "id"));
+    REQUIRE(text);
+    CHECK_EQ_INT(ward_gs_keep_pending(bob->state, m7_id, g.id, "oalice", text),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_client_state_mark_seen(bob->state, m7_id), WARD_OK);
+    free(text);
+    json_decref(q);
+    memset(&sb, 0, sizeof sb);
+    CHECK_EQ_INT(ward_client_receive(bob, on_msg, &sb, NULL, err, sizeof err),
+                 WARD_OK);
+    CHECK_EQ_INT(sb.readable[7], 1);
+    CHECK_EQ_INT(sb.waiting[0] + sb.unreadable + sb.other, 0);
+    memset(&sc, 0, sizeof sc);
+    CHECK_EQ_INT(ward_client_receive(carol, on_msg, &sc, NULL, err,
+                                     sizeof err),
+                 WARD_OK);
+    CHECK_EQ_INT(sc.readable[7], 1);
+
     /* carol removed. She keeps the keys she had (her client has not seen
      * the removal yet); alice rotates before sending again. */
     ward_sender_key_info before, after;
