@@ -154,7 +154,8 @@ static const cli_command commands[] = {
      "\n"
      "Lists the messages shown on this device that it keeps so that they can\n"
      "be reported (all, or those from USER), oldest first, each with the id\n"
-     "that 'ward report' takes: [ID] FROM: TEXT. A message is kept for 90\n"
+     "that 'ward report' takes: [ID] FROM: TEXT (a group message: [ID] FROM\n"
+     "in group GID: TEXT). A message is kept for 90\n"
      "days after it was shown (the state setting keep_days changes that),\n"
      "then deleted from the device.\n",
      cli_history},

@@ -160,6 +160,9 @@ ward_err ward_client_group_retry_all(ward_client *c,
  * name); |out| (may be NULL) gets the row after. */
 ward_err ward_client_group_refresh(ward_client *c, int64_t gid,
                                    gs_group *out, char *err, size_t errlen);
+/* As ward_client_group_refresh for a group's name only, forgetting
+ * nothing when the server says we are not in it; failures are silent. */
+void ward_client_group_learn_name(ward_client *c, int64_t gid);
 /* Hands our current key for |gid| to every member who lacks it (none if
  * we have no key yet). |*unreachable| (may be NULL) gets how many could
  * not be handed it (the hook is told why). */

@@ -19,7 +19,7 @@ static const char *name_of(ward_client *c, int64_t gid, char *buf,
 {
     gs_group g;
     if (ward_gs_get(c->state, gid, &g) != WARD_OK || !g.name[0])
-        (void)ward_client_group_refresh(c, gid, NULL, NULL, 0);
+        ward_client_group_learn_name(c, gid);
     if (ward_gs_get(c->state, gid, &g) != WARD_OK || !g.name[0])
         return NULL;
     snprintf(buf, cap, "%s", g.name);

@@ -209,15 +209,15 @@ static ward_err keep_view(ward_client *c, const ward_client_group *g,
 }
 
 /* GET /v1/groups/{id}: |*reply| the caller's; a group gone for us is
- * forgotten here. */
+ * forgotten here, if |forget|. */
 static ward_err fetch(ward_client *c, int64_t gid, ward_client_group *g,
-                      json_t **reply, char *err, size_t errlen)
+                      json_t **reply, int forget, char *err, size_t errlen)
 {
     char path[64];
     snprintf(path, sizeof path, "/v1/groups/%lld", (long long)gid);
     ward_err e = group_call(c, "GET", path, NULL, 200, reply, gid, NULL, err,
                             errlen);
-    if (e == WARD_ERR_NOT_FOUND)
+    if (e == WARD_ERR_NOT_FOUND && forget)
         (void)ward_gs_forget(c->state, gid);
     if (e)
         return e;
@@ -243,11 +243,21 @@ ward_err ward_client_group_refresh(ward_client *c, int64_t gid,
 {
     ward_client_group g;
     json_t *reply = NULL;
-    ward_err e = fetch(c, gid, &g, &reply, err, errlen);
+    ward_err e = fetch(c, gid, &g, &reply, 1, err, errlen);
     json_decref(reply);
     if (!e && out)
         e = ward_gs_get(c->state, gid, out);
     return e;
+}
+
+void ward_client_group_learn_name(ward_client *c, int64_t gid)
+{
+    ward_client_group g;
+    json_t *reply = NULL;
+    /* A group we are no longer in keeps its keys here until its removal
+     * event is handled: messages sent before it may still come. */
+    (void)fetch(c, gid, &g, &reply, 0, NULL, 0);
+    json_decref(reply);
 }
 
 ward_err ward_client_group_get(ward_client *c, int64_t id,
@@ -263,7 +273,7 @@ ward_err ward_client_group_get(ward_client *c, int64_t id,
             snprintf(err, errlen, "a group id is a positive number");
         return WARD_ERR_INVALID_ARG;
     }
-    ward_err e = fetch(c, id, &g, &reply, err, errlen);
+    ward_err e = fetch(c, id, &g, &reply, 1, err, errlen);
     if (e)
         return e;
     if (out)
