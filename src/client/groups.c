@@ -86,6 +86,10 @@ static ward_err group_call(ward_client *c, const char *method,
         label_of(c, gid, label, sizeof label);
     ward_client_server_error_about(r, st, about_group ? label : user, err,
                                    errlen);
+    /* |code| points into |r|. */
+    ward_err conflict = strcmp(code, "already_member") == 0 ? WARD_ERR_EXISTS
+                        : strcmp(code, "group_full") == 0   ? WARD_ERR_LIMIT
+                                                            : WARD_ERR_CONFLICT;
     json_decref(r);
     switch (st) {
     case 404:
@@ -99,9 +103,7 @@ static ward_err group_call(ward_client *c, const char *method,
     case 413:
         return WARD_ERR_LIMIT;
     case 409:
-        return strcmp(code, "already_member") == 0 ? WARD_ERR_EXISTS
-               : strcmp(code, "group_full") == 0   ? WARD_ERR_LIMIT
-                                                   : WARD_ERR_CONFLICT;
+        return conflict;
     default:
         return WARD_ERR_IO;
     }
