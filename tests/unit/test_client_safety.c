@@ -65,6 +65,37 @@ static void test_refusals(void)
                      WARD_OK);
         CHECK(strlen(out) > 10 && !has(out, "_"));
     }
+    /* The group codes: about the group (named as the client gives it) or
+     * about a member; plain sentences. A group one is not in reads as
+     * one that does not exist, as the server answers. */
+    static const char *const about_group[] = {"no_such_group", "not_admin",
+                                              "group_full"};
+    static const char *const about_member[] = {"not_member",
+                                               "already_member"};
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_EQ_INT(ward_client_refusal_text(about_group[i], "\"Book club\"",
+                                              0, NULL, out, sizeof out),
+                     WARD_OK);
+        CHECK(has(out, "\"Book club\"") && !has(out, "_"));
+    }
+    for (size_t i = 0; i < 2; i++) {
+        CHECK_EQ_INT(ward_client_refusal_text(about_member[i], "bobby", 0,
+                                              NULL, out, sizeof out),
+                     WARD_OK);
+        CHECK(has(out, "bobby") && !has(out, "_"));
+    }
+    ward_client_refusal_text("no_such_group", "7", 0, NULL, out, sizeof out);
+    CHECK(strcmp(out, "you are in no group 7") == 0);
+    static const char *const group_plain[] = {"group_too_large", "last_admin",
+                                              "membership_changed",
+                                              "invalid_group"};
+    for (size_t i = 0; i < 4; i++) {
+        CHECK_EQ_INT(ward_client_refusal_text(group_plain[i], NULL, 0, NULL,
+                                              out, sizeof out),
+                     WARD_OK);
+        CHECK(strlen(out) > 10 && !has(out, "_") && !has(out, "(null)"));
+    }
+
     /* Distinct refusals read differently. */
     char a[256], b[256];
     ward_client_refusal_text("blocked_by_recipient", "bob", 0, NULL, a,
