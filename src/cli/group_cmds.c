@@ -361,9 +361,12 @@ int cli_send_group(const cli_common *o, const char *group, const char *text)
         } else {
             printf("sent to ");
             put_group(stdout, c, id, group);
-            printf(" (%lld of %lld members%s)\n", (long long)r.delivered,
+            printf(" (%lld of %lld members%s", (long long)r.delivered,
                    (long long)r.recipients,
                    r.rotated ? "; a new sender key, as someone left" : "");
+            if (r.unreachable)
+                printf("; %zu cannot read it, as said above", r.unreachable);
+            printf(")\n");
         }
     }
     ward_client_free(c);

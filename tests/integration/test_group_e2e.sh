@@ -202,10 +202,17 @@ as kid follow alice
 as alice group add "Book club" kid
 check "a minor who follows alice can be added ($(cat "$work/err"))" [ "$rc" -eq 0 ]
 as alice send --group "Book club" "hello kid"
+# bob cannot write to kid one to one (kid is private and does not follow
+# him), so kid cannot be handed bob's key: bob is told, kid waits.
+as bob send --group "Book club" "bob to all"
+check "bob's send goes to the others ($(cat "$work/err"))" [ "$rc" -eq 0 ]
+check "bob told one member cannot read it" out_has "1 cannot read it"
+check "bob told who and why" err_has "kid cannot read your messages in \"Book club\": kid's account is private"
 as kid recv
 check "kid told who added them" out_has '"Book club": alice added you'
 check "kid told by the server's notice" err_has "alice added you to the group \"Book club\""
 check "kid reads alice's message" grep -q 'alice in "Book club": hello kid$' "$work/out"
+check "kid cannot read bob's, and is told" out_has "bob in \"Book club\": (cannot be read yet: waiting for bob's key"
 as kid group leave "Book club" --block
 check "leave --block: exit 0 ($(cat "$work/err"))" [ "$rc" -eq 0 ]
 check "leave --block: said" out_has "left \"Book club\" and blocked alice, who added you"
