@@ -505,10 +505,12 @@ ward_err ward_client_group_set_role(ward_client *c, int64_t id,
 typedef struct ward_client_group_sent {
     int64_t server_time;
     int64_t recipients;  /* members it was for */
-    int64_t delivered;   /* queued for them (blocks and full queues not) */
+    int64_t delivered;   /* queued for them (full queues not) */
+    int64_t withheld;    /* other members the contact rules kept it from */
     uint32_t key_id;     /* the sender key it was encrypted with */
     int rotated;         /* a new sender key was made for it */
-    size_t unreachable;  /* members who could not be handed the key */
+    size_t unreachable;  /* recipients who could not be handed the key
+                            (their keys: the rules are in |withheld|) */
 } ward_client_group_sent;
 
 /* Sends |text| to group |id|: hands this account's sender key to the

@@ -18,8 +18,13 @@ typedef enum ward_entry {
     WARD_ENTRY_SUGGEST = 1 << 3, /* the target suggested to the actor */
     WARD_ENTRY_FOLLOW = 1 << 4,  /* following the target */
     WARD_ENTRY_GROUP_ADD = 1 << 5, /* adding the target to a group */
+    /* A member's group message reaching another member, and the one-to-one
+     * key handover (and bundle fetch) that makes it readable: one entry
+     * point, so a member is handed a sender's key exactly when it is sent
+     * that sender's messages. */
+    WARD_ENTRY_GROUP_SEND = 1 << 6,
 } ward_entry;
-#define WARD_ENTRY_ALL 0x3f
+#define WARD_ENTRY_ALL 0x7f
 
 /* Facts about the pair, as bits. */
 enum {
@@ -43,6 +48,7 @@ typedef enum ward_verdict {
     WARD_REFUSE_MINOR_HIDDEN,
     WARD_REFUSE_SUSPICIOUS,
     WARD_REFUSE_PRIVATE,
+    WARD_REFUSE_WITHHELD, /* in a group: kept from the member, not why */
     WARD_VERDICT_COUNT
 } ward_verdict;
 
@@ -58,6 +64,10 @@ typedef struct ward_rule {
 
 /* The rules in force, in order, and their number. */
 const ward_rule *ward_policy_rules(int *n);
+
+/* The facts any rule at |entry| reads: the others need not be gathered
+ * (some cost a query). */
+unsigned ward_policy_reads(ward_entry entry);
 
 /* Decides |entry| for the facts |facts|. |rule| (may be NULL) gets the
  * index of the rule that decided, or -1. */

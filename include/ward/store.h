@@ -204,7 +204,9 @@ typedef struct ward_store_msg {
      * tag is the group variant (ward_frank_tag_group), over the group id
      * instead of the recipient. |group_epoch| (not stored) is the epoch
      * whose membership the copies were addressed to: see
-     * ward_store_queue_put. */
+     * ward_store_queue_put. A direct message (type 2 or 3) may carry a
+     * group id with |group_epoch| 0: a sender-key handover sent in that
+     * group's context, with the direct tag and no epoch check. */
     int64_t group_id;
     int64_t group_epoch;
 } ward_store_msg;
@@ -214,9 +216,10 @@ typedef struct ward_store_msg {
  * server batches sends this way). For each, |result[i]| is WARD_OK (and
  * msgs[i].id set), WARD_ERR_LIMIT (the recipient's queue holds |max_queue|
  * already), WARD_ERR_NOT_FOUND (no such recipient) or, for a group
- * message's copy, WARD_ERR_CONFLICT (the group's epoch is no longer
- * |group_epoch|, or the group is gone: its membership changed since the
- * copies were addressed, and none of them is queued); those are not
+ * message's copy (|group_epoch| not 0), WARD_ERR_CONFLICT (the group's
+ * epoch is no longer |group_epoch|, or the group is gone: its membership
+ * changed since the copies were addressed, and none of them is queued);
+ * those are not
  * queued, the others are. Returns an error only if nothing was stored.
  */
 ward_err ward_store_queue_put(ward_store *st, ward_store_msg *msgs, size_t n,
@@ -354,13 +357,20 @@ ward_err ward_store_group_members(ward_store *st, int64_t group,
 /* How many members, and how many of them admins. */
 ward_err ward_store_group_count(ward_store *st, int64_t group,
                                 size_t *members, size_t *admins);
-/* The recipients of |sender|'s group message: every member but the
- * sender, except those with a block either way between them and the
- * sender, by account id. */
+/* A member as the recipient of another's group message, with what the
+ * contact policy needs to know of the pair ("a" is the sender). */
+typedef struct ward_group_rcpt {
+    int64_t id;
+    char username[WARD_USERNAME_MAX + 1];
+    int age_band, is_private;
+    ward_store_relation rel;
+} ward_group_rcpt;
+/* Every member but |sender|, by account id; the caller applies the
+ * contact policy. A non-zero return from |fn| stops. */
 ward_err ward_store_group_recipients(ward_store *st, int64_t group,
                                      int64_t sender,
-                                     int (*fn)(void *ctx, int64_t id,
-                                               const char *username),
+                                     int (*fn)(void *ctx,
+                                               const ward_group_rcpt *r),
                                      void *ctx);
 /*
  * Adds |account| as a member added by |actor|; the epoch moves on (|*epoch|

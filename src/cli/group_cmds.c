@@ -362,8 +362,11 @@ int cli_send_group(const cli_common *o, const char *group, const char *text)
             printf("sent to ");
             put_group(stdout, c, id, group);
             printf(" (%lld of %lld members%s", (long long)r.delivered,
-                   (long long)r.recipients,
+                   (long long)(r.recipients + r.withheld),
                    r.rotated ? "; a new sender key, as someone left" : "");
+            if (r.withheld)
+                printf("; %lld kept from it by blocks or the contact rules",
+                       (long long)r.withheld);
             if (r.unreachable)
                 printf("; %zu cannot read it, as said above", r.unreachable);
             printf(")\n");

@@ -193,7 +193,7 @@ ward_err ward_client_send_image(ward_client *c, const char *to,
     snprintf(a.file_name, sizeof a.file_name, "%.255s", base_name(path));
     if ((e = ward_content_add_attachment(&content, &a)))
         goto done;
-    e = ward_client_send_content(c, to, &content, id_out, err, errlen);
+    e = ward_client_send_content(c, to, 0, &content, id_out, err, errlen);
 done:
     if (u) {
         ward_stream_wipe(&u->st);

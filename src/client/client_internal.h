@@ -58,17 +58,20 @@ ward_err ward_client_use_token(ward_client *c, char *err, size_t errlen);
 
 /* Encrypts |content| for |to| (starting a session if needed), with a
  * fresh franking key and its commitment, and saves the advanced session.
- * |*out| gets the body POST /v1/messages takes. */
-ward_err ward_client_seal(ward_client *c, const char *to,
+ * |*out| gets the body POST /v1/messages takes. A |group| other than 0
+ * sends it in that group's context (a sender-key handover: the server
+ * applies the group's contact rules to it and to the bundle fetch, and
+ * the recipient accepts nothing but that group's key in it). */
+ward_err ward_client_seal(ward_client *c, const char *to, int64_t group,
                           ward_content *content, json_t **out, char *err,
                           size_t errlen);
 /* POSTs a sealed message; |*id_out| gets the server's id. */
 ward_err ward_client_post(ward_client *c, json_t *body, int64_t *id_out,
                           char *err, size_t errlen);
-/* Both. */
+/* Both (|group| as for ward_client_seal). */
 ward_err ward_client_send_content(ward_client *c, const char *to,
-                                  ward_content *content, int64_t *id_out,
-                                  char *err, size_t errlen);
+                                  int64_t group, ward_content *content,
+                                  int64_t *id_out, char *err, size_t errlen);
 
 /* Handles one queued message as the server lists or pushes it (|v|):
  * decrypts, verifies, fetches attachments and calls |fn|. |*shown| says

@@ -26,8 +26,10 @@ typedef struct gs_group {
 
 /* A member as last seen, or (gs_holders) a member our key was handed to:
  * |joined_at| tells a member who left and came back from one who stayed;
- * |refused_epoch| > 0 marks a member the key could not be handed to at
- * that members_epoch (tried again once the membership changes). */
+ * |refused_epoch| > 0 marks a member the key could not be handed to (its
+ * keys) at that members_epoch, < 0 one the contact rules refused it at
+ * -refused_epoch: tried again once the membership changes, or (the
+ * rules) when the server says they let our messages reach it now. */
 typedef struct gs_member {
     int64_t account;
     char username[64];
@@ -67,6 +69,10 @@ ward_err ward_gs_new_key_epoch(ward_client_state *cs, int64_t gid,
 /* |m| holds our key (refused_epoch 0), or could not be handed it. */
 ward_err ward_gs_put_holder(ward_client_state *cs, int64_t gid,
                             const gs_member *m);
+/* Forgets what became of our key with |username|: handed again at the
+ * next send. */
+ward_err ward_gs_drop_holder(ward_client_state *cs, int64_t gid,
+                             const char *username);
 
 /* A group message waiting for its sender's key: the server's JSON of it,
  * kept (WARD_ERR_LIMIT past WARD_GS_MAX_PENDING) until the key comes. */
@@ -135,10 +141,12 @@ ward_err ward_client_group_process(ward_client *c, ward_client_one_msg *in,
                                    char *err, size_t errlen);
 /* Inside the transaction that decrypted a one-to-one message from |from|
  * carrying a group key distribution: the SKDM into the record for (group,
- * |from|). |*gid| gets the group. */
+ * |from|). |*gid| gets the group. WARD_ERR_MALFORMED for a broken one, or
+ * one for another group than |context| (the group the server delivered
+ * it in the context of; 0 for none). */
 ward_err ward_client_group_take_key(ward_client *c, const char *from,
                                     const ward_content *content,
-                                    int64_t *gid);
+                                    int64_t context, int64_t *gid);
 /* After the key of (|gid|, |from|) arrived: the messages that waited for
  * it, decrypted and shown through |fn| (those still unreadable stay). */
 ward_err ward_client_group_retry(ward_client *c, int64_t gid,

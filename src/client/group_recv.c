@@ -38,11 +38,11 @@ static int64_t group_of_content(const ward_content *content)
 
 ward_err ward_client_group_take_key(ward_client *c, const char *from,
                                     const ward_content *content,
-                                    int64_t *gid)
+                                    int64_t context, int64_t *gid)
 {
     ward_sender_key *sk = NULL;
     int64_t g = group_of_content(content);
-    if (!g || !content->skdm_len)
+    if (!g || !content->skdm_len || (context && g != context))
         return WARD_ERR_MALFORMED;
     ward_err e = ward_gs_get_key(c->state, g, from, &sk);
     if (e == WARD_ERR_NOT_FOUND)

@@ -140,23 +140,28 @@ ward_err ward_client_group_distribute(ward_client *c, int64_t gid,
         if (h && h->joined_at == m.joined_at && h->refused_epoch == 0)
             continue; /* has it */
         if (h && h->joined_at == m.joined_at &&
-            h->refused_epoch == g.members_epoch) {
-            refused++; /* refused already at this membership */
+            (h->refused_epoch == g.members_epoch ||
+             -h->refused_epoch == g.members_epoch)) {
+            refused += h->refused_epoch > 0; /* at this membership */
             continue;
         }
         char why[512] = "";
-        ward_err s = ward_client_send_content(c, m.username, &content, NULL,
-                                              why, sizeof why);
+        ward_err s = ward_client_send_content(c, m.username, gid, &content,
+                                              NULL, why, sizeof why);
         if (s == WARD_ERR_FORBIDDEN || s == WARD_ERR_NOT_FOUND ||
             s == WARD_ERR_UNTRUSTED_IDENTITY || s == WARD_ERR_AUTH ||
             s == WARD_ERR_MALFORMED) {
-            /* The contact policy (or their keys) keeps our key from them:
-             * they cannot read what we send until that changes. Tried
-             * again once the membership changes. */
+            /* The contact policy keeps our messages from them (the server
+             * withholds the group's copies by the same rule), or their
+             * keys keep our key from them. Tried again once the
+             * membership changes. */
             m.refused_epoch = g.members_epoch ? g.members_epoch : 1;
-            refused++;
-            ward_client_note(c, "%s cannot read your messages in \"%s\": %s",
-                             m.username, g.name, why);
+            if (s == WARD_ERR_FORBIDDEN)
+                m.refused_epoch = -m.refused_epoch;
+            else
+                refused++;
+            ward_client_note(c, "%s does not get your messages in \"%s\": "
+                             "%s", m.username, g.name, why);
         } else if (s) {
             if (err && errlen)
                 snprintf(err, errlen, "cannot hand your group key to %s: %s",
@@ -180,6 +185,44 @@ out:
     ward_sender_key_free(own);
     free(members);
     free(holders);
+    return e;
+}
+
+/* The members the contact rules refused our key to at this membership,
+ * as the group send's "unkeyed"; NULL when out of memory. */
+static json_t *unkeyed_list(ward_client *c, int64_t gid, int64_t epoch)
+{
+    gs_member *holders = NULL;
+    size_t nh = 0;
+    json_t *arr = json_array();
+    if (!arr || ward_gs_members(c->state, gid, 1, &holders, &nh)) {
+        json_decref(arr);
+        return NULL;
+    }
+    for (size_t i = 0; i < nh; i++)
+        if (-holders[i].refused_epoch == epoch &&
+            json_array_append_new(arr, json_string(holders[i].username))) {
+            json_decref(arr);
+            arr = NULL;
+            break;
+        }
+    free(holders);
+    return arr;
+}
+
+/* After 409 members_reachable: the members it names are handed our key
+ * at the next attempt. */
+static ward_err rehand(ward_client *c, int64_t gid, json_t *reply)
+{
+    json_t *names = json_object_get(json_object_get(reply, "error"),
+                                    "members");
+    size_t i;
+    json_t *v;
+    ward_err e = WARD_OK;
+    json_array_foreach(names, i, v) {
+        if (!e && json_is_string(v))
+            e = ward_gs_drop_holder(c->state, gid, json_string_value(v));
+    }
     return e;
 }
 
@@ -294,12 +337,17 @@ ward_err ward_client_group_send_text(ward_client *c, int64_t id,
                 snprintf(err, errlen, "cannot encrypt: %s", ward_strerror(e));
             goto out;
         }
-        json_t *body = json_pack("{s:i,s:o,s:o,s:I}", "type",
-                                 WARD_MSG_SENDER_KEY, "body",
-                                 ward_b64_json(msg.data, msg.len),
-                                 "commitment",
-                                 ward_b64_json(commitment, sizeof commitment),
-                                 "epoch", (json_int_t)g.members_epoch);
+        json_t *unkeyed = unkeyed_list(c, id, g.members_epoch);
+        json_t *body = unkeyed ? json_pack("{s:i,s:o,s:o,s:I,s:o}", "type",
+                                           WARD_MSG_SENDER_KEY, "body",
+                                           ward_b64_json(msg.data, msg.len),
+                                           "commitment",
+                                           ward_b64_json(commitment,
+                                                         sizeof commitment),
+                                           "epoch",
+                                           (json_int_t)g.members_epoch,
+                                           "unkeyed", unkeyed)
+                               : NULL;
         json_t *reply = NULL;
         int status = 0;
         char path[64];
@@ -321,6 +369,16 @@ ward_err ward_client_group_send_text(ward_client *c, int64_t id,
             json_decref(reply);
             continue;
         }
+        if (status == 409 && strcmp(code, "members_reachable") == 0) {
+            e = rehand(c, id, reply);
+            json_decref(reply);
+            if (e) {
+                if (err && errlen)
+                    snprintf(err, errlen, "cannot update the local state");
+                goto out;
+            }
+            continue;
+        }
         if (status != 201) {
             char label[300];
             snprintf(label, sizeof label, "\"%s\"", g.name);
@@ -339,6 +397,7 @@ ward_err ward_client_group_send_text(ward_client *c, int64_t id,
         r.recipients = json_integer_value(json_object_get(reply,
                                                           "recipients"));
         r.delivered = json_integer_value(json_object_get(reply, "delivered"));
+        r.withheld = json_integer_value(json_object_get(reply, "withheld"));
         json_decref(reply);
         break;
     }

@@ -24,7 +24,7 @@ static const char schema[] =
     "  joined_at INTEGER NOT NULL, PRIMARY KEY (group_id, account)) "
     "  WITHOUT ROWID;"
     /* Who was handed our current key (refused_epoch 0), or could not be
-     * at that members_epoch. */
+     * at that members_epoch (negated: the contact rules refused it). */
     "CREATE TABLE IF NOT EXISTS group_holders (group_id INTEGER NOT NULL, "
     "  account INTEGER NOT NULL, username TEXT NOT NULL, "
     "  joined_at INTEGER NOT NULL, refused_epoch INTEGER NOT NULL, "
@@ -309,6 +309,18 @@ ward_err ward_gs_put_holder(ward_client_state *cs, int64_t gid,
     sqlite3_bind_text(s, 3, m->username, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 4, m->joined_at);
     sqlite3_bind_int64(s, 5, m->refused_epoch);
+    return done(s);
+}
+
+ward_err ward_gs_drop_holder(ward_client_state *cs, int64_t gid,
+                             const char *username)
+{
+    sqlite3_stmt *s = prep(cs, "DELETE FROM group_holders WHERE group_id = ? "
+                               "AND username = ?");
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, gid);
+    sqlite3_bind_text(s, 2, username, -1, SQLITE_STATIC);
     return done(s);
 }
 

@@ -529,7 +529,7 @@ ward_err ward_client_live_send_text(ward_client_live *l, const char *to,
     if (e && err && errlen)
         snprintf(err, errlen, "the text is not valid UTF-8 or too long");
     if (!e)
-        e = ward_client_seal(l->c, to, &content, &body, err, errlen);
+        e = ward_client_seal(l->c, to, 0, &content, &body, err, errlen);
     if (!e && !l->connected) {
         /* Not connected right now: the same message over HTTP. */
         e = ward_client_post(l->c, body, id, err, errlen);

@@ -67,13 +67,17 @@ static int bundle_from_json(json_t *r, ward_bundle *b)
 /* Starts a session with |to| from their published bundle. */
 static ward_err start_session(ward_client *c, ward_session *s,
                               const ward_identity *id, const char *to,
-                              char *err, size_t errlen)
+                              int64_t group, char *err, size_t errlen)
 {
-    char path[128];
+    char path[160];
     int status = 0;
     json_t *reply = NULL;
     ward_bundle b;
-    snprintf(path, sizeof path, "/v1/keys/%s", to);
+    if (group)
+        snprintf(path, sizeof path, "/v1/keys/%s?group=%lld", to,
+                 (long long)group);
+    else
+        snprintf(path, sizeof path, "/v1/keys/%s", to);
     ward_err e = ward_http_call(c->http, "GET", path, NULL, &status, &reply,
                                 err, errlen);
     if (e)
@@ -107,7 +111,7 @@ static ward_err start_session(ward_client *c, ward_session *s,
     return e;
 }
 
-ward_err ward_client_seal(ward_client *c, const char *to,
+ward_err ward_client_seal(ward_client *c, const char *to, int64_t group,
                           ward_content *content, json_t **out, char *err,
                           size_t errlen)
 {
@@ -135,7 +139,7 @@ ward_err ward_client_seal(ward_client *c, const char *to,
     if (!e)
         e = load_session(c, to, &s);
     if (!e && !ward_session_is_ready(s))
-        e = start_session(c, s, id, to, err, errlen);
+        e = start_session(c, s, id, to, group, err, errlen);
     if (e)
         goto done;
 
@@ -164,6 +168,11 @@ ward_err ward_client_seal(ward_client *c, const char *to,
     *out = json_pack("{s:s,s:i,s:o,s:o}", "to", to, "type", type, "body",
                      ward_b64_json(msg.data, msg.len), "commitment",
                      ward_b64_json(commitment, sizeof commitment));
+    if (*out && group &&
+        json_object_set_new(*out, "group", json_integer(group))) {
+        json_decref(*out);
+        *out = NULL;
+    }
     if (!*out)
         e = WARD_ERR_NOMEM;
 done:
@@ -203,11 +212,11 @@ ward_err ward_client_post(ward_client *c, json_t *body, int64_t *id_out,
 }
 
 ward_err ward_client_send_content(ward_client *c, const char *to,
-                                  ward_content *content, int64_t *id_out,
-                                  char *err, size_t errlen)
+                                  int64_t group, ward_content *content,
+                                  int64_t *id_out, char *err, size_t errlen)
 {
     json_t *body = NULL;
-    ward_err e = ward_client_seal(c, to, content, &body, err, errlen);
+    ward_err e = ward_client_seal(c, to, group, content, &body, err, errlen);
     if (!e)
         e = ward_client_post(c, body, id_out, err, errlen);
     json_decref(body);
@@ -225,7 +234,8 @@ ward_err ward_client_send_text(ward_client *c, const char *to,
         if (err && errlen)
             snprintf(err, errlen, "the text is not valid UTF-8 or too long");
     } else {
-        e = ward_client_send_content(c, to, &content, id_out, err, errlen);
+        e = ward_client_send_content(c, to, 0, &content, id_out, err,
+                                     errlen);
     }
     ward_content_release(&content);
     return e;
@@ -350,11 +360,19 @@ static ward_err open_one(ward_client *c, const ward_identity *id,
     if (ward_content_decode(content, pt.data, pt.len) != WARD_OK ||
         !ward_client_commitment_ok(in, content, &pt))
         m->problem = WARD_ERR_AUTH;
+    /* Delivered in a group's context, it reached us under the group's
+     * contact rules, not the direct ones (a private account takes a
+     * member's key from someone it does not follow): nothing but that
+     * group's key is accepted in it, or the context would carry direct
+     * messages the rules refuse. */
+    if (m->problem == WARD_OK && in->group && !content->skdm_len)
+        m->problem = WARD_ERR_AUTH;
     /* A group key distribution is not a message to show: its SKDM goes
      * into the record for (group, sender), in this transaction. A broken
      * one is dropped like any malformed message. */
     if (m->problem == WARD_OK && content->skdm_len) {
-        e = ward_client_group_take_key(c, in->from, content, key_group);
+        e = ward_client_group_take_key(c, in->from, content, in->group,
+                                       key_group);
         if (e == WARD_ERR_MALFORMED) {
             m->problem = WARD_ERR_AUTH;
             *key_group = 0;

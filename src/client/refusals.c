@@ -76,6 +76,8 @@ static const refusal table[] = {
     {"last_admin", "a group keeps at least one admin: make someone else "
                    "admin first"},
     {"invalid_group", "the server refused the group: {detail}"},
+    {"withheld", "the contact rules keep your messages in the group from "
+                 "{who}"},
     {"membership_changed", "the group's members kept changing while "
                            "sending: try again"},
 };

@@ -20,10 +20,21 @@ static const ward_rule rules[] = {
     {WARD_ENTRY_ALL, WARD_FACT_ACTOR_BLOCKED, 0, WARD_REFUSE_YOU_BLOCKED,
      "a block is absolute both ways: the blocker does not reach the "
      "blocked either"},
-    {WARD_ENTRY_ALL, WARD_FACT_TARGET_PRIVATE, WARD_FACT_TARGET_FOLLOWS,
-     WARD_REFUSE_PRIVATE,
+    /* Within a group, an adult's messages reach a minor only where a
+     * conversation could: before the private rule, which does not apply
+     * there, and with a refusal that does not say why (the sender sees the
+     * member list; "minor" would tell it more than a direct message's
+     * "private" does). */
+    {WARD_ENTRY_GROUP_SEND, WARD_FACT_TARGET_MINOR,
+     WARD_FACT_ACTOR_MINOR | WARD_FACT_TARGET_FOLLOWS, WARD_REFUSE_WITHHELD,
+     "in a group, an adult's messages (and sender key) reach no minor who "
+     "does not follow the adult"},
+    /* Not within a group: a private account is added only by an account it
+     * follows (the rule applies at group add), and staying is its choice. */
+    {WARD_ENTRY_ALL & ~WARD_ENTRY_GROUP_SEND, WARD_FACT_TARGET_PRIVATE,
+     WARD_FACT_TARGET_FOLLOWS, WARD_REFUSE_PRIVATE,
      "a private account is reached, found and followed only by the "
-     "accounts it follows"},
+     "accounts it follows (in a group it joined, by its members)"},
     {REACH, WARD_FACT_TARGET_MINOR,
      WARD_FACT_ACTOR_MINOR | WARD_FACT_TARGET_FOLLOWS,
      WARD_REFUSE_MINOR_NOT_FOLLOWING,
@@ -52,6 +63,15 @@ const ward_rule *ward_policy_rules(int *n)
 {
     *n = (int)(sizeof rules / sizeof rules[0]);
     return rules;
+}
+
+unsigned ward_policy_reads(ward_entry entry)
+{
+    unsigned f = 0;
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        if (rules[i].entries & (unsigned)entry)
+            f |= rules[i].when | rules[i].unless;
+    return f;
 }
 
 ward_verdict ward_policy_decide(ward_entry entry, unsigned facts, int *rule)
@@ -87,6 +107,8 @@ const char *ward_verdict_code(ward_verdict v)
         return "suspicious_account";
     case WARD_REFUSE_PRIVATE:
         return "recipient_private";
+    case WARD_REFUSE_WITHHELD:
+        return "withheld";
     default:
         return "refused";
     }

@@ -454,6 +454,20 @@ static int member_named(ward_api *api, int64_t gid, const char *username,
     return e ? -1 : 0;
 }
 
+int ward_api_group_reach(ward_api *api, const ward_account *me,
+                         const ward_account *them, int64_t gid,
+                         ward_http_resp *resp)
+{
+    ward_group g;
+    ward_group_member mine, theirs;
+    ward_account again;
+    if (load(api, gid, me, &g, &mine, resp) ||
+        member_named(api, gid, them->username, &again, &theirs, resp))
+        return -1;
+    return ward_api_policy_check_named(api, me, them, WARD_ENTRY_GROUP_SEND,
+                                       1, resp);
+}
+
 /* Leaves |gid|; with |block|, blocks the account that added |me| too. */
 static int leave(ward_api *api, const ward_account *me, int64_t gid,
                  const ward_group_member *mine, int block,
@@ -596,14 +610,47 @@ static int leave_req(ward_api *api, const ward_http_req *req,
 /* ---- sending ---- */
 
 typedef struct rcpt_ctx {
+    ward_api *api;
+    const ward_account *sender;
+    unsigned reads;   /* the facts the rules at a group send read */
+    int sender_flag;  /* the sender's suspicious flag; -1: not read yet */
     group_rcpt *r;
-    size_t n, cap;
-    int oom;
+    size_t n, cap, withheld;
+    int oom, failed;
 } rcpt_ctx;
 
-static int add_rcpt(void *p, int64_t id, const char *username)
+/* Each member the contact policy lets the sender reach at a group send
+ * becomes a recipient; the others are counted. The same rule governs the
+ * key handover (send_checked), so a member gets a sender's messages
+ * exactly when it can be handed the key to read them. */
+static int add_rcpt(void *p, const ward_group_rcpt *m)
 {
     rcpt_ctx *c = p;
+    unsigned f = ward_api_pair_facts(c->sender->age_band, m->age_band,
+                                     m->is_private, &m->rel);
+    if ((c->reads & WARD_FACT_ACTOR_SUSPICIOUS) &&
+        (f & WARD_FACT_TARGET_MINOR)) {
+        if (c->sender_flag < 0 &&
+            ward_api_suspicious(c->api, c->sender->id, c->sender->age_band,
+                                &c->sender_flag)) {
+            c->failed = 1;
+            return 1;
+        }
+        f |= c->sender_flag ? WARD_FACT_ACTOR_SUSPICIOUS : 0;
+    }
+    if ((c->reads & WARD_FACT_TARGET_SUSPICIOUS) &&
+        (f & WARD_FACT_ACTOR_MINOR)) {
+        int flag;
+        if (ward_api_suspicious(c->api, m->id, m->age_band, &flag)) {
+            c->failed = 1;
+            return 1;
+        }
+        f |= flag ? WARD_FACT_TARGET_SUSPICIOUS : 0;
+    }
+    if (ward_policy_decide(WARD_ENTRY_GROUP_SEND, f, NULL) != WARD_ALLOW) {
+        c->withheld++;
+        return 0;
+    }
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
         group_rcpt *q = realloc(c->r, cap * sizeof *q);
@@ -613,10 +660,56 @@ static int add_rcpt(void *p, int64_t id, const char *username)
         }
         c->r = q, c->cap = cap;
     }
-    c->r[c->n].id = id;
-    snprintf(c->r[c->n].name, sizeof c->r[c->n].name, "%s", username);
+    c->r[c->n].id = m->id;
+    memcpy(c->r[c->n].name, m->username, sizeof m->username);
     c->n++;
     return 0;
+}
+
+static int names_ok(json_t *arr, size_t max)
+{
+    size_t i;
+    json_t *v;
+    if (!json_is_array(arr) || json_array_size(arr) > max)
+        return 0;
+    json_array_foreach(arr, i, v) {
+        if (!json_is_string(v) || json_string_length(v) > WARD_USERNAME_MAX)
+            return 0;
+    }
+    return 1;
+}
+
+/* The sender lists the members its key handover was refused to by the
+ * contact rules ("unkeyed"); if the rules now let its messages reach one
+ * of them (a follow since, a block lifted), a copy would be unreadable:
+ * 409 members_reachable names them, to be handed the key first. 0 when
+ * none. */
+static int unkeyed_reachable(const rcpt_ctx *rc, json_t *unkeyed,
+                             ward_http_resp *resp)
+{
+    json_t *names = NULL;
+    size_t i;
+    json_t *v;
+    json_array_foreach(unkeyed, i, v) {
+        for (size_t k = 0; k < rc->n; k++) {
+            if (strcmp(rc->r[k].name, json_string_value(v)) != 0)
+                continue;
+            if (!names)
+                names = json_array();
+            json_array_append_new(names, json_string(rc->r[k].name));
+            break;
+        }
+    }
+    if (!names)
+        return 0;
+    ward_resp_json(resp, 409,
+                   json_pack("{s:{s:s,s:s,s:o}}", "error", "code",
+                             "members_reachable", "message",
+                             "the contact rules now let your messages reach "
+                             "these members: hand them your sender key and "
+                             "send again",
+                             "members", names));
+    return -1;
 }
 
 static void membership_changed(ward_http_resp *resp, int64_t epoch)
@@ -642,7 +735,10 @@ static int group_send(ward_api *api, const ward_account *me,
     pending_send p;
     memset(&p, 0, sizeof p);
     ward_buf_init(&p.body, api->cfg.max_message);
-    rcpt_ctx rc = {0};
+    rcpt_ctx rc = {.api = api,
+                   .sender = me,
+                   .reads = ward_policy_reads(WARD_ENTRY_GROUP_SEND),
+                   .sender_flag = -1};
     if (ward_json_uint(body, "type", 1, 255, &type) ||
         type != WARD_MSG_SENDER_KEY ||
         ward_json_uint(body, "epoch", 1, INT64_MAX, &epoch) ||
@@ -663,6 +759,12 @@ static int group_send(ward_api *api, const ward_account *me,
     if (b64 || p.body.len == 0) {
         ward_resp_error(resp, 400, "invalid_message",
                         "body must be non-empty base64");
+        goto fail;
+    }
+    json_t *unkeyed = json_object_get(body, "unkeyed");
+    if (unkeyed && !names_ok(unkeyed, api->cfg.max_group_members)) {
+        ward_resp_error(resp, 400, "invalid_message",
+                        "unkeyed is a list of usernames");
         goto fail;
     }
     /* Older: a change the sender has not seen (its sender key may still
@@ -686,10 +788,14 @@ static int group_send(ward_api *api, const ward_account *me,
                                              &rc);
     if (!e && rc.oom)
         e = WARD_ERR_NOMEM;
+    if (!e && rc.failed)
+        e = WARD_ERR_STORE;
     if (e) {
         ward_api_store_error(api, resp, e);
         goto fail;
     }
+    if (unkeyed_reachable(&rc, unkeyed, resp))
+        goto fail;
     if (ward_api_pending_room(api)) {
         ward_resp_error(resp, 503, "busy", "out of memory");
         goto fail;
@@ -706,8 +812,10 @@ static int group_send(ward_api *api, const ward_account *me,
     ward_frank_tag_group(p.msg.tag, fkey, p.msg.commitment, me->id, gid, now);
     p.msg.has_tag = 1;
     p.opaque = opaque;
+    p.fan_out = 1;
     p.rcpt = rc.r;
     p.n_rcpt = rc.n;
+    p.withheld = rc.withheld;
     api->pending[api->n_pending++] = p;
     return WARD_API_DEFERRED;
 fail:
@@ -716,8 +824,8 @@ fail:
     return WARD_API_DONE;
 }
 
-static const char *const send_keys[] = {"type", "body", "commitment", "epoch",
-                                        NULL};
+static const char *const send_keys[] = {"type",  "body",    "commitment",
+                                        "epoch", "unkeyed", NULL};
 
 static int send_req(ward_api *api, const ward_http_req *req,
                     const ward_account *me, int64_t gid,
@@ -739,8 +847,9 @@ int ward_api_group_send_json(ward_api *api, const ward_account *me,
                              json_t *body, void *opaque,
                              ward_http_resp *resp)
 {
-    static const char *const ws_keys[] = {"group", "type", "body",
-                                          "commitment", "epoch", NULL};
+    static const char *const ws_keys[] = {"group", "type",  "body",
+                                          "commitment", "epoch", "unkeyed",
+                                          NULL};
     uint64_t gid;
     if (ward_api_known_keys(body, ws_keys, resp))
         return WARD_API_DONE;
@@ -792,13 +901,14 @@ void ward_api_group_sent(ward_api *api, const pending_send *p,
         api->stats.group_messages_in++;
         api->stats.group_copies += ok;
         ward_resp_json(r, 201,
-                       json_pack("{s:I,s:I,s:I,s:I,s:I,s:O}", "group",
+                       json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:O}", "group",
                                  (json_int_t)p->msg.group_id, "epoch",
                                  (json_int_t)p->msg.group_epoch,
                                  "server_time",
                                  (json_int_t)p->msg.server_time,
                                  "recipients", (json_int_t)p->n_rcpt,
-                                 "delivered", (json_int_t)ok, "queue_full",
+                                 "delivered", (json_int_t)ok, "withheld",
+                                 (json_int_t)p->withheld, "queue_full",
                                  full_names));
     }
     json_decref(full_names);

@@ -16,13 +16,17 @@ typedef struct group_rcpt {
 } group_rcpt;
 
 /* A send waiting for the next group commit: one message, or a group
- * message (msg.group_id set) copied to each of |rcpt| at the commit. */
+ * message (|fan_out|) copied to each of |rcpt| at the commit. A
+ * one-to-one message may name a group too (msg.group_id): a sender-key
+ * handover, sent in the group's context. */
 typedef struct pending_send {
     ward_store_msg msg;
     ward_buf body;
     void *opaque;
+    int fan_out;
     group_rcpt *rcpt; /* owned */
     size_t n_rcpt;
+    size_t withheld; /* members the contact policy kept it from */
 } pending_send;
 
 /* An acknowledgement waiting for the next group commit. */
@@ -143,6 +147,14 @@ int ward_api_notices_ack(ward_api *api, const ward_http_req *req,
 ward_err ward_api_policy(ward_api *api, const ward_account *me,
                          const ward_account *them, ward_entry entry,
                          ward_verdict *verdict);
+/* The policy's facts about a pair that the store's relation and the two
+ * accounts give (the suspicious flags are not among them), |r| with "a"
+ * the actor. */
+unsigned ward_api_pair_facts(int my_band, int their_band, int they_private,
+                             const ward_store_relation *r);
+/* Whether account |id| (of age band |band|) is flagged suspicious now; -1
+ * when the store fails. */
+int ward_api_suspicious(ward_api *api, int64_t id, int band, int *out);
 int ward_api_policy_check(ward_api *api, const ward_account *me,
                           const ward_account *them, ward_entry entry,
                           ward_http_resp *resp);
@@ -150,6 +162,12 @@ int ward_api_policy_check(ward_api *api, const ward_account *me,
 /* ward_api_refuse_status for an account already read. */
 int ward_api_refuse_account(ward_api *api, const ward_account *acct,
                             ward_http_resp *resp);
+
+/* Reads a query string of "name=N" pairs, each name one of |names|
+ * (NULL-ended) and N a non-negative decimal, into |vals| (same order;
+ * those absent keep their value). -1 for anything else. */
+int ward_api_query_ints(const char *q, const char *const *names,
+                        int64_t *vals);
 
 /* The pending array has room for one more send; -1 when out of memory. */
 int ward_api_pending_room(ward_api *api);
@@ -162,6 +180,13 @@ int ward_api_groups_route(ward_api *api, const ward_http_req *req,
 int ward_api_group_send_json(ward_api *api, const ward_account *me,
                              json_t *body, void *opaque,
                              ward_http_resp *resp);
+/* Whether |me| may reach |them| in the context of group |gid| (a
+ * sender-key handover, and the bundle fetch before it): both members, and
+ * the contact policy's group-send rules. 0, or -1 with the refusal in
+ * |resp| (404 no_such_group or not_member, or the policy's 403). */
+int ward_api_group_reach(ward_api *api, const ward_account *me,
+                         const ward_account *them, int64_t gid,
+                         ward_http_resp *resp);
 /* Completes a group send after the commit: |res| holds its copies'
  * results (|e|: the whole commit's error). */
 void ward_api_group_sent(ward_api *api, const pending_send *p,

@@ -68,14 +68,18 @@ static int send_checked(ward_api *api, const ward_account *me, json_t *body,
     ward_buf_init(&p.body, api->cfg.max_message);
     /* The commitment is required: a message without one could not be
      * reported, and the recipient's client drops it. */
+    uint64_t group = 0;
     if (ward_json_str(body, "to", 1, WARD_USERNAME_MAX, &to) ||
         ward_json_uint(body, "type", 1, 255, &type) ||
         (type != WARD_MSG_SIGNAL && type != WARD_MSG_PREKEY) ||
         ward_json_b64_exact(body, "commitment", 1, p.msg.commitment, 32,
-                            &has_commitment)) {
+                            &has_commitment) ||
+        ward_json_uint(body, "group", 0, INT64_MAX, &group) ||
+        (json_object_get(body, "group") && group == 0)) {
         ward_resp_error(resp, 400, "invalid_message",
-                        "to (a username), type (2 or 3), body (base64) and "
-                        "the franking commitment (32 bytes, base64)");
+                        "to (a username), type (2 or 3), body (base64), "
+                        "the franking commitment (32 bytes, base64) and, "
+                        "for a sender-key handover, the group's id");
         goto fail;
     }
     int b64 = ward_json_b64(body, "body", api->cfg.max_message, &p.body);
@@ -91,7 +95,10 @@ static int send_checked(ward_api *api, const ward_account *me, json_t *body,
     }
     if (ward_api_account_named(api, to, resp, &them))
         goto fail;
-    if (ward_api_policy_check(api, me, &them, WARD_ENTRY_SEND, resp))
+    /* A handover in a group's context is governed by the group's rules
+     * (the recipient's client accepts nothing else in that context). */
+    if (group ? ward_api_group_reach(api, me, &them, (int64_t)group, resp)
+              : ward_api_policy_check(api, me, &them, WARD_ENTRY_SEND, resp))
         goto fail;
     if (!api->frank) {
         ward_resp_error(resp, 503, "no_franking_key",
@@ -115,6 +122,7 @@ static int send_checked(ward_api *api, const ward_account *me, json_t *body,
     p.msg.type = (int)type;
     p.msg.server_time = now;
     p.msg.has_commitment = has_commitment;
+    p.msg.group_id = (int64_t)group;
     /* The tag covers only what the server knows for certain: the
      * commitment, both accounts and its own clock. */
     const uint8_t *fkey;
@@ -130,7 +138,7 @@ fail:
 }
 
 static const char *const send_keys[] = {"to", "type", "body", "commitment",
-                                        NULL};
+                                        "group", NULL};
 
 int ward_api_send(ward_api *api, const ward_http_req *req,
                   ward_http_resp *resp)
@@ -157,8 +165,8 @@ int ward_api_send_json(ward_api *api, int64_t account, json_t *body,
     }
     if (ward_api_refuse_account(api, &me, resp))
         return WARD_API_DONE;
-    /* A frame naming a group is a group send. */
-    if (json_object_get(body, "group"))
+    /* A frame naming a group and no recipient is a group send. */
+    if (json_object_get(body, "group") && !json_object_get(body, "to"))
         return ward_api_group_send_json(api, &me, body, opaque, resp);
     if (ward_api_known_keys(body, send_keys, resp))
         return WARD_API_DONE;
@@ -228,7 +236,7 @@ size_t ward_api_flush(ward_api *api)
     /* A group message becomes one row per recipient. */
     size_t rows = 0;
     for (size_t i = 0; i < n; i++)
-        rows += api->pending[i].msg.group_id ? api->pending[i].n_rcpt : 1;
+        rows += api->pending[i].fan_out ? api->pending[i].n_rcpt : 1;
     ward_store_msg *msgs = calloc(rows ? rows : 1, sizeof *msgs);
     ward_err *res = calloc(rows + na + 1, sizeof *res);
     ward_store_ack *acks = calloc(na ? na : 1, sizeof *acks);
@@ -240,12 +248,12 @@ size_t ward_api_flush(ward_api *api)
     }
     for (size_t i = 0, k = 0; i < n; i++) {
         const pending_send *p = &api->pending[i];
-        size_t copies = p->msg.group_id ? p->n_rcpt : 1;
+        size_t copies = p->fan_out ? p->n_rcpt : 1;
         for (size_t c = 0; c < copies; c++, k++) {
             msgs[k] = p->msg;
             msgs[k].body = p->body.data;
             msgs[k].body_len = p->body.len;
-            if (p->msg.group_id)
+            if (p->fan_out)
                 msgs[k].recipient = p->rcpt[c].id;
         }
     }
@@ -261,7 +269,7 @@ size_t ward_api_flush(ward_api *api)
         const pending_send *p = &api->pending[i];
         ward_http_resp r;
         ward_http_resp_init(&r);
-        if (p->msg.group_id) {
+        if (p->fan_out) {
             ward_api_group_sent(api, p, msgs + k, res + k, e, &r);
             k += p->n_rcpt;
         } else {
@@ -322,8 +330,8 @@ static int parse_i64(const char *s, size_t len, int64_t *out)
     return 0;
 }
 
-/* Reads "after" and "limit" from a query string; -1 for anything else. */
-static int parse_query(const char *q, int64_t *after, int64_t *limit)
+int ward_api_query_ints(const char *q, const char *const *names,
+                        int64_t *vals)
 {
     while (q && *q) {
         const char *amp = strchr(q, '&');
@@ -331,16 +339,12 @@ static int parse_query(const char *q, int64_t *after, int64_t *limit)
         const char *eq = memchr(q, '=', len);
         if (!eq)
             return -1;
-        size_t klen = (size_t)(eq - q), vlen = len - klen - 1;
-        if (klen == 5 && memcmp(q, "after", 5) == 0) {
-            if (parse_i64(eq + 1, vlen, after))
-                return -1;
-        } else if (klen == 5 && memcmp(q, "limit", 5) == 0) {
-            if (parse_i64(eq + 1, vlen, limit))
-                return -1;
-        } else {
+        size_t klen = (size_t)(eq - q), vlen = len - klen - 1, i;
+        for (i = 0; names[i]; i++)
+            if (strlen(names[i]) == klen && memcmp(q, names[i], klen) == 0)
+                break;
+        if (!names[i] || parse_i64(eq + 1, vlen, &vals[i]))
             return -1;
-        }
         q = amp ? amp + 1 : NULL;
     }
     return 0;
@@ -349,11 +353,14 @@ static int parse_query(const char *q, int64_t *after, int64_t *limit)
 int ward_api_list(ward_api *api, const ward_http_req *req,
                   ward_http_resp *resp)
 {
+    static const char *const names[] = {"after", "limit", NULL};
     ward_account me;
-    int64_t after = 0, limit = 100;
+    int64_t v[2] = {0, 100}; /* after, limit */
     if (ward_api_require_account(api, req, resp, &me))
         return WARD_API_DONE;
-    if (parse_query(req->query, &after, &limit) || limit < 1 || limit > 500) {
+    int bad = ward_api_query_ints(req->query, names, v);
+    int64_t after = v[0], limit = v[1];
+    if (bad || limit < 1 || limit > 500) {
         ward_resp_error(resp, 400, "invalid_query",
                         "after (a message id) and limit (1-500) only");
         return WARD_API_DONE;

@@ -6,18 +6,32 @@
 
 #include "api_internal.h"
 
-static int suspicious(ward_api *api, const ward_account *a, int *out)
+int ward_api_suspicious(ward_api *api, int64_t id, int band, int *out)
 {
     *out = 0;
-    if (a->age_band != WARD_AGE_ADULT || api->cfg.suspicious_signals == 0)
+    if (band != WARD_AGE_ADULT || api->cfg.suspicious_signals == 0)
         return 0;
     size_t n = 0;
     ward_err e = ward_store_minor_signals(
-        api->st, a->id, ward_api_now(api) - api->cfg.suspicious_window_ms, &n);
+        api->st, id, ward_api_now(api) - api->cfg.suspicious_window_ms, &n);
     if (e)
         return -1;
     *out = n >= api->cfg.suspicious_signals;
     return 0;
+}
+
+unsigned ward_api_pair_facts(int my_band, int their_band, int they_private,
+                             const ward_store_relation *r)
+{
+    unsigned f = 0;
+    f |= my_band == WARD_AGE_MINOR ? WARD_FACT_ACTOR_MINOR : 0;
+    f |= their_band == WARD_AGE_MINOR ? WARD_FACT_TARGET_MINOR : 0;
+    f |= r->a_follows_b ? WARD_FACT_ACTOR_FOLLOWS : 0;
+    f |= r->b_follows_a ? WARD_FACT_TARGET_FOLLOWS : 0;
+    f |= r->a_blocked_b ? WARD_FACT_ACTOR_BLOCKED : 0;
+    f |= r->b_blocked_a ? WARD_FACT_TARGET_BLOCKED : 0;
+    f |= they_private ? WARD_FACT_TARGET_PRIVATE : 0;
+    return f;
 }
 
 ward_err ward_api_policy(ward_api *api, const ward_account *me,
@@ -31,20 +45,19 @@ ward_err ward_api_policy(ward_api *api, const ward_account *me,
     ward_err e = ward_store_relation_get(api->st, me->id, them->id, &r);
     if (e)
         return e;
-    unsigned f = 0;
-    f |= me->age_band == WARD_AGE_MINOR ? WARD_FACT_ACTOR_MINOR : 0;
-    f |= them->age_band == WARD_AGE_MINOR ? WARD_FACT_TARGET_MINOR : 0;
-    f |= r.a_follows_b ? WARD_FACT_ACTOR_FOLLOWS : 0;
-    f |= r.b_follows_a ? WARD_FACT_TARGET_FOLLOWS : 0;
-    f |= r.a_blocked_b ? WARD_FACT_ACTOR_BLOCKED : 0;
-    f |= r.b_blocked_a ? WARD_FACT_TARGET_BLOCKED : 0;
-    f |= them->is_private ? WARD_FACT_TARGET_PRIVATE : 0;
-    /* The flag costs a query: only where a minor is on the other side. */
+    unsigned f = ward_api_pair_facts(me->age_band, them->age_band,
+                                     them->is_private, &r);
+    /* The flag costs a query: only where a minor is on the other side and
+     * a rule here reads it. */
+    unsigned reads = ward_policy_reads(entry);
     int flag;
-    if ((f & WARD_FACT_TARGET_MINOR) && suspicious(api, me, &flag) == 0 &&
-        flag)
+    if ((reads & WARD_FACT_ACTOR_SUSPICIOUS) &&
+        (f & WARD_FACT_TARGET_MINOR) &&
+        ward_api_suspicious(api, me->id, me->age_band, &flag) == 0 && flag)
         f |= WARD_FACT_ACTOR_SUSPICIOUS;
-    if ((f & WARD_FACT_ACTOR_MINOR) && suspicious(api, them, &flag) == 0 &&
+    if ((reads & WARD_FACT_TARGET_SUSPICIOUS) &&
+        (f & WARD_FACT_ACTOR_MINOR) &&
+        ward_api_suspicious(api, them->id, them->age_band, &flag) == 0 &&
         flag)
         f |= WARD_FACT_TARGET_SUSPICIOUS;
     *verdict = ward_policy_decide(entry, f, NULL);
@@ -66,6 +79,9 @@ static const char *refusal_message(ward_verdict v)
     case WARD_REFUSE_PRIVATE:
         return "this account is private: only accounts it follows can "
                "reach it";
+    case WARD_REFUSE_WITHHELD:
+        return "the contact rules keep your messages in this group from "
+               "this account";
     default:
         return "refused";
     }

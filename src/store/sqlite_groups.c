@@ -374,8 +374,8 @@ ward_err ward_store_group_count(ward_store *st, int64_t group,
 
 ward_err ward_store_group_recipients(ward_store *st, int64_t group,
                                      int64_t sender,
-                                     int (*fn)(void *ctx, int64_t id,
-                                               const char *username),
+                                     int (*fn)(void *ctx,
+                                               const ward_group_rcpt *r),
                                      void *ctx)
 {
     sqlite3_stmt *s = ward_sql_stmt(st, S_GROUP_RECIPIENTS);
@@ -385,9 +385,16 @@ ward_err ward_store_group_recipients(ward_store *st, int64_t group,
     sqlite3_bind_int64(s, 2, sender);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        char name[WARD_USERNAME_MAX + 1];
-        ward_sql_text(s, 1, name, sizeof name);
-        if (fn(ctx, sqlite3_column_int64(s, 0), name))
+        ward_group_rcpt r;
+        r.id = sqlite3_column_int64(s, 0);
+        ward_sql_text(s, 1, r.username, sizeof r.username);
+        r.age_band = sqlite3_column_int(s, 2);
+        r.is_private = sqlite3_column_int(s, 3);
+        r.rel.a_follows_b = sqlite3_column_int(s, 4);
+        r.rel.b_follows_a = sqlite3_column_int(s, 5);
+        r.rel.a_blocked_b = sqlite3_column_int(s, 6);
+        r.rel.b_blocked_a = sqlite3_column_int(s, 7);
+        if (fn(ctx, &r))
             break;
     }
     ward_err e = WARD_OK;

@@ -403,12 +403,14 @@ static const char *const sql[S_COUNT] = {
     /* A block either way keeps a member out of the sender's fan-out, as it
      * keeps the two apart everywhere else. */
     [S_GROUP_RECIPIENTS] =
-        "SELECT m.account, a.username FROM group_members m "
-        "JOIN accounts a ON a.id = m.account WHERE m.group_id = ?1 "
-        "AND m.account != ?2 AND NOT EXISTS (SELECT 1 FROM blocks b WHERE "
-        "b.blocker = m.account AND b.blocked = ?2) AND NOT EXISTS (SELECT 1 "
-        "FROM blocks b WHERE b.blocker = ?2 AND b.blocked = m.account) "
-        "ORDER BY m.account",
+        "SELECT m.account, a.username, a.age_band, a.private, "
+        "EXISTS (SELECT 1 FROM follows WHERE follower = ?2 AND "
+        "followee = m.account), EXISTS (SELECT 1 FROM follows WHERE "
+        "follower = m.account AND followee = ?2), EXISTS (SELECT 1 FROM "
+        "blocks WHERE blocker = ?2 AND blocked = m.account), EXISTS (SELECT "
+        "1 FROM blocks WHERE blocker = m.account AND blocked = ?2) "
+        "FROM group_members m JOIN accounts a ON a.id = m.account "
+        "WHERE m.group_id = ?1 AND m.account != ?2 ORDER BY m.account",
     [S_GROUPS_OF] = "SELECT g.id, g.name, g.description, g.avatar, "
                     "g.created_by, g.created_at, g.epoch, m.role "
                     "FROM group_members m JOIN groups g ON g.id = m.group_id "

@@ -87,7 +87,7 @@ static ward_err group_current(ward_store *st, const ward_store_msg *m)
 static ward_err put_one(ward_store *st, ward_store_msg *m, size_t max_queue,
                         const ward_store_msg *prev, ward_err prev_group)
 {
-    if (m->group_id) {
+    if (m->group_id && m->group_epoch) {
         /* A fan-out's copies come one after the other: one check each. */
         ward_err g = prev && prev->group_id == m->group_id &&
                              prev->group_epoch == m->group_epoch
@@ -124,7 +124,7 @@ ward_err ward_store_queue_commit(ward_store *st, ward_store_msg *msgs,
             e = WARD_ERR_STORE;
         /* The group's state for the next copy: the epoch check's answer
          * (a full queue or a missing recipient says nothing about it). */
-        if (msgs[i].group_id)
+        if (msgs[i].group_id && msgs[i].group_epoch)
             group = result[i] == WARD_ERR_CONFLICT ? WARD_ERR_CONFLICT
                                                    : WARD_OK;
     }

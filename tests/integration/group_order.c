@@ -8,7 +8,9 @@
  *   - each message handled twice: shown once;
  *   - a member removed, with the keys it held, cannot read what is sent
  *     after its removal (copied to it from another member's queue);
- *   - a member added late cannot read a message sent before it joined.
+ *   - a member added late cannot read a message sent before it joined;
+ *   - a direct message sent in the group's context is shown only as a
+ *     key handover.
  * Its accounts are oalice, obob, ocarol and odave.
  *   group_order URL WORKDIR
  */
@@ -295,6 +297,31 @@ int main(int argc, char **argv)
         CHECK_EQ_INT(sd.readable[k], 0);
     CHECK_EQ_INT(sd.unreadable + sd.waiting[0], 1);
     json_decref(copy);
+
+    /* A direct message in the group's context may carry nothing but that
+     * group's key (the server let it through under the group's rules): a
+     * text in it is dropped unshown; the same text sent directly is
+     * shown. */
+    for (int context = 1; context >= 0; context--) {
+        ward_content t;
+        ward_content_init(&t);
+        REQUIRE(ward_content_set_body(&t, "m9", 2) == WARD_OK);
+        ward_err e = ward_client_send_content(alice, "obob",
+                                              context ? g.id : 0, &t, NULL,
+                                              err, sizeof err);
+        if (e)
+            fprintf(stderr, "send in context %d: %s\n", context, err);
+        CHECK_EQ_INT(e, WARD_OK);
+        ward_content_release(&t);
+        seen sx;
+        memset(&sx, 0, sizeof sx);
+        CHECK_EQ_INT(ward_client_receive(bob, on_msg, &sx, NULL, err,
+                                         sizeof err),
+                     WARD_OK);
+        CHECK_EQ_INT(sx.unreadable, context);
+        CHECK_EQ_INT(sx.other, !context); /* direct: not a group's "m9" */
+        CHECK_EQ_INT(sx.readable[9], 0);
+    }
 
     ward_client_free(alice);
     ward_client_free(bob);

@@ -415,4 +415,49 @@ HARNESS size_t own_prekeys(const user *u, int *low)
     return n < 0 ? (size_t)-1 : (size_t)n;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Accounts made straight in the store, with a token each (the policy
+ * matrix needs over a thousand; registering each through Argon2id would
+ * only be slower).                                                         */
+
+typedef struct acct {
+    int64_t id;
+    char name[WARD_USERNAME_MAX + 1];
+    char auth[96];
+    int band;
+} acct;
+
+HARNESS void mk_acct(acct *a, const char *name, int band)
+{
+    memset(a, 0, sizeof *a);
+    snprintf(a->name, sizeof a->name, "%s", name);
+    a->band = band;
+    REQUIRE(ward_store_account_create(G.st, name, "$argon2id$unused", band,
+                                      G.f.now - 100 * DAY_MS,
+                                      &a->id) == WARD_OK);
+    char tok[WARD_TOKEN_LEN + 1];
+    uint8_t hash[32];
+    REQUIRE(ward_auth_token_new(tok, hash) == WARD_OK);
+    REQUIRE(ward_store_token_put(G.st, hash, a->id, G.f.now + 1000 * DAY_MS) ==
+            WARD_OK);
+    snprintf(a->auth, sizeof a->auth, "Bearer %s", tok);
+}
+
+/* Keys, so that a bundle can be fetched (the server does not check them
+ * here: PUT /v1/keys does). */
+HARNESS void give_keys(const acct *a)
+{
+    uint8_t id[WARD_PUBKEY_LEN], spk[WARD_PUBKEY_LEN], sig[WARD_SIGNATURE_LEN];
+    ward_store_prekey pre[4];
+    memset(id, 5, sizeof id);
+    memset(spk, 5, sizeof spk);
+    memset(sig, 1, sizeof sig);
+    for (int i = 0; i < 4; i++) {
+        pre[i].id = (uint32_t)i + 1;
+        memset(pre[i].pub, 5, sizeof pre[i].pub);
+    }
+    ward_store_keys k = {id, 7, spk, sig, 1, pre, 4};
+    REQUIRE(ward_store_publish_keys(G.st, a->id, &k, 100) == WARD_OK);
+}
+
 #endif

@@ -1232,6 +1232,19 @@ static int collect_name(void *ctx, int64_t id, const char *username)
     return 0;
 }
 
+typedef struct rcpts {
+    ward_group_rcpt v[8];
+    size_t n;
+} rcpts;
+
+static int collect_rcpt(void *ctx, const ward_group_rcpt *m)
+{
+    rcpts *r = ctx;
+    if (r->n < 8)
+        r->v[r->n++] = *m;
+    return 0;
+}
+
 static int collect_suggestion(void *ctx, int64_t id, int shared)
 {
     names *n = ctx;
@@ -1801,23 +1814,41 @@ static void test_groups(ward_store *st)
     CHECK_EQ_INT(list(st, &c, kid, d.id - 1, 1), WARD_OK);
     CHECK(c.n == 1 && c.m[0].group_id == 0);
 
-    /* Recipients: everyone but the sender, and nobody with a block either
-     * way between them. */
-    names r;
+    /* Recipients: everyone but the sender, with what the contact policy
+     * needs of each pair (the server decides; the store only reports). */
+    rcpts r;
     memset(&r, 0, sizeof r);
-    CHECK_EQ_INT(ward_store_group_recipients(st, gid, ann, collect_name, &r),
+    CHECK_EQ_INT(ward_store_group_recipients(st, gid, ann, collect_rcpt, &r),
                  WARD_OK);
-    CHECK(r.n == 3 && r.id[0] == bob && r.id[1] == kid && r.id[2] == cat);
+    CHECK(r.n == 3 && r.v[0].id == bob && r.v[1].id == kid &&
+          r.v[2].id == cat);
+    CHECK(strcmp(r.v[0].username, "bob") == 0 &&
+          r.v[1].age_band == WARD_AGE_MINOR &&
+          r.v[0].age_band == WARD_AGE_ADULT);
+    for (size_t i = 0; i < r.n; i++)
+        CHECK(!r.v[i].rel.a_blocked_b && !r.v[i].rel.b_blocked_a &&
+              !r.v[i].rel.a_follows_b && !r.v[i].rel.b_follows_a);
     CHECK_EQ_INT(ward_store_block(st, kid, WARD_AGE_MINOR, ann, 7300, NULL),
                  WARD_OK);
     CHECK_EQ_INT(ward_store_block(st, ann, WARD_AGE_ADULT, cat, 7300, NULL),
                  WARD_OK);
+    CHECK_EQ_INT(ward_store_follow(st, bob, ann, 7300, NULL), WARD_OK);
+    CHECK_EQ_INT(ward_store_account_set_private(st, bob, 1), WARD_OK);
     memset(&r, 0, sizeof r);
-    CHECK_EQ_INT(ward_store_group_recipients(st, gid, ann, collect_name, &r),
+    CHECK_EQ_INT(ward_store_group_recipients(st, gid, ann, collect_rcpt, &r),
                  WARD_OK);
-    CHECK(r.n == 1 && r.id[0] == bob && strcmp(r.v[0], "bob") == 0);
+    CHECK(r.n == 3);
+    /* "a" is the sender: bob follows ann, kid blocked ann, ann blocked
+     * cat. */
+    CHECK(r.v[0].rel.b_follows_a && !r.v[0].rel.a_follows_b &&
+          r.v[0].is_private && !r.v[0].rel.a_blocked_b &&
+          !r.v[0].rel.b_blocked_a);
+    CHECK(r.v[1].rel.b_blocked_a && !r.v[1].rel.a_blocked_b);
+    CHECK(r.v[2].rel.a_blocked_b && !r.v[2].rel.b_blocked_a);
     CHECK_EQ_INT(ward_store_unblock(st, kid, ann), WARD_OK);
     CHECK_EQ_INT(ward_store_unblock(st, ann, cat), WARD_OK);
+    CHECK_EQ_INT(ward_store_unfollow(st, bob, ann), WARD_OK);
+    CHECK_EQ_INT(ward_store_account_set_private(st, bob, 0), WARD_OK);
 
     /* Removal: epoch on, the others and the removed one told. */
     int64_t e2 = -1;

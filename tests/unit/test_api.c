@@ -625,16 +625,16 @@ static void test_tokens(void)
         CHECK_ERR(401, "unauthorized");
         call("GET", "/v1/messages", bad[i], NULL);
         CHECK_ERR(401, "unauthorized");
-        int64_t acct = -1;
-        CHECK_EQ_INT(ward_api_authenticate(G.api, bad[i], &acct),
+        int64_t who = -1;
+        CHECK_EQ_INT(ward_api_authenticate(G.api, bad[i], &who),
                      WARD_ERR_AUTH);
     }
-    int64_t acct = -1;
-    CHECK_EQ_INT(ward_api_authenticate(G.api, NULL, &acct), WARD_ERR_AUTH);
-    CHECK_EQ_INT(ward_api_authenticate(G.api, al.auth, &acct), WARD_OK);
-    CHECK_EQ_INT(acct, al.id);
-    CHECK_EQ_INT(ward_api_authenticate(G.api, bo.auth, &acct), WARD_OK);
-    CHECK_EQ_INT(acct, bo.id);
+    int64_t who = -1;
+    CHECK_EQ_INT(ward_api_authenticate(G.api, NULL, &who), WARD_ERR_AUTH);
+    CHECK_EQ_INT(ward_api_authenticate(G.api, al.auth, &who), WARD_OK);
+    CHECK_EQ_INT(who, al.id);
+    CHECK_EQ_INT(ward_api_authenticate(G.api, bo.auth, &who), WARD_OK);
+    CHECK_EQ_INT(who, bo.id);
     /* Every protected endpoint wants the token. */
     const char *prot[][2] = {{"DELETE", "/v1/sessions"}, {"DELETE", "/v1/accounts/me"},
                              {"PUT", "/v1/keys"},        {"GET", "/v1/keys/bob"},
@@ -650,7 +650,7 @@ static void test_tokens(void)
     G.f.now = expires + 1;
     call("GET", "/v1/keys", al.auth, NULL);
     CHECK_ERR(401, "unauthorized");
-    CHECK_EQ_INT(ward_api_authenticate(G.api, al.auth, &acct), WARD_ERR_AUTH);
+    CHECK_EQ_INT(ward_api_authenticate(G.api, al.auth, &who), WARD_ERR_AUTH);
     G.f.now = expires + DAY_MS;
     call("GET", "/v1/messages", bo.auth, NULL);
     CHECK_ERR(401, "unauthorized");
@@ -667,7 +667,7 @@ static void test_tokens(void)
     CHECK_EQ_INT(G.raw_len, 0);
     call("GET", "/v1/keys", al.auth, NULL);
     CHECK_ERR(401, "unauthorized");
-    CHECK_EQ_INT(ward_api_authenticate(G.api, al.auth, &acct), WARD_ERR_AUTH);
+    CHECK_EQ_INT(ward_api_authenticate(G.api, al.auth, &who), WARD_ERR_AUTH);
     call("DELETE", "/v1/sessions", al.auth, NULL);
     CHECK_ERR(401, "unauthorized");
     CHECK_EQ_INT(call("GET", "/v1/keys", al2.auth, NULL), 200);
@@ -1558,8 +1558,8 @@ static void test_delete_account(void)
     CHECK_ERR(401, "unauthorized");
     call("GET", "/v1/keys", bo2.auth, NULL);
     CHECK_ERR(401, "unauthorized");
-    int64_t acct;
-    CHECK_EQ_INT(ward_api_authenticate(G.api, bo2.auth, &acct), WARD_ERR_AUTH);
+    int64_t who;
+    CHECK_EQ_INT(ward_api_authenticate(G.api, bo2.auth, &who), WARD_ERR_AUTH);
     /* Its queue and keys are gone from the store. */
     size_t rows = 0, n = 99;
     CHECK_EQ_INT(ward_store_queue_list(G.st, old, 0, 1000, count_rows, &rows),

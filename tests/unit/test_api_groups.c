@@ -11,32 +11,6 @@
 #include "api_harness.h"
 #include "ward/safety.h"
 
-/* ------------------------------------------------------------------------ */
-/* Accounts made straight in the store, with a token each.                  */
-
-typedef struct acct {
-    int64_t id;
-    char name[WARD_USERNAME_MAX + 1];
-    char auth[96];
-    int band;
-} acct;
-
-static void mk_acct(acct *a, const char *name, int band)
-{
-    memset(a, 0, sizeof *a);
-    snprintf(a->name, sizeof a->name, "%s", name);
-    a->band = band;
-    REQUIRE(ward_store_account_create(G.st, name, "$argon2id$unused", band,
-                                      G.f.now - 100 * DAY_MS,
-                                      &a->id) == WARD_OK);
-    char tok[WARD_TOKEN_LEN + 1];
-    uint8_t hash[32];
-    REQUIRE(ward_auth_token_new(tok, hash) == WARD_OK);
-    REQUIRE(ward_store_token_put(G.st, hash, a->id, G.f.now + 1000 * DAY_MS) ==
-            WARD_OK);
-    snprintf(a->auth, sizeof a->auth, "Bearer %s", tok);
-}
-
 static void follow(const acct *a, const acct *b)
 {
     REQUIRE(ward_store_follow(G.st, a->id, b->id, G.f.now, NULL) == WARD_OK);
@@ -712,13 +686,26 @@ static void test_send_input(void)
     CHECK_ERR(400, "unknown_field");
     call("POST", gpath(gid, "/messages"), al.auth, "{\"type\":4,");
     CHECK_ERR(400, "bad_json");
-    /* a group send is not a direct one */
-    snprintf(body, sizeof body,
-             "{\"to\":\"bob\",\"type\":2,\"body\":\"AQID\","
-             "\"commitment\":\"%s\",\"group\":%lld}",
-             c64, (long long)gid);
-    call("POST", "/v1/messages", al.auth, body);
-    CHECK_ERR(400, "unknown_field");
+    /* a direct message's group context is a group's id */
+    const char *contexts[] = {"0", "-1", "\"1\"", "1.5", "null"};
+    for (size_t i = 0; i < sizeof contexts / sizeof *contexts; i++) {
+        snprintf(body, sizeof body,
+                 "{\"to\":\"bob\",\"type\":2,\"body\":\"AQID\","
+                 "\"commitment\":\"%s\",\"group\":%s}",
+                 c64, contexts[i]);
+        call("POST", "/v1/messages", al.auth, body);
+        CHECK_ERR(400, "invalid_message");
+    }
+    /* and "unkeyed" a list of usernames */
+    const char *unkeyed[] = {"\"bob\"", "[1]", "[null]", "{}"};
+    for (size_t i = 0; i < sizeof unkeyed / sizeof *unkeyed; i++) {
+        snprintf(body, sizeof body,
+                 "{\"type\":4,\"body\":\"AQID\",\"commitment\":\"%s\","
+                 "\"epoch\":%lld,\"unkeyed\":%s}",
+                 c64, (long long)ep, unkeyed[i]);
+        call("POST", gpath(gid, "/messages"), al.auth, body);
+        CHECK_ERR(400, "invalid_message");
+    }
     uint8_t big[100];
     memset(big, 7, sizeof big);
     char *b = b64(big, sizeof big);
@@ -958,6 +945,7 @@ static void test_reports(void)
     mk_acct(&da, "dave", WARD_AGE_ADULT);
     mk_acct(&ed, "eve", WARD_AGE_ADULT);
     follow(&kid, &ca);
+    follow(&kid, &al); /* or alice's messages would be kept from kid */
     const acct *m1[] = {&al, &kid, NULL};
     int64_t g1 = mk_group(&ca, "one", m1);
     const acct *m2[] = {&al, &kid, &da, NULL};
@@ -1195,6 +1183,7 @@ static void test_status_blocks_full(void)
                              NULL) == WARD_OK);
     CHECK_EQ_INT(gsend(&al, gid, ep, commit_a), 201);
     CHECK_EQ_INT(jnum(G.j, "recipients"), 1);
+    CHECK_EQ_INT(jnum(G.j, "withheld"), 1);
     CHECK_EQ_INT(queued(&ca, 4, NULL), 0);
     CHECK_EQ_INT(queued(&bo, 4, NULL), 1);
     CHECK_EQ_INT(gsend(&ca, gid, ep, commit_a), 201);
@@ -1286,6 +1275,194 @@ static void test_status_blocks_full(void)
     env_close();
 }
 
+/* ------------------------------------------------------------------------ */
+/* Who reaches whom inside a group: the copies and the key handover.        */
+
+/* A direct message from |from| to |to| in group |gid|'s context (0: none),
+ * through the group commit: the final status. */
+static int dsend(const acct *from, const acct *to, int64_t gid)
+{
+    json_t *o = json_pack("{s:s,s:i,s:o,s:o}", "to", to->name, "type", 2,
+                          "body", b64j(ct, sizeof ct), "commitment",
+                          b64j(commit_a, 32));
+    if (gid)
+        json_object_set_new(o, "group", json_integer(gid));
+    call_json("POST", "/v1/messages", from->auth, o, NULL);
+    if (G.rc != WARD_API_DEFERRED)
+        return G.status;
+    size_t before = G.f.n_done;
+    ward_api_flush(G.api);
+    REQUIRE(G.f.n_done == before + 1);
+    G.status = G.f.done[before].status;
+    return G.status;
+}
+
+static int bundle(const acct *from, const acct *of, int64_t gid)
+{
+    char path[96], q[48];
+    snprintf(path, sizeof path, "/v1/keys/%s", of->name);
+    snprintf(q, sizeof q, "group=%lld", (long long)gid);
+    call_full("GET", path, gid ? q : NULL, from->auth, NULL, 0, NULL);
+    return G.status;
+}
+
+/* |from|'s group send with "unkeyed" set to |names| (NULL-ended). */
+static int gsend_unkeyed(const acct *from, int64_t gid, const char **names)
+{
+    json_t *o = gsend_body(epoch_of(gid), commit_a), *arr = json_array();
+    for (size_t i = 0; names[i]; i++)
+        json_array_append_new(arr, json_string(names[i]));
+    json_object_set_new(o, "unkeyed", arr);
+    call_json("POST", gpath(gid, "/messages"), from->auth, o, NULL);
+    if (G.rc != WARD_API_DEFERRED)
+        return G.status;
+    size_t before = G.f.n_done;
+    ward_api_flush(G.api);
+    REQUIRE(G.f.n_done == before + 1);
+    json_decref(G.j);
+    G.j = json_loads(G.f.done[before].body, 0, NULL);
+    G.status = G.f.done[before].status;
+    return G.status;
+}
+
+/* The direct messages queued for |a|, and how many carry group |gid|. */
+static size_t direct_in_group(const acct *a, int64_t gid, size_t *total)
+{
+    call_full("GET", "/v1/messages", "limit=500", a->auth, NULL, 0, NULL);
+    REQUIRE(G.status == 200);
+    json_t *arr = json_object_get(G.j, "messages");
+    size_t n = 0;
+    *total = 0;
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *m = json_array_get(arr, i);
+        if (jnum(m, "type") != 2)
+            continue;
+        ++*total;
+        n += jnum(m, "group") == gid;
+    }
+    return n;
+}
+
+static void test_reach_in_group(void)
+{
+    ward_api_config cfg = test_cfg();
+    cfg.send_burst = 1e6;
+    env_open(&cfg);
+    acct al, bo, kid, pat, out;
+    mk_acct(&al, "alice", WARD_AGE_ADULT);
+    mk_acct(&bo, "bob", WARD_AGE_ADULT);
+    mk_acct(&kid, "kid", WARD_AGE_MINOR);
+    mk_acct(&pat, "pat", WARD_AGE_ADULT);
+    mk_acct(&out, "outsider", WARD_AGE_ADULT);
+    give_keys(&kid);
+    give_keys(&pat);
+    give_keys(&bo);
+    REQUIRE(ward_store_account_set_private(G.st, pat.id, 1) == WARD_OK);
+    /* kid and pat follow alice only: she may add them, bob may not. */
+    follow(&kid, &al);
+    follow(&pat, &al);
+    const acct *m[] = {&bo, &kid, &pat, NULL};
+    int64_t gid = mk_group(&al, "club", m);
+
+    /* bob's copies: pat (private, but in the group) gets them, kid (a
+     * minor who does not follow him) does not; alice's reach everyone. */
+    CHECK_EQ_INT(gsend(&bo, gid, epoch_of(gid), commit_a), 201);
+    CHECK_EQ_INT(jnum(G.j, "recipients"), 2);
+    CHECK_EQ_INT(jnum(G.j, "delivered"), 2);
+    CHECK_EQ_INT(jnum(G.j, "withheld"), 1);
+    CHECK_EQ_INT(queued(&kid, 4, NULL), 0);
+    CHECK_EQ_INT(queued(&pat, 4, NULL), 1);
+    CHECK_EQ_INT(gsend(&al, gid, epoch_of(gid), commit_a), 201);
+    CHECK_EQ_INT(jnum(G.j, "withheld"), 0);
+    CHECK_EQ_INT(queued(&kid, 4, NULL), 1);
+    /* kid's own messages reach bob (a minor may write to an adult). */
+    CHECK_EQ_INT(gsend(&kid, gid, epoch_of(gid), commit_a), 201);
+    CHECK_EQ_INT(jnum(G.j, "withheld"), 0);
+
+    /* The handover follows the same rule: bob reaches pat in the group's
+     * context (not directly), and kid in neither; the bundle fetch too. */
+    CHECK_EQ_INT(dsend(&bo, &pat, 0), 403);
+    CHECK_STR(ecode(), "recipient_private");
+    CHECK_EQ_INT(bundle(&bo, &pat, 0), 403);
+    CHECK_EQ_INT(bundle(&bo, &pat, gid), 200);
+    CHECK_EQ_INT(dsend(&bo, &pat, gid), 201);
+    size_t total;
+    CHECK_EQ_INT(direct_in_group(&pat, gid, &total), 1);
+    CHECK_EQ_INT(total, 1);
+    CHECK_EQ_INT(bundle(&bo, &kid, gid), 403);
+    CHECK_STR(ecode(), "withheld");
+    CHECK_EQ_INT(dsend(&bo, &kid, gid), 403);
+    CHECK_STR(ecode(), "withheld");
+    CHECK_STR(jstr(json_object_get(G.j, "error"), "username"), "kid");
+    CHECK_EQ_INT(dsend(&bo, &kid, 0), 403); /* and directly: private */
+    CHECK_EQ_INT(direct_in_group(&kid, gid, &total), 0);
+    CHECK_EQ_INT(total, 0);
+    /* A context needs both to be members of the group. */
+    CHECK_EQ_INT(dsend(&out, &pat, gid), 404);
+    CHECK_STR(ecode(), "no_such_group");
+    CHECK_EQ_INT(bundle(&out, &pat, gid), 404);
+    CHECK_EQ_INT(dsend(&bo, &out, gid), 404);
+    CHECK_STR(ecode(), "not_member");
+    CHECK_EQ_INT(dsend(&bo, &pat, gid + 100), 404);
+    call_full("GET", "/v1/keys/pat", "group=x", bo.auth, NULL, 0, NULL);
+    CHECK_ERR(400, "invalid_query");
+    call_full("GET", "/v1/keys/pat", "other=1", bo.auth, NULL, 0, NULL);
+    CHECK_ERR(400, "invalid_query");
+    /* The WebSocket: a frame with "to" and "group" is a handover. */
+    ward_http_resp rs;
+    ward_http_resp_init(&rs);
+    json_t *w = json_pack("{s:s,s:i,s:o,s:o,s:I}", "to", "pat", "type", 2,
+                          "body", b64j(ct, sizeof ct), "commitment",
+                          b64j(commit_a, 32), "group", (json_int_t)gid);
+    size_t done = G.f.n_done;
+    CHECK_EQ_INT(ward_api_send_json(G.api, bo.id, w, NULL, &rs),
+                 WARD_API_DEFERRED);
+    ward_api_flush(G.api);
+    CHECK_EQ_INT(G.f.n_done, done + 1);
+    CHECK_EQ_INT(G.f.done[done].status, 201);
+    CHECK_EQ_INT(direct_in_group(&pat, gid, &total), 2);
+    json_object_set_new(w, "to", json_string("kid"));
+    ward_http_resp_release(&rs);
+    ward_http_resp_init(&rs);
+    CHECK_EQ_INT(ward_api_send_json(G.api, bo.id, w, NULL, &rs),
+                 WARD_API_DONE);
+    CHECK_EQ_INT(rs.status, 403);
+    ward_http_resp_release(&rs);
+    json_decref(w);
+
+    /* "unkeyed": still out of reach, fine; once kid follows bob, the send
+     * is refused until bob hands kid the key. */
+    const char *kid_only[] = {"kid", NULL}, *none[] = {NULL};
+    const char *strangers[] = {"outsider", "alice-not", NULL};
+    CHECK_EQ_INT(gsend_unkeyed(&bo, gid, kid_only), 201);
+    CHECK_EQ_INT(gsend_unkeyed(&bo, gid, strangers), 201);
+    follow(&kid, &bo);
+    CHECK_EQ_INT(gsend_unkeyed(&bo, gid, kid_only), 409);
+    CHECK_STR(ecode(), "members_reachable");
+    json_t *names = json_object_get(json_object_get(G.j, "error"), "members");
+    CHECK(json_array_size(names) == 1 &&
+          strcmp(json_string_value(json_array_get(names, 0)), "kid") == 0);
+    CHECK_EQ_INT(queued(&kid, 4, NULL), 1); /* alice's only */
+    CHECK_EQ_INT(bundle(&bo, &kid, gid), 200);
+    CHECK_EQ_INT(dsend(&bo, &kid, gid), 201);
+    CHECK_EQ_INT(gsend_unkeyed(&bo, gid, none), 201);
+    CHECK_EQ_INT(jnum(G.j, "withheld"), 0);
+    CHECK_EQ_INT(queued(&kid, 4, NULL), 2);
+
+    /* A block either way withholds both ways, the handover too. */
+    REQUIRE(ward_store_block(G.st, pat.id, WARD_AGE_ADULT, bo.id, G.f.now,
+                             NULL) == WARD_OK);
+    CHECK_EQ_INT(gsend(&bo, gid, epoch_of(gid), commit_a), 201);
+    CHECK_EQ_INT(jnum(G.j, "withheld"), 1);
+    CHECK_EQ_INT(gsend(&pat, gid, epoch_of(gid), commit_a), 201);
+    CHECK_EQ_INT(jnum(G.j, "withheld"), 2); /* bob, and kid (not following) */
+    CHECK_EQ_INT(dsend(&bo, &pat, gid), 403);
+    CHECK_STR(ecode(), "blocked_by_recipient");
+    CHECK_EQ_INT(dsend(&pat, &bo, gid), 403);
+    CHECK_STR(ecode(), "you_blocked");
+    env_close();
+}
+
 int main(void)
 {
     REQUIRE(ward_crypto_init() == WARD_OK);
@@ -1300,5 +1477,6 @@ int main(void)
     test_minor_added();
     test_policy_at_add();
     test_status_blocks_full();
+    test_reach_in_group();
     return wtest_done("test_api_groups");
 }

@@ -4,9 +4,10 @@
  * - the contact policy's matrix: sender age band x recipient age band x
  *   follow state x block state x suspicious flag x privacy x entry point
  *   (bundle fetch, send over HTTP, send over the WebSocket path, find,
- *   suggestions, group add, follow), every cell, against an expectation
- *   written
- *   from the issue's rules in plain conditions (not from the rule table);
+ *   suggestions, group add, a group message's copy, the key handover and
+ *   bundle fetch in a group's context, follow), every cell, against an
+ *   expectation written from the issue's rules in plain conditions (not
+ *   from the rule table);
  * - franking: the server's tag checked against the documented layout with
  *   libsodium directly, and every way of forging a report refused;
  * - suspended and banned accounts; the suspicious flag's window and
@@ -16,50 +17,6 @@
 
 #include "api_harness.h"
 #include "ward/safety.h"
-
-/* ------------------------------------------------------------------------ */
-/* Accounts made straight in the store (the matrix needs over a thousand;
- * registering each through Argon2id would only be slower).                */
-
-typedef struct acct {
-    int64_t id;
-    char name[WARD_USERNAME_MAX + 1];
-    char auth[96];
-    int band;
-} acct;
-
-static void mk_acct(acct *a, const char *name, int band)
-{
-    memset(a, 0, sizeof *a);
-    snprintf(a->name, sizeof a->name, "%s", name);
-    a->band = band;
-    REQUIRE(ward_store_account_create(G.st, name, "$argon2id$unused", band,
-                                      G.f.now - 100 * DAY_MS,
-                                      &a->id) == WARD_OK);
-    char tok[WARD_TOKEN_LEN + 1];
-    uint8_t hash[32];
-    REQUIRE(ward_auth_token_new(tok, hash) == WARD_OK);
-    REQUIRE(ward_store_token_put(G.st, hash, a->id, G.f.now + 1000 * DAY_MS) ==
-            WARD_OK);
-    snprintf(a->auth, sizeof a->auth, "Bearer %s", tok);
-}
-
-/* Keys, so that a bundle can be fetched (the server does not check them
- * here: PUT /v1/keys does). */
-static void give_keys(const acct *a)
-{
-    uint8_t id[WARD_PUBKEY_LEN], spk[WARD_PUBKEY_LEN], sig[WARD_SIGNATURE_LEN];
-    ward_store_prekey pre[4];
-    memset(id, 5, sizeof id);
-    memset(spk, 5, sizeof spk);
-    memset(sig, 1, sizeof sig);
-    for (int i = 0; i < 4; i++) {
-        pre[i].id = (uint32_t)i + 1;
-        memset(pre[i].pub, 5, sizeof pre[i].pub);
-    }
-    ward_store_keys k = {id, 7, spk, sig, 1, pre, 4};
-    REQUIRE(ward_store_publish_keys(G.st, a->id, &k, 100) == WARD_OK);
-}
 
 static const uint8_t commit32[32] = {0x33};
 
@@ -74,10 +31,11 @@ static json_t *send_body(const char *to)
 /* The policy matrix.                                                       */
 
 enum { E_BUNDLE, E_SEND_HTTP, E_SEND_WS, E_FIND, E_SUGGEST, E_GROUP_ADD,
-       E_FOLLOW, E_N };
+       E_GROUP_COPY, E_GROUP_KEY, E_GROUP_BUNDLE, E_FOLLOW, E_N };
 static const char *const entry_names[E_N] = {
     "bundle", "send (HTTP)", "send (WebSocket)", "find", "suggestions",
-    "group add", "follow"};
+    "group add", "group message's copy", "key handover in a group",
+    "bundle in a group", "follow"};
 
 typedef struct cell {
     int s_minor, r_minor;
@@ -91,6 +49,25 @@ typedef struct cell {
  * the refusal's code ("hidden" where the entry point hides instead). */
 static const char *expected(const cell *c, int entry)
 {
+    /* Inside a group both share (however they came to), a member's
+     * messages, and the key that makes them readable, reach another
+     * exactly when... */
+    if (entry == E_GROUP_COPY || entry == E_GROUP_KEY ||
+        entry == E_GROUP_BUNDLE) {
+        int copy = entry == E_GROUP_COPY;
+        /* ...there is no block either way (a copy is withheld silently; a
+         * handover refused as a direct message would be)... */
+        if (c->r_blocks)
+            return copy ? "withheld" : "blocked_by_recipient";
+        if (c->s_blocks)
+            return copy ? "withheld" : "you_blocked";
+        /* ...and an adult's reach a minor only if the minor follows them,
+         * without saying why. Privacy does not apply: the group was
+         * joined. */
+        if (!c->s_minor && c->r_minor && !c->r_follows)
+            return "withheld";
+        return NULL;
+    }
     int reach = entry == E_BUNDLE || entry == E_SEND_HTTP ||
                 entry == E_SEND_WS || entry == E_GROUP_ADD;
     int s_adult = !c->s_minor, r_adult = !c->r_minor;
@@ -145,6 +122,10 @@ static void cell_fail(const cell *c, int entry, const char *want,
                 c->r_private, entry_names[entry], want ? want : "allowed",
                 got);
 }
+
+/* A group of the cell's two accounts, made in the store: how they came
+ * to share it does not matter to what it lets them reach. */
+static ward_group matrix_group;
 
 /* The outcome of one entry point as "allowed", a refusal code or
  * "hidden". */
@@ -215,6 +196,50 @@ static const char *outcome(const acct *s, const acct *r, int entry)
             return "allowed";
         break;
     }
+    case E_GROUP_COPY: {
+        json_t *o = json_pack("{s:i,s:o,s:o,s:I}", "type", 4, "body",
+                              b64j(commit32, 8), "commitment",
+                              b64j(commit32, 32), "epoch",
+                              (json_int_t)matrix_group.epoch);
+        snprintf(path, sizeof path, "/v1/groups/%lld/messages",
+                 (long long)matrix_group.id);
+        call_json("POST", path, s->auth, o, NULL);
+        if (G.rc != WARD_API_DEFERRED)
+            break;
+        size_t before = G.f.n_done;
+        ward_api_flush(G.api);
+        if (G.f.n_done != before + 1 || G.f.done[before].status != 201)
+            return "deferred but not stored";
+        json_t *j = json_loads(G.f.done[before].body, 0, NULL);
+        const char *got = jnum(j, "delivered") == 1   ? "allowed"
+                          : jnum(j, "withheld") == 1 ? "withheld"
+                                                      : "neither";
+        json_decref(j);
+        return got;
+    }
+    case E_GROUP_KEY: {
+        json_t *o = send_body(r->name);
+        json_object_set_new(o, "group", json_integer(matrix_group.id));
+        call_json("POST", "/v1/messages", s->auth, o, NULL);
+        if (G.rc == WARD_API_DEFERRED) {
+            size_t before = G.f.n_done;
+            ward_api_flush(G.api);
+            return G.f.n_done == before + 1 &&
+                           G.f.done[before].status == 201
+                       ? "allowed"
+                       : "deferred but not stored";
+        }
+        break;
+    }
+    case E_GROUP_BUNDLE: {
+        char q[40];
+        snprintf(path, sizeof path, "/v1/keys/%s", r->name);
+        snprintf(q, sizeof q, "group=%lld", (long long)matrix_group.id);
+        call_full("GET", path, q, s->auth, NULL, 0, NULL);
+        if (G.status == 200)
+            return "allowed";
+        break;
+    }
     case E_FOLLOW:
         call_json("POST", "/v1/follows", s->auth,
                   json_pack("{s:s}", "username", r->name), NULL);
@@ -268,6 +293,13 @@ static void run_cell(const cell *c, int n)
     /* The path of a suggestion: s follows b, who follows r. */
     REQUIRE(ward_store_follow(G.st, s.id, b.id, G.f.now, NULL) == WARD_OK);
     REQUIRE(ward_store_follow(G.st, b.id, r.id, G.f.now, NULL) == WARD_OK);
+
+    memset(&matrix_group, 0, sizeof matrix_group);
+    snprintf(matrix_group.name, sizeof matrix_group.name, "both");
+    matrix_group.created_by = s.id;
+    matrix_group.created_at = G.f.now;
+    REQUIRE(ward_store_group_create(G.st, &matrix_group, &r.id, 1, NULL,
+                                    100) == WARD_OK);
 
     for (int e = 0; e < E_N; e++) { /* follow last: it changes the graph */
         const char *want = expected(c, e);
