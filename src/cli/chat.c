@@ -350,7 +350,7 @@ static int on_input(void *ctx)
     return 0;
 }
 
-/* A note from the library (a member who cannot be handed our key). */
+/* A note from the library (a member our group messages are kept from). */
 static void chat_note(void *ctx, const char *text)
 {
     say(ctx, "* %s", text);

@@ -58,9 +58,10 @@ static const cli_command commands[] = {
      "from 'ward group ls'), encrypted once with your sender key for the\n"
      "group, which each member is handed in a one-to-one message first. If\n"
      "someone left or was removed since your key was made, a new one is made\n"
-     "and handed to the remaining members only. A member the safety rules\n"
-     "keep you from writing to one to one cannot be handed your key: you are\n"
-     "told, and they cannot read your group messages.\n",
+     "and handed to the remaining members only. The safety rules keep your\n"
+     "group messages, and your key, from some members (a block either way;\n"
+     "an adult's messages from a minor who does not follow them): you are\n"
+     "told how many and who, and they get none of them.\n",
      cli_send},
     {"recv", "receive, decrypt and show messages",
      "usage: ward recv [--follow] [--save-dir DIR] [--user NAME] "
