@@ -3,8 +3,8 @@
  * byte picks an endpoint, the rest is its body (or its path parameter or
  * query). Requests carry a real token of a registered account, so the
  * fuzzer gets past authentication into every parser: registration, login,
- * keys, sends (HTTP and the WebSocket's send frame), listing, acks,
- * and groups (alice admin of a group the paths name, made again if an
+ * keys, sends (HTTP and the WebSocket's send frame, also in a group's
+ * context), listing, acks, and groups (alice admin of a group the paths name, made again if an
  * input made her leave it).
  * Whatever the input, every answer is a status from 100 to 599 and an
  * error answer is a JSON object with error.code.
@@ -73,6 +73,8 @@ static const struct {
     {"POST", "/v1/groups/%G/leave", 0},
     {"POST", "/v1/groups/%G/messages", 0},
     {"GET", "/v1/groups", 0},
+    /* a bundle fetch in a group's context */
+    {"GET", "/v1/keys/bob", 2},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -248,6 +250,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     seed(26, "{\"type\":4,\"body\":\"AQID\",\"commitment\":"
              "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",\"epoch\":1}");
     seed(27, "");
+    seed(28, "group=1");
+    /* a sender-key handover in the group's context; a group send with the
+     * members its key was refused to */
+    seed(4, "{\"to\":\"bob\",\"type\":2,\"body\":\"MwgBEiE=\",\"commitment\":"
+            "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",\"group\":1}");
+    seed(26, "{\"type\":4,\"body\":\"AQID\",\"commitment\":"
+             "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",\"epoch\":1,"
+             "\"unkeyed\":[\"bob\"]}");
+    uint8_t wsh[] = "\x84{\"to\":\"bob\",\"group\":1,\"type\":2,\"body\":"
+                    "\"AQID\",\"commitment\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                    "AAAAAAAAAAAA=\"}";
+    fuzz_write_seed("ws-handover", wsh, sizeof wsh - 1);
     uint8_t wsg[] = "\x84{\"group\":1,\"type\":4,\"body\":\"AQID\","
                     "\"commitment\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
                     "=\",\"epoch\":1}";
