@@ -151,6 +151,11 @@
     fact(facts, 'Status', rep.status + (rep.decision ? ' (' + rep.decision + ')' : ''));
     fact(facts, 'Filed', when(rep.created_at));
     fact(facts, 'Kind', rep.kind);
+    if (rep.group) {
+      fact(facts, 'Group', rep.group.exists
+        ? '"' + rep.group.name + '" (#' + rep.group.id + '), ' + rep.group.members + ' members now'
+        : '#' + rep.group.id + ' (deleted since)');
+    }
     fact(facts, 'Verification', rep.verification.verified
       ? 'verified: the server\'s franking tag and the sender\'s commitment match'
       : 'not verified');

@@ -261,6 +261,21 @@ static json_t *message_json(const ward_report *r)
     return m;
 }
 
+/* The group a reported message was sent in, as it is now: a moderator
+ * weighs a message to a group of 500 differently from one to three. */
+static json_t *group_now(ward_api *api, int64_t id)
+{
+    ward_group g;
+    size_t members = 0;
+    ward_err e = ward_store_group_get(api->st, id, &g);
+    if (!e)
+        e = ward_store_group_count(api->st, id, &members, NULL);
+    if (e)
+        return json_pack("{s:I,s:b}", "id", (json_int_t)id, "exists", 0);
+    return json_pack("{s:I,s:b,s:s,s:I}", "id", (json_int_t)id, "exists", 1,
+                     "name", g.name, "members", (json_int_t)members);
+}
+
 /* Report |id| into |r| and |content| (initialised by the caller): 0, or
  * -1 with the 404 no_such_report or the store's error written. */
 static int report_get(ward_api *api, int64_t id, ward_report *r,
@@ -305,6 +320,8 @@ static int get_report(ward_api *api, const ward_http_req *req,
                   evidence_name(r.attachment)));
     if (r.kind == WARD_REPORT_MESSAGE)
         json_object_set_new(o, "message", message_json(&r));
+    if (r.group_id)
+        json_object_set_new(o, "group", group_now(api, r.group_id));
     json_object_set_new(o, "evidence", json_boolean(r.evidence[0] != 0));
     json_object_set_new(json_object_get(o, "reporter"), "account",
                         account_now(api, r.reporter));

@@ -172,6 +172,8 @@ curl -s -b "$work/jar" "$url/console/api/reports/$rid" >"$work/report.json"
 py() { python3 -c "import json; j=json.load(open('$work/report.json')); print($1)"; }
 check "console: verified ($(head -c 300 "$work/report.json"))" test "$(py "j['verification']['verified']")" = True
 check "console: a group message" test "$(py "j['message']['group']")" = True
+check "console: the group named" test "$(py "j['group']['name']")" = "Book club"
+check "console: its size now" test "$(py "j['group']['members']")" -ge 3
 check "console: its text" test "$(py "j['message']['body']")" = "buy cheap watches"
 check "console: from alice" test "$(py "j['subject']['name']")" = alice
 # The same record reported as a direct message: the server refuses it.
