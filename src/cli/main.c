@@ -256,6 +256,8 @@ static const cli_command commands[] = {
      "  --max-message SIZE     ciphertext of one message (64KiB)\n"
      "  --max-attachment SIZE  encrypted attachment (100MiB)\n"
      "  --max-queue N          messages queued per recipient (10000)\n"
+     "  --max-group-members N  members of one group, its creator too (1000;\n"
+     "                         at most 100000)\n"
      "  --max-prekeys N        one-time prekeys stored per account (1000)\n"
      "  --prekeys-low N        below this, ask the owner for more (10)\n"
      "  --token-ttl DURATION   login token lifetime (30d)\n"

@@ -27,6 +27,7 @@ static const struct setting {
     {"max-message", K_SIZE},
     {"max-attachment", K_SIZE},
     {"max-queue", K_COUNT},
+    {"max-group-members", K_COUNT},
     {"max-prekeys", K_COUNT},
     {"prekeys-low", K_COUNT},
     {"pwhash-threads", K_COUNT},
@@ -202,6 +203,8 @@ ward_err ward_serve_config_set(ward_serve_config *c, const char *name,
         a->max_attachment = (uint64_t)x;
     else if (strcmp(name, "max-queue") == 0)
         a->max_queue = (size_t)x;
+    else if (strcmp(name, "max-group-members") == 0)
+        a->max_group_members = x > 100000 ? 100000 : (size_t)x;
     else if (strcmp(name, "max-prekeys") == 0)
         a->max_prekeys = (size_t)x;
     else if (strcmp(name, "prekeys-low") == 0)

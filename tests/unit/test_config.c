@@ -36,6 +36,12 @@ static void test_units(void)
     CHECK(cfg.api.login_per_minute == 0.5);
     CHECK_EQ_INT(set("pwhash-threads", "4"), WARD_OK);
     CHECK(cfg.api.pwhash_threads == 4);
+    CHECK(cfg.api.max_group_members == 1000); /* the default */
+    CHECK_EQ_INT(set("max-group-members", "256"), WARD_OK);
+    CHECK(cfg.api.max_group_members == 256);
+    CHECK_EQ_INT(set("max-group-members", "1e9"), WARD_OK);
+    CHECK(cfg.api.max_group_members == 100000);
+    CHECK(set("max-group-members", "0") != WARD_OK);
     CHECK_EQ_INT(set("listen", "0.0.0.0:8443"), WARD_OK);
     CHECK(strcmp(cfg.listen_addr, "0.0.0.0") == 0 && cfg.port == 8443);
 }
