@@ -286,6 +286,21 @@ HARNESS int call_json(const char *method, const char *path, const char *auth,
     return st;
 }
 
+/* After a call whose answer was deferred to the group commit: runs the
+ * commit and puts that answer in G.status and G.j. Otherwise nothing. */
+HARNESS int commit_answer(void)
+{
+    if (G.rc != WARD_API_DEFERRED)
+        return G.status;
+    size_t before = G.f.n_done;
+    ward_api_flush(G.api);
+    REQUIRE(G.f.n_done == before + 1);
+    json_decref(G.j);
+    G.j = json_loads(G.f.done[before].body, 0, NULL);
+    G.status = G.f.done[before].status;
+    return G.status;
+}
+
 HARNESS const char *jstr(json_t *o, const char *k)
 {
     json_t *v = json_object_get(o, k);

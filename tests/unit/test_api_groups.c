@@ -72,15 +72,7 @@ static int gsend(const acct *from, int64_t gid, int64_t epoch,
 {
     call_json("POST", gpath(gid, "/messages"), from->auth,
               gsend_body(epoch, commitment), NULL);
-    if (G.rc != WARD_API_DEFERRED)
-        return G.status;
-    size_t before = G.f.n_done;
-    ward_api_flush(G.api);
-    REQUIRE(G.f.n_done == before + 1);
-    json_decref(G.j);
-    G.j = json_loads(G.f.done[before].body, 0, NULL);
-    G.status = G.f.done[before].status;
-    return G.status;
+    return commit_answer();
 }
 
 /* The messages queued for |a| of |type| (-1: any), in G.j's array. */
@@ -1288,13 +1280,7 @@ static int dsend(const acct *from, const acct *to, int64_t gid)
     if (gid)
         json_object_set_new(o, "group", json_integer(gid));
     call_json("POST", "/v1/messages", from->auth, o, NULL);
-    if (G.rc != WARD_API_DEFERRED)
-        return G.status;
-    size_t before = G.f.n_done;
-    ward_api_flush(G.api);
-    REQUIRE(G.f.n_done == before + 1);
-    G.status = G.f.done[before].status;
-    return G.status;
+    return commit_answer();
 }
 
 static int bundle(const acct *from, const acct *of, int64_t gid)
@@ -1314,15 +1300,7 @@ static int gsend_unkeyed(const acct *from, int64_t gid, const char **names)
         json_array_append_new(arr, json_string(names[i]));
     json_object_set_new(o, "unkeyed", arr);
     call_json("POST", gpath(gid, "/messages"), from->auth, o, NULL);
-    if (G.rc != WARD_API_DEFERRED)
-        return G.status;
-    size_t before = G.f.n_done;
-    ward_api_flush(G.api);
-    REQUIRE(G.f.n_done == before + 1);
-    json_decref(G.j);
-    G.j = json_loads(G.f.done[before].body, 0, NULL);
-    G.status = G.f.done[before].status;
-    return G.status;
+    return commit_answer();
 }
 
 /* The direct messages queued for |a|, and how many carry group |gid|. */

@@ -141,16 +141,18 @@ static const char *outcome(const acct *s, const acct *r, int entry)
             return "allowed";
         break;
     case E_SEND_HTTP:
-        call_json("POST", "/v1/messages", s->auth, send_body(r->name), NULL);
-        if (G.rc == WARD_API_DEFERRED) {
-            size_t before = G.f.n_done;
-            ward_api_flush(G.api);
-            return G.f.n_done == before + 1 &&
-                           G.f.done[before].status == 201
-                       ? "allowed"
-                       : "deferred but not stored";
-        }
+    case E_GROUP_KEY: {
+        json_t *o = send_body(r->name);
+        if (entry == E_GROUP_KEY)
+            json_object_set_new(o, "group", json_integer(matrix_group.id));
+        call_json("POST", "/v1/messages", s->auth, o, NULL);
+        int deferred = G.rc == WARD_API_DEFERRED;
+        if (commit_answer() == 201)
+            return "allowed";
+        if (deferred)
+            return "deferred but not stored";
         break;
+    }
     case E_SEND_WS: {
         ward_http_resp rs;
         rs.status = 0;
@@ -206,30 +208,11 @@ static const char *outcome(const acct *s, const acct *r, int entry)
         call_json("POST", path, s->auth, o, NULL);
         if (G.rc != WARD_API_DEFERRED)
             break;
-        size_t before = G.f.n_done;
-        ward_api_flush(G.api);
-        if (G.f.n_done != before + 1 || G.f.done[before].status != 201)
+        if (commit_answer() != 201)
             return "deferred but not stored";
-        json_t *j = json_loads(G.f.done[before].body, 0, NULL);
-        const char *got = jnum(j, "delivered") == 1   ? "allowed"
-                          : jnum(j, "withheld") == 1 ? "withheld"
-                                                      : "neither";
-        json_decref(j);
-        return got;
-    }
-    case E_GROUP_KEY: {
-        json_t *o = send_body(r->name);
-        json_object_set_new(o, "group", json_integer(matrix_group.id));
-        call_json("POST", "/v1/messages", s->auth, o, NULL);
-        if (G.rc == WARD_API_DEFERRED) {
-            size_t before = G.f.n_done;
-            ward_api_flush(G.api);
-            return G.f.n_done == before + 1 &&
-                           G.f.done[before].status == 201
-                       ? "allowed"
-                       : "deferred but not stored";
-        }
-        break;
+        return jnum(G.j, "delivered") == 1   ? "allowed"
+               : jnum(G.j, "withheld") == 1 ? "withheld"
+                                             : "neither";
     }
     case E_GROUP_BUNDLE: {
         char q[40];
