@@ -26,14 +26,24 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-/* A name: 1 to 64 characters, no control characters. A description: up
- * to 500, line breaks and tabs allowed. */
+/* A name: 1 to 64 characters, no control characters (C0, DEL, C1) nor
+ * the bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+ * U+2066-U+2069) that would make a name read as something else. A
+ * description: up to 500, line breaks and tabs allowed. The text is
+ * valid UTF-8 (jansson checked it). */
 static int text_ok(const char *s, size_t max_chars, int multiline)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if ((*p < 0x20 && !(multiline && (*p == '\n' || *p == '\t'))) ||
             *p == 0x7f)
             return 0;
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            return 0; /* U+0080-U+009F */
+        if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae)
+            return 0; /* U+202A-U+202E */
+        if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+            return 0; /* U+2066-U+2069 */
+    }
     return utf8_chars(s) <= max_chars;
 }
 
@@ -320,6 +330,9 @@ static int get_one(ward_api *api, const ward_account *me, int64_t gid,
     return WARD_API_DONE;
 }
 
+static ward_err count_withheld(ward_api *api, const ward_account *me,
+                               int64_t gid, size_t *n);
+
 static int patch_one(ward_api *api, const ward_http_req *req,
                      const ward_account *me, int64_t gid,
                      ward_http_resp *resp)
@@ -351,6 +364,23 @@ static int patch_one(ward_api *api, const ward_http_req *req,
     }
     if (av && json_is_null(av))
         avatar = ""; /* removes it */
+    /* The details are text every member reads, from this admin: not from
+     * one the rules keep some member from (a block, a minor who does not
+     * follow it). Another admin can change them. */
+    size_t withheld = 0;
+    ward_err w = count_withheld(api, me, gid, &withheld);
+    if (w) {
+        ward_api_store_error(api, resp, w);
+        goto out;
+    }
+    if (withheld) {
+        api->stats.policy_refused++;
+        ward_resp_error(resp, 403, "withheld",
+                        "the contact rules keep your messages from some "
+                        "members of this group, so you cannot change what "
+                        "they all read; another admin can");
+        goto out;
+    }
     ward_blob b;
     if (avatar && avatar[0] &&
         (ward_store_blob_get(api->st, avatar, &b) != WARD_OK ||
@@ -666,6 +696,24 @@ static int add_rcpt(void *p, const ward_group_rcpt *m)
     return 0;
 }
 
+static ward_err count_withheld(ward_api *api, const ward_account *me,
+                               int64_t gid, size_t *n)
+{
+    rcpt_ctx rc = {.api = api,
+                   .sender = me,
+                   .reads = ward_policy_reads(WARD_ENTRY_GROUP_SEND),
+                   .sender_flag = -1};
+    ward_err e = ward_store_group_recipients(api->st, gid, me->id, add_rcpt,
+                                             &rc);
+    if (!e && rc.oom)
+        e = WARD_ERR_NOMEM;
+    if (!e && rc.failed)
+        e = WARD_ERR_STORE;
+    *n = rc.withheld;
+    free(rc.r);
+    return e;
+}
+
 static int names_ok(json_t *arr, size_t max)
 {
     size_t i;
@@ -690,15 +738,23 @@ static int unkeyed_reachable(const rcpt_ctx *rc, json_t *unkeyed,
     json_t *names = NULL;
     size_t i;
     json_t *v;
+    int oom = 0;
     json_array_foreach(unkeyed, i, v) {
         for (size_t k = 0; k < rc->n; k++) {
             if (strcmp(rc->r[k].name, json_string_value(v)) != 0)
                 continue;
-            if (!names)
-                names = json_array();
-            json_array_append_new(names, json_string(rc->r[k].name));
+            if (!names && !(names = json_array()))
+                oom = 1;
+            else if (json_array_append_new(names,
+                                           json_string(rc->r[k].name)))
+                oom = 1;
             break;
         }
+    }
+    if (oom) {
+        json_decref(names);
+        ward_resp_error(resp, 503, "busy", "out of memory");
+        return -1;
     }
     if (!names)
         return 0;
@@ -887,9 +943,14 @@ void ward_api_group_sent(ward_api *api, const pending_send *p,
         ward_resp_error(r, 503, "store_failed",
                         "the message was not stored; send it again");
     } else if (conflict) {
-        /* The membership changed between the checks and the commit. */
+        /* The membership changed between the checks and the commit; a
+         * sender no longer in it learns no more than of any group it is
+         * not in. */
         ward_group g;
-        if (ward_store_group_get(api->st, p->msg.group_id, &g) == WARD_OK)
+        ward_group_member mine;
+        if (ward_store_group_member(api->st, p->msg.group_id, p->msg.sender,
+                                    &mine) == WARD_OK &&
+            ward_store_group_get(api->st, p->msg.group_id, &g) == WARD_OK)
             membership_changed(r, g.epoch);
         else
             no_group(r);

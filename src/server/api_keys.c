@@ -151,15 +151,15 @@ int ward_api_get_bundle(ward_api *api, const ward_http_req *req,
     /* "group=ID": a session for a sender-key handover in that group,
      * under the group's rules. */
     static const char *const names[] = {"group", NULL};
-    int64_t group = 0;
-    if (ward_api_query_ints(req->query, names, &group)) {
+    int64_t group = -1;
+    if (ward_api_query_ints(req->query, names, &group) || group == 0) {
         ward_resp_error(resp, 400, "invalid_query",
                         "the query may be group=ID");
         return WARD_API_DONE;
     }
     /* Before a prekey is taken: a refused fetch must cost the target
      * nothing. */
-    if (group ? ward_api_group_reach(api, &me, &them, group, resp)
+    if (group > 0 ? ward_api_group_reach(api, &me, &them, group, resp)
               : ward_api_policy_check(api, &me, &them, WARD_ENTRY_BUNDLE,
                                       resp))
         return WARD_API_DONE;

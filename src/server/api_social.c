@@ -50,16 +50,20 @@ ward_err ward_api_policy(ward_api *api, const ward_account *me,
     /* The flag costs a query: only where a minor is on the other side and
      * a rule here reads it. */
     unsigned reads = ward_policy_reads(entry);
-    int flag;
+    int flag = 0;
+    /* A lookup that fails refuses (the store error), never allows. */
     if ((reads & WARD_FACT_ACTOR_SUSPICIOUS) &&
-        (f & WARD_FACT_TARGET_MINOR) &&
-        ward_api_suspicious(api, me->id, me->age_band, &flag) == 0 && flag)
-        f |= WARD_FACT_ACTOR_SUSPICIOUS;
+        (f & WARD_FACT_TARGET_MINOR)) {
+        if (ward_api_suspicious(api, me->id, me->age_band, &flag))
+            return WARD_ERR_STORE;
+        f |= flag ? WARD_FACT_ACTOR_SUSPICIOUS : 0;
+    }
     if ((reads & WARD_FACT_TARGET_SUSPICIOUS) &&
-        (f & WARD_FACT_ACTOR_MINOR) &&
-        ward_api_suspicious(api, them->id, them->age_band, &flag) == 0 &&
-        flag)
-        f |= WARD_FACT_TARGET_SUSPICIOUS;
+        (f & WARD_FACT_ACTOR_MINOR)) {
+        if (ward_api_suspicious(api, them->id, them->age_band, &flag))
+            return WARD_ERR_STORE;
+        f |= flag ? WARD_FACT_TARGET_SUSPICIOUS : 0;
+    }
     *verdict = ward_policy_decide(entry, f, NULL);
     return WARD_OK;
 }

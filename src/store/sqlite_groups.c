@@ -79,6 +79,8 @@ static ward_err event_body(ward_store *st, const event *ev,
                      "\"actor\":\"%s\",\"actor_id\":%lld",
                      (long long)ev->group, ev->kind, (long long)epoch,
                      actor->username, (long long)actor->id);
+    if (n < 0 || (size_t)n >= cap)
+        return WARD_ERR_INTERNAL;
     if (ev->target) {
         ward_account t;
         e = ward_store_account_by_id(st, ev->target, &t);
@@ -87,10 +89,16 @@ static ward_err event_body(ward_store *st, const event *ev,
         n += snprintf(out + n, cap - (size_t)n,
                       ",\"target\":\"%s\",\"target_id\":%lld", t.username,
                       (long long)t.id);
+        if ((size_t)n >= cap)
+            return WARD_ERR_INTERNAL;
     }
-    if (ev->role)
+    if (ev->role) {
         n += snprintf(out + n, cap - (size_t)n, ",\"role\":\"%s\"", ev->role);
-    snprintf(out + n, cap - (size_t)n, "}");
+        if ((size_t)n >= cap)
+            return WARD_ERR_INTERNAL;
+    }
+    if ((size_t)snprintf(out + n, cap - (size_t)n, "}") >= cap - (size_t)n)
+        return WARD_ERR_INTERNAL;
     return WARD_OK;
 }
 
@@ -492,11 +500,14 @@ ward_err ward_store_group_remove(ward_store *st, int64_t group,
     if (!e && !gone && before.role == WARD_GROUP_ADMIN && admins == 1) {
         int64_t heir = 0;
         sqlite3_bind_int64(s, 1, group);
-        if (sqlite3_step(s) == SQLITE_ROW)
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
             heir = sqlite3_column_int64(s, 0);
+        else if (rc != SQLITE_DONE)
+            e = ward_sql_fail(st, "group heir");
         sqlite3_reset(s);
         event ev = {group, "role", actor, heir, "admin", now, max_queue};
-        if (heir)
+        if (!e && heir)
             e = event_all(st, &ev, 0);
     }
     e = finish(st, e);

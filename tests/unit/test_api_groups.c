@@ -1356,6 +1356,30 @@ static void test_reach_in_group(void)
     /* kid's own messages reach bob (a minor may write to an adult). */
     CHECK_EQ_INT(gsend(&kid, gid, epoch_of(gid), commit_a), 201);
     CHECK_EQ_INT(jnum(G.j, "withheld"), 0);
+    /* Nor can bob, made admin, write to kid through the group's details,
+     * which every member reads; alice can. */
+    call("PATCH", gpath(gid, "/members/bob"), al.auth, "{\"role\":\"admin\"}");
+    CHECK_EQ_INT(G.status, 200);
+    call("PATCH", gpath(gid, ""), bo.auth, "{\"name\":\"hi kid\"}");
+    CHECK_ERR(403, "withheld");
+    call("PATCH", gpath(gid, ""), bo.auth, "{\"description\":\"x\"}");
+    CHECK_ERR(403, "withheld");
+    call("GET", gpath(gid, ""), kid.auth, NULL);
+    CHECK_STR(jstr(G.j, "name"), "club");
+    call("PATCH", gpath(gid, ""), al.auth, "{\"name\":\"club 2\"}");
+    CHECK_EQ_INT(G.status, 200);
+    /* Names that would read as something else are refused. */
+    const char *tricky[] = {"{\"name\":\"a\\u202ebc\"}",
+                            "{\"name\":\"a\\u2066b\"}",
+                            "{\"name\":\"a\\u0085b\"}",
+                            "{\"description\":\"x\\u009by\"}"};
+    for (size_t i = 0; i < sizeof tricky / sizeof *tricky; i++) {
+        call("PATCH", gpath(gid, ""), al.auth, tricky[i]);
+        CHECK_ERR(400, "invalid_group");
+    }
+    call("PATCH", gpath(gid, ""), al.auth,
+         "{\"name\":\"caf\\u00e9 \\u2014 \\u05e9\\u05dc\\u05d5\\u05dd\"}");
+    CHECK_EQ_INT(G.status, 200); /* accents, dashes, right-to-left text */
 
     /* The handover follows the same rule: bob reaches pat in the group's
      * context (not directly), and kid in neither; the bundle fetch too. */
@@ -1383,6 +1407,8 @@ static void test_reach_in_group(void)
     CHECK_STR(ecode(), "not_member");
     CHECK_EQ_INT(dsend(&bo, &pat, gid + 100), 404);
     call_full("GET", "/v1/keys/pat", "group=x", bo.auth, NULL, 0, NULL);
+    CHECK_ERR(400, "invalid_query");
+    call_full("GET", "/v1/keys/pat", "group=0", bo.auth, NULL, 0, NULL);
     CHECK_ERR(400, "invalid_query");
     call_full("GET", "/v1/keys/pat", "other=1", bo.auth, NULL, 0, NULL);
     CHECK_ERR(400, "invalid_query");
