@@ -46,7 +46,9 @@ ward_err ward_gs_set_name(ward_client_state *cs, int64_t gid,
  * needed); |removal|: someone left or was removed at it. */
 ward_err ward_gs_note_epoch(ward_client_state *cs, int64_t gid,
                             int64_t epoch, int removal);
-/* Replaces the members kept with |m| (|n|) as of |epoch|. */
+/* Replaces the members kept with |m| (|n|) as of |epoch|, unless the
+ * view kept is newer; a member of the old view missing from the new one
+ * marks our key for rotation (as ward_gs_note_epoch with |removal|). */
 ward_err ward_gs_set_members(ward_client_state *cs, int64_t gid,
                              int64_t epoch, const gs_member *m, size_t n);
 /* The members kept (or, holders = 1, the holders of our key); |*out| is
@@ -86,6 +88,8 @@ ward_err ward_gs_each_pending(ward_client_state *cs, int64_t gid,
                               int (*fn)(void *ctx, int64_t id,
                                         const char *json),
                               void *ctx);
+/* Whether message |id| is still kept waiting. */
+ward_err ward_gs_is_pending(ward_client_state *cs, int64_t id, int *kept);
 ward_err ward_gs_drop_pending(ward_client_state *cs, int64_t id);
 /* Each (group, sender) with messages waiting and a key from that sender
  * here, until |fn| returns non-zero. */
@@ -143,7 +147,8 @@ ward_err ward_client_group_process(ward_client *c, ward_client_one_msg *in,
  * carrying a group key distribution: the SKDM into the record for (group,
  * |from|). |*gid| gets the group. WARD_ERR_MALFORMED for a broken one, or
  * one for another group than |context| (the group the server delivered
- * it in the context of; 0 for none). */
+ * it in the context of, having checked that both are members; 0 for
+ * none, and then no key is taken). */
 ward_err ward_client_group_take_key(ward_client *c, const char *from,
                                     const ward_content *content,
                                     int64_t context, int64_t *gid);

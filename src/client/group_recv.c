@@ -42,7 +42,7 @@ ward_err ward_client_group_take_key(ward_client *c, const char *from,
 {
     ward_sender_key *sk = NULL;
     int64_t g = group_of_content(content);
-    if (!g || !content->skdm_len || (context && g != context))
+    if (!g || !content->skdm_len || g != context)
         return WARD_ERR_MALFORMED;
     ward_err e = ward_gs_get_key(c->state, g, from, &sk);
     if (e == WARD_ERR_NOT_FOUND)
@@ -87,10 +87,19 @@ static ward_err open_group_msg(ward_client *c, ward_client_one_msg *in,
     if (!pending &&
         ((e = ward_client_state_was_seen(c->state, in->id, seen)) || *seen))
         goto rollback;
+    /* A kept one may have been handled by another process since it was
+     * read: it is no longer kept then. */
+    int kept = 1;
+    if (pending && ((e = ward_gs_is_pending(c->state, in->id, &kept)) ||
+                    !kept)) {
+        *seen = !e;
+        goto rollback;
+    }
     e = ward_gs_get_key(c->state, in->group, in->from, &sk);
     ward_err d = e == WARD_ERR_NOT_FOUND ? WARD_ERR_NO_SESSION : e;
     if (e && e != WARD_ERR_NOT_FOUND)
         goto rollback;
+    e = WARD_OK; /* no key yet is the message's state, not an error */
     if (!d)
         d = ward_sender_key_decrypt(sk, in->body.data, in->body.len, &pt);
     if (d == WARD_ERR_NO_SESSION) {
@@ -180,7 +189,7 @@ static int retry_one(void *p, int64_t id, const char *json)
         r->e = ward_gs_drop_pending(r->c->state, id);
     } else {
         r->e = open_group_msg(r->c, &in, 1, r->fn, r->ctx, &waiting, &seen);
-        r->shown += !r->e && !waiting;
+        r->shown += !r->e && !waiting && !seen;
     }
     ward_buf_release(&in.body);
     json_decref(v);

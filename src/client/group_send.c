@@ -162,6 +162,14 @@ ward_err ward_client_group_distribute(ward_client *c, int64_t gid,
                 refused++;
             ward_client_note(c, "%s does not get your messages in \"%s\": "
                              "%s", m.username, g.name, why);
+        } else if (s == WARD_ERR_LIMIT) {
+            /* Their queue is full (or we are too fast): the others are
+             * not held up; tried again at the next send, and until then
+             * they cannot read ours. */
+            refused++;
+            ward_client_note(c, "%s cannot be handed your key in \"%s\" "
+                             "now: %s", m.username, g.name, why);
+            continue;
         } else if (s) {
             if (err && errlen)
                 snprintf(err, errlen, "cannot hand your group key to %s: %s",
@@ -388,8 +396,6 @@ ward_err ward_client_group_send_text(ward_client *c, int64_t id,
                 : status == 403 ? WARD_ERR_FORBIDDEN
                 : status == 401 ? WARD_ERR_AUTH
                                 : WARD_ERR_IO;
-            if (e == WARD_ERR_NOT_FOUND)
-                (void)ward_gs_forget(c->state, id);
             goto out;
         }
         r.server_time = json_integer_value(json_object_get(reply,

@@ -136,10 +136,41 @@ ward_err ward_gs_note_epoch(ward_client_state *cs, int64_t gid,
     return done(s);
 }
 
+/* 1 if a member of |old| is not in |m| as the same member (gone, or gone
+ * and back with another join time). */
+static int someone_went(const gs_member *old, size_t nold, const gs_member *m,
+                        size_t n)
+{
+    for (size_t i = 0; i < nold; i++) {
+        size_t k = 0;
+        while (k < n && (m[k].account != old[i].account ||
+                         m[k].joined_at != old[i].joined_at))
+            k++;
+        if (k == n)
+            return 1;
+    }
+    return 0;
+}
+
 ward_err ward_gs_set_members(ward_client_state *cs, int64_t gid,
                              int64_t epoch, const gs_member *m, size_t n)
 {
     ward_err e = ensure_row(cs, gid);
+    gs_group g;
+    gs_member *old = NULL;
+    size_t nold = 0;
+    if (!e)
+        e = ward_gs_get(cs, gid, &g);
+    /* A slower fetch (another process's) never replaces a newer view. */
+    if (!e && epoch < g.members_epoch)
+        return WARD_OK;
+    /* Someone in the view we kept is gone: they may hold our key, handed
+     * by a send whose answer was lost, so it is replaced before the next
+     * send, whatever told us (an event, a 409, a listing). */
+    if (!e && !(e = ward_gs_members(cs, gid, 0, &old, &nold)) &&
+        someone_went(old, nold, m, n))
+        e = ward_gs_note_epoch(cs, gid, epoch, 1);
+    free(old);
     sqlite3_stmt *s = e ? NULL
                         : prep(cs, "DELETE FROM group_members WHERE "
                                    "group_id = ?");
@@ -398,6 +429,18 @@ ward_err ward_gs_each_pending(ward_client_state *cs, int64_t gid,
     }
     free(rows);
     return e == WARD_ERR_INTERNAL ? WARD_OK : e;
+}
+
+ward_err ward_gs_is_pending(ward_client_state *cs, int64_t id, int *kept)
+{
+    sqlite3_stmt *s = prep(cs, "SELECT 1 FROM group_pending WHERE id = ?");
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    *kept = rc == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? WARD_OK : WARD_ERR_STORE;
 }
 
 ward_err ward_gs_drop_pending(ward_client_state *cs, int64_t id)

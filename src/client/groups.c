@@ -147,7 +147,8 @@ static int parse_group(json_t *v, ward_client_group *out)
                     sizeof g.created_by) ||
         !json_is_integer(at) || !json_is_integer(ep) ||
         json_integer_value(ep) < 0 || !role ||
-        (strcmp(role, "admin") != 0 && strcmp(role, "member") != 0))
+        (strcmp(role, "admin") != 0 && strcmp(role, "member") != 0) ||
+        (g.created_by[0] && !ward_client_username_valid(g.created_by)))
         return -1;
     g.id = json_integer_value(id);
     g.created_at = json_integer_value(at);
@@ -172,6 +173,10 @@ static int parse_member(json_t *v, ward_client_group_member *out)
         str_or_null(json_object_get(v, "added_by"), m.added_by,
                     sizeof m.added_by) ||
         !role || (strcmp(role, "admin") != 0 && strcmp(role, "member") != 0))
+        return -1;
+    /* Names go into request paths, state keys and the terminal. */
+    if (!ward_client_username_valid(m.username) ||
+        (m.added_by[0] && !ward_client_username_valid(m.added_by)))
         return -1;
     m.id = json_integer_value(id);
     m.joined_at = json_integer_value(at);
@@ -210,17 +215,17 @@ static ward_err keep_view(ward_client *c, const ward_client_group *g,
     return e;
 }
 
-/* GET /v1/groups/{id}: |*reply| the caller's; a group gone for us is
- * forgotten here, if |forget|. */
+/* GET /v1/groups/{id}: |*reply| the caller's. A group gone for us
+ * (404) is not forgotten here: its keys stay until its removal event is
+ * handled, as messages sent before the removal may still be queued
+ * ahead of it. */
 static ward_err fetch(ward_client *c, int64_t gid, ward_client_group *g,
-                      json_t **reply, int forget, char *err, size_t errlen)
+                      json_t **reply, char *err, size_t errlen)
 {
     char path[64];
     snprintf(path, sizeof path, "/v1/groups/%lld", (long long)gid);
     ward_err e = group_call(c, "GET", path, NULL, 200, reply, gid, NULL, err,
                             errlen);
-    if (e == WARD_ERR_NOT_FOUND && forget)
-        (void)ward_gs_forget(c->state, gid);
     if (e)
         return e;
     json_t *members = json_object_get(*reply, "members");
@@ -245,7 +250,7 @@ ward_err ward_client_group_refresh(ward_client *c, int64_t gid,
 {
     ward_client_group g;
     json_t *reply = NULL;
-    ward_err e = fetch(c, gid, &g, &reply, 1, err, errlen);
+    ward_err e = fetch(c, gid, &g, &reply, err, errlen);
     json_decref(reply);
     if (!e && out)
         e = ward_gs_get(c->state, gid, out);
@@ -256,9 +261,7 @@ void ward_client_group_learn_name(ward_client *c, int64_t gid)
 {
     ward_client_group g;
     json_t *reply = NULL;
-    /* A group we are no longer in keeps its keys here until its removal
-     * event is handled: messages sent before it may still come. */
-    (void)fetch(c, gid, &g, &reply, 0, NULL, 0);
+    (void)fetch(c, gid, &g, &reply, NULL, 0);
     json_decref(reply);
 }
 
@@ -275,7 +278,7 @@ ward_err ward_client_group_get(ward_client *c, int64_t id,
             snprintf(err, errlen, "a group id is a positive number");
         return WARD_ERR_INVALID_ARG;
     }
-    ward_err e = fetch(c, id, &g, &reply, 1, err, errlen);
+    ward_err e = fetch(c, id, &g, &reply, err, errlen);
     if (e)
         return e;
     if (out)
@@ -596,7 +599,8 @@ ward_err ward_client_group_leave(ward_client *c, int64_t id, int block,
         return e;
     if (blocked) {
         json_t *b = json_object_get(reply, "blocked");
-        if (str_or_null(b ? b : json_null(), blocked, 64))
+        if (str_or_null(b ? b : json_null(), blocked, 64) ||
+            !ward_client_username_valid(blocked))
             blocked[0] = 0;
     }
     json_decref(reply);

@@ -203,6 +203,7 @@ ward_err ward_client_post(ward_client *c, json_t *body, int64_t *id_out,
             errlen);
         e = status == 404   ? WARD_ERR_NOT_FOUND
             : status == 403 ? WARD_ERR_FORBIDDEN
+            : status == 429 ? WARD_ERR_LIMIT /* a full queue, or too fast */
                             : WARD_ERR_IO;
     }
     if (!e && id_out)

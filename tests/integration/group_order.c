@@ -10,7 +10,10 @@
  *     after its removal (copied to it from another member's queue);
  *   - a member added late cannot read a message sent before it joined;
  *   - a direct message sent in the group's context is shown only as a
- *     key handover.
+ *     key handover, and a key handed over outside its group's context is
+ *     not taken;
+ *   - a member removed by another admin, whose holding of our key was
+ *     never recorded, still makes us rotate.
  * Its accounts are oalice, obob, ocarol and odave.
  *   group_order URL WORKDIR
  */
@@ -322,6 +325,55 @@ int main(int argc, char **argv)
         CHECK_EQ_INT(sx.other, !context); /* direct: not a group's "m9" */
         CHECK_EQ_INT(sx.readable[9], 0);
     }
+
+    /* A key handed over outside any group's context (or in another
+     * group's) is not taken: nothing to read with it. */
+    for (int context = 0; context < 2; context++) {
+        ward_sender_key *sk = NULL;
+        ward_buf skdm;
+        ward_buf_init(&skdm, WARD_CONTENT_MAX_SKDM);
+        REQUIRE(ward_sender_key_new(&sk) == WARD_OK &&
+                ward_sender_key_create(sk, &skdm) == WARD_OK);
+        ward_content t;
+        ward_content_init(&t);
+        memcpy(t.skdm, skdm.data, skdm.len);
+        t.skdm_len = skdm.len;
+        t.group_id_len = 8;
+        ward_gs_content_id(g.id + 1, t.group_id); /* not g */
+        ward_err e = ward_client_send_content(alice, "obob",
+                                              context ? g.id : 0, &t, NULL,
+                                              err, sizeof err);
+        CHECK_EQ_INT(e, WARD_OK);
+        ward_content_release(&t);
+        ward_buf_release(&skdm);
+        ward_sender_key_free(sk);
+        seen sx;
+        memset(&sx, 0, sizeof sx);
+        CHECK_EQ_INT(ward_client_receive(bob, on_msg, &sx, NULL, err,
+                                         sizeof err),
+                     WARD_OK);
+        CHECK_EQ_INT(sx.unreadable, 1);
+        ward_sender_key *kept = NULL;
+        CHECK_EQ_INT(ward_gs_get_key(bob->state, g.id + 1, "oalice", &kept),
+                     WARD_ERR_NOT_FOUND);
+        ward_sender_key_free(kept);
+    }
+
+    /* alice's answer to a handover was lost (no record that dave holds
+     * her key); bob, made admin, removes dave, and alice learns it only
+     * from the 409 of her next send: she still makes a new key. */
+    send_n(alice, g.id, 10, 10);
+    REQUIRE(ward_gs_drop_holder(alice->state, g.id, "odave") == WARD_OK);
+    REQUIRE(ward_client_group_set_role(alice, g.id, "obob", 1, err,
+                                       sizeof err) == WARD_OK);
+    REQUIRE(ward_client_group_remove(bob, g.id, "odave", err, sizeof err) ==
+            WARD_OK);
+    REQUIRE(ward_client_group_key_info(alice, g.id, &before) == WARD_OK);
+    REQUIRE(ward_client_group_send_text(alice, g.id, "m11", &sent, err,
+                                        sizeof err) == WARD_OK);
+    CHECK(sent.rotated);
+    REQUIRE(ward_client_group_key_info(alice, g.id, &after) == WARD_OK);
+    CHECK(after.key_id != before.key_id);
 
     ward_client_free(alice);
     ward_client_free(bob);
