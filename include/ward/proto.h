@@ -322,12 +322,15 @@ ward_err ward_sender_key_distribution(const ward_sender_key *sk,
 /*
  * Adds the state a received SKDM describes to |sk| as its newest state,
  * dropping the oldest past WARD_MAX_SENDER_KEY_STATES. An SKDM for a key
- * id the record already has with the same signing key changes no keys:
- * that state is kept as it is (its chain position and kept keys; it only
- * becomes the newest), so that a repeated SKDM cannot make used message
- * keys valid again. The same key id with another signing key replaces the
- * old state. (libsignal-protocol-c 2.3 adds a second state in both cases:
- * docs/protocol.md.)
+ * id the record already has with the same signing key never moves that
+ * state back: it is kept as it is (its chain position and kept keys; it
+ * only becomes the newest), so that a repeated SKDM cannot make used
+ * message keys valid again, unless the SKDM is more than
+ * WARD_MAX_SENDER_KEY_AHEAD iterations ahead of it, when the state moves
+ * on to the SKDM's chain position (keeping its kept keys), or no message
+ * of that sender could be read again. The same key id with another
+ * signing key replaces the old state. (libsignal-protocol-c 2.3 adds a
+ * second state in both cases: docs/protocol.md.)
  * Errors: WARD_ERR_MALFORMED, WARD_ERR_VERSION, WARD_ERR_INVALID_ARG; on
  * any error |sk| is unchanged.
  */

@@ -153,8 +153,19 @@ ward_err ward_sender_key_process(ward_sender_key *sk, const uint8_t *p,
     uint32_t i = find_state(sk, m.key_id);
     if (i < sk->n_states &&
         memcmp(sk->states[i].signing_pub, m.signing_key, 32) == 0) {
-        /* The state we have is at least as far along as the SKDM can
-         * put it: resetting it would make used message keys valid again. */
+        /* The same key again. Going back would make used message keys
+         * valid again, so the state is never reset; but one further
+         * behind than a message can reach (WARD_MAX_SENDER_KEY_AHEAD)
+         * moves on to the SKDM's chain position, or it could never read
+         * this sender again. Its kept keys stay: all are below its old
+         * position, and a one-way chain moved forward derives none of
+         * them. */
+        ward_sk_state *st = &sk->states[i];
+        if (m.iteration > st->iteration &&
+            m.iteration - st->iteration > WARD_MAX_SENDER_KEY_AHEAD) {
+            memcpy(st->chain, m.chain_key, 32);
+            st->iteration = m.iteration;
+        }
         to_front(sk, i);
     } else {
         if (i < sk->n_states) {

@@ -640,6 +640,43 @@ static void test_message_key_limit(void)
     ward_buf_release(&snap);
     ward_sender_key_free(sk);
 
+    /* A member 2,001 behind cannot read on; the same key handed over
+     * again at the sender's position lets it, without making a used or
+     * passed-over key valid again. A repeated SKDM within reach changes
+     * nothing. */
+    sk = grp_new();
+    tsender_init(&s, 7, 0);
+    tsender_skdm(&s, &b);
+    REQUIRE(process_tb(sk, &b) == WARD_OK);
+    tsender_msg(&s, 3, "early", NULL, 0, &b);
+    CHECK_EQ_INT(dec_tb(sk, &b, "early"), WARD_OK);
+    tb early;
+    tsender_msg(&s, 1, "kept one", NULL, 0, &early);
+    tsender_msg(&s, 2005, "far", NULL, 0, &b);
+    CHECK_EQ_INT(dec_tb(sk, &b, NULL), WARD_ERR_TOO_FAR_AHEAD);
+    tsender s2 = s; /* the sender, moved on to 2005 */
+    ref_advance(s2.ck, 2005);
+    s2.iteration = 2005;
+    tb again_skdm;
+    tsender_skdm(&s2, &again_skdm);
+    REQUIRE(process_tb(sk, &again_skdm) == WARD_OK);
+    info_of(sk, 0, &info);
+    CHECK_EQ_INT(info.iteration, 2005);
+    CHECK_EQ_INT(dec_tb(sk, &b, "far"), WARD_OK);
+    CHECK_EQ_INT(dec_tb(sk, &b, NULL), WARD_ERR_DUPLICATE);
+    CHECK_EQ_INT(dec_tb(sk, &early, "kept one"), WARD_OK); /* kept */
+    tsender_msg(&s, 3, "early", NULL, 0, &b);
+    CHECK_EQ_INT(dec_tb(sk, &b, NULL), WARD_ERR_DUPLICATE);
+    tsender_msg(&s, 1000, "passed over", NULL, 0, &b);
+    CHECK_EQ_INT(dec_tb(sk, &b, NULL), WARD_ERR_DUPLICATE);
+    /* within reach: the SKDM at 2005 again, the state at 2006 stays */
+    REQUIRE(process_tb(sk, &again_skdm) == WARD_OK);
+    info_of(sk, 0, &info);
+    CHECK_EQ_INT(info.iteration, 2006);
+    tsender_msg(&s, 2005, "far", NULL, 0, &b);
+    CHECK_EQ_INT(dec_tb(sk, &b, NULL), WARD_ERR_DUPLICATE);
+    ward_sender_key_free(sk);
+
     /* The end of the chain: iteration 2^32 - 1 is never reached. */
     sk = grp_new();
     tsender_init(&s, 6, 0xfffffffdu);
