@@ -4,7 +4,9 @@
  * records (our own per group, one per member who sent us theirs), who
  * holds our current key, and group messages that wait for their sender's
  * key. The records hold private keys: the file is 0600 and runs with
- * secure_delete, and every serialised copy is wiped (ward_buf_release).
+ * secure_delete, every serialised copy is wiped (ward_buf_release), and
+ * the write-ahead log, which secure_delete does not reach, is cut to
+ * nothing when the state is closed (until then it holds old pages).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -100,6 +100,13 @@ void ward_client_state_close(ward_client_state *cs)
 {
     if (!cs)
         return;
+    /* secure_delete overwrites freed pages in the database file, not the
+     * old page images in its write-ahead log: those (old chain and message
+     * keys) are copied back and the log cut to nothing here, when no other
+     * process of this account is reading. */
+    if (cs->db)
+        (void)sqlite3_exec(cs->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
+                           NULL, NULL);
     sqlite3_close(cs->db);
     free(cs);
 }
