@@ -341,9 +341,9 @@ ward_err ward_sender_key_process(ward_sender_key *sk, const uint8_t *skdm,
  * Encrypts |n| bytes with our sending state (the newest), appending the
  * signed SenderKeyMessage to |out| and advancing the chain.
  * Errors: WARD_ERR_NO_SESSION (no state, or the newest is not ours),
- * WARD_ERR_TOO_BIG (|out| at its maximum, or the chain at iteration
- * 2^32 - 1), WARD_ERR_NOMEM, WARD_ERR_INVALID_ARG. On any error |sk| and
- * |out| are unchanged.
+ * WARD_ERR_TOO_BIG (|out| at its maximum, |n| over 2^31 - 33, or the
+ * chain at iteration 2^32 - 1), WARD_ERR_NOMEM, WARD_ERR_INVALID_ARG. On
+ * any error |sk| and |out| are unchanged.
  */
 ward_err ward_sender_key_encrypt(ward_sender_key *sk, const uint8_t *pt,
                                  size_t n, ward_buf *out);

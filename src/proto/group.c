@@ -196,6 +196,8 @@ ward_err ward_sender_key_encrypt(ward_sender_key *sk, const uint8_t *pt,
         return WARD_ERR_INVALID_ARG;
     if (sk->n_states == 0 || !sk->states[0].has_private)
         return WARD_ERR_NO_SESSION;
+    if (n > INT32_MAX - 32)
+        return WARD_ERR_TOO_BIG; /* before the padded length can wrap */
     ward_sk_state *st = &sk->states[0];
     if (st->iteration == UINT32_MAX)
         return WARD_ERR_TOO_BIG;
