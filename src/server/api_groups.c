@@ -696,19 +696,29 @@ static int add_rcpt(void *p, const ward_group_rcpt *m)
     return 0;
 }
 
+/* The members |me|'s group message would reach, and how many it would
+ * not (|rc| is set; rc->r the caller's to free). */
+static ward_err recipients_of(ward_api *api, const ward_account *me,
+                              int64_t gid, rcpt_ctx *rc)
+{
+    *rc = (rcpt_ctx){.api = api,
+                     .sender = me,
+                     .reads = ward_policy_reads(WARD_ENTRY_GROUP_SEND),
+                     .sender_flag = -1};
+    ward_err e = ward_store_group_recipients(api->st, gid, me->id, add_rcpt,
+                                             rc);
+    if (!e && rc->oom)
+        e = WARD_ERR_NOMEM;
+    if (!e && rc->failed)
+        e = WARD_ERR_STORE;
+    return e;
+}
+
 static ward_err count_withheld(ward_api *api, const ward_account *me,
                                int64_t gid, size_t *n)
 {
-    rcpt_ctx rc = {.api = api,
-                   .sender = me,
-                   .reads = ward_policy_reads(WARD_ENTRY_GROUP_SEND),
-                   .sender_flag = -1};
-    ward_err e = ward_store_group_recipients(api->st, gid, me->id, add_rcpt,
-                                             &rc);
-    if (!e && rc.oom)
-        e = WARD_ERR_NOMEM;
-    if (!e && rc.failed)
-        e = WARD_ERR_STORE;
+    rcpt_ctx rc;
+    ward_err e = recipients_of(api, me, gid, &rc);
     *n = rc.withheld;
     free(rc.r);
     return e;
@@ -791,10 +801,7 @@ static int group_send(ward_api *api, const ward_account *me,
     pending_send p;
     memset(&p, 0, sizeof p);
     ward_buf_init(&p.body, api->cfg.max_message);
-    rcpt_ctx rc = {.api = api,
-                   .sender = me,
-                   .reads = ward_policy_reads(WARD_ENTRY_GROUP_SEND),
-                   .sender_flag = -1};
+    rcpt_ctx rc = {0};
     if (ward_json_uint(body, "type", 1, 255, &type) ||
         type != WARD_MSG_SENDER_KEY ||
         ward_json_uint(body, "epoch", 1, INT64_MAX, &epoch) ||
@@ -840,12 +847,7 @@ static int group_send(ward_api *api, const ward_account *me,
                         "sending too fast; slow down");
         goto fail;
     }
-    ward_err e = ward_store_group_recipients(api->st, gid, me->id, add_rcpt,
-                                             &rc);
-    if (!e && rc.oom)
-        e = WARD_ERR_NOMEM;
-    if (!e && rc.failed)
-        e = WARD_ERR_STORE;
+    ward_err e = recipients_of(api, me, gid, &rc);
     if (e) {
         ward_api_store_error(api, resp, e);
         goto fail;
