@@ -218,8 +218,9 @@ typedef struct ward_store_msg {
  * already), WARD_ERR_NOT_FOUND (no such recipient) or, for a group
  * message's copy (|group_epoch| not 0), WARD_ERR_CONFLICT (the group's
  * epoch is no longer |group_epoch|, or the group is gone: its membership
- * changed since the copies were addressed, and none of them is queued);
- * those are not
+ * changed since the copies were addressed, and none of them is queued;
+ * for a handover in a group's context, the sender or the recipient is no
+ * longer a member); those are not
  * queued, the others are. Returns an error only if nothing was stored.
  */
 ward_err ward_store_queue_put(ward_store *st, ward_store_msg *msgs, size_t n,

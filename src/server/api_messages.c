@@ -222,6 +222,10 @@ static void direct_sent(ward_api *api, const ward_store_msg *m, ward_err ri,
                         "the recipient's queue is full; try later");
     } else if (ri == WARD_ERR_NOT_FOUND) {
         ward_resp_error(r, 404, "no_such_user", "no such user");
+    } else if (ri == WARD_ERR_CONFLICT) {
+        /* A handover whose group lost one of the two since the checks. */
+        ward_resp_error(r, 404, "not_member",
+                        "you or the recipient left the group meanwhile");
     } else {
         ward_resp_error(r, 503, "store_failed",
                         "the message was not stored; send it again");

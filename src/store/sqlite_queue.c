@@ -84,9 +84,25 @@ static ward_err group_current(ward_store *st, const ward_store_msg *m)
     return e;
 }
 
+/* A handover in a group's context is queued only while both are
+ * members: WARD_ERR_CONFLICT otherwise. */
+static ward_err both_members(ward_store *st, const ward_store_msg *m)
+{
+    ward_group_member gm;
+    ward_err e = ward_store_group_member(st, m->group_id, m->sender, &gm);
+    if (!e)
+        e = ward_store_group_member(st, m->group_id, m->recipient, &gm);
+    return e == WARD_ERR_NOT_FOUND ? WARD_ERR_CONFLICT : e;
+}
+
 static ward_err put_one(ward_store *st, ward_store_msg *m, size_t max_queue,
                         const ward_store_msg *prev, ward_err prev_group)
 {
+    if (m->group_id && !m->group_epoch) {
+        ward_err g = both_members(st, m);
+        if (g)
+            return g;
+    }
     if (m->group_id && m->group_epoch) {
         /* A fan-out's copies come one after the other: one check each. */
         ward_err g = prev && prev->group_id == m->group_id &&

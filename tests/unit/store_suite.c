@@ -1813,6 +1813,20 @@ static void test_groups(ward_store *st)
     CHECK_EQ_INT(ward_store_queue_put(st, &d, 1, 100, res), WARD_OK);
     CHECK_EQ_INT(list(st, &c, kid, d.id - 1, 1), WARD_OK);
     CHECK(c.n == 1 && c.m[0].group_id == 0);
+    /* a handover in the group's context (epoch 0): queued only while both
+     * are members, with its group */
+    int64_t fay = mk_account(st, "fay", WARD_AGE_ADULT);
+    ward_store_msg h[3];
+    set_msg(&h[0], bob, ann, "ann", 2, 7210, 3, body, sizeof body);
+    set_msg(&h[1], fay, ann, "ann", 2, 7210, 3, body, sizeof body);
+    set_msg(&h[2], bob, fay, "fay", 2, 7210, 3, body, sizeof body);
+    for (int i = 0; i < 3; i++)
+        h[i].group_id = gid;
+    CHECK_EQ_INT(ward_store_queue_put(st, h, 3, 100, res), WARD_OK);
+    CHECK(res[0] == WARD_OK && res[1] == WARD_ERR_CONFLICT &&
+          res[2] == WARD_ERR_CONFLICT);
+    CHECK_EQ_INT(list(st, &c, bob, h[0].id - 1, 1), WARD_OK);
+    CHECK(c.n == 1 && c.m[0].group_id == gid && c.m[0].type == 2);
 
     /* Recipients: everyone but the sender, with what the contact policy
      * needs of each pair (the server decides; the store only reports). */
