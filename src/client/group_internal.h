@@ -13,6 +13,7 @@
 
 /* Pending group messages kept (waiting for their sender's key) at most. */
 #define WARD_GS_MAX_PENDING 5000
+#define WARD_GS_MAX_PENDING_SENDER 1000 /* of one sender in one group */
 
 /* A group as this device last saw it. */
 typedef struct gs_group {
@@ -77,7 +78,9 @@ ward_err ward_gs_drop_holder(ward_client_state *cs, int64_t gid,
                              const char *username);
 
 /* A group message waiting for its sender's key: the server's JSON of it,
- * kept (WARD_ERR_LIMIT past WARD_GS_MAX_PENDING) until the key comes. */
+ * kept (WARD_ERR_LIMIT past WARD_GS_MAX_PENDING, or past
+ * WARD_GS_MAX_PENDING_SENDER of its sender in its group) until the key
+ * comes. */
 ward_err ward_gs_keep_pending(ward_client_state *cs, int64_t id,
                               int64_t gid, const char *sender,
                               const char *json);

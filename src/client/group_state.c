@@ -361,15 +361,22 @@ ward_err ward_gs_keep_pending(ward_client_state *cs, int64_t id,
                               int64_t gid, const char *sender,
                               const char *json)
 {
-    sqlite3_stmt *s = prep(cs, "SELECT count(*) FROM group_pending");
+    /* The device's room, and one sender's share of it: a member sending
+     * under a key it never hands over cannot take the room of others. */
+    sqlite3_stmt *s = prep(cs, "SELECT count(*), count(CASE WHEN group_id "
+                               "= ? AND sender = ? THEN 1 END) FROM "
+                               "group_pending");
     if (!s)
         return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, gid);
+    sqlite3_bind_text(s, 2, sender, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    int64_t mine = rc == SQLITE_ROW ? sqlite3_column_int64(s, 1) : -1;
     sqlite3_finalize(s);
-    if (n < 0)
+    if (n < 0 || mine < 0)
         return WARD_ERR_STORE;
-    if (n >= WARD_GS_MAX_PENDING)
+    if (n >= WARD_GS_MAX_PENDING || mine >= WARD_GS_MAX_PENDING_SENDER)
         return WARD_ERR_LIMIT;
     if (!(s = prep(cs, "INSERT OR IGNORE INTO group_pending(id, group_id, "
                        "sender, msg) VALUES (?, ?, ?, ?)")))

@@ -13,7 +13,8 @@
  *     key handover, and a key handed over outside its group's context is
  *     not taken;
  *   - a member removed by another admin, whose holding of our key was
- *     never recorded, still makes us rotate.
+ *     never recorded, still makes us rotate;
+ *   - one sender's share of the room for waiting messages.
  * Its accounts are oalice, obob, ocarol and odave.
  *   group_order URL WORKDIR
  */
@@ -374,6 +375,26 @@ int main(int argc, char **argv)
     CHECK(sent.rotated);
     REQUIRE(ward_client_group_key_info(alice, g.id, &after) == WARD_OK);
     CHECK(after.key_id != before.key_id);
+
+    /* The room for waiting messages: one sender in one group gets 1,000
+     * of the device's 5,000; others keep theirs. */
+    for (int64_t k = 0; k < WARD_GS_MAX_PENDING_SENDER; k++)
+        CHECK_EQ_INT(ward_gs_keep_pending(carol->state, 900000000 + k, g.id,
+                                          "ofake", "{}"),
+                     WARD_OK);
+    CHECK_EQ_INT(ward_gs_keep_pending(carol->state, 900100000, g.id, "ofake",
+                                      "{}"),
+                 WARD_ERR_LIMIT);
+    CHECK_EQ_INT(ward_gs_keep_pending(carol->state, 900100001, g.id,
+                                      "oother", "{}"),
+                 WARD_OK);
+    CHECK_EQ_INT(ward_gs_keep_pending(carol->state, 900100002, g.id + 1,
+                                      "ofake", "{}"),
+                 WARD_OK);
+    for (int64_t k = 0; k < WARD_GS_MAX_PENDING_SENDER; k++)
+        REQUIRE(ward_gs_drop_pending(carol->state, 900000000 + k) == WARD_OK);
+    REQUIRE(ward_gs_drop_pending(carol->state, 900100001) == WARD_OK);
+    REQUIRE(ward_gs_drop_pending(carol->state, 900100002) == WARD_OK);
 
     ward_client_free(alice);
     ward_client_free(bob);
