@@ -95,6 +95,32 @@ out:
     return e;
 }
 
+/* Records what became of our key |handed| with |m|, unless another
+ * process of this account replaced the key meanwhile (|*same| 0): the
+ * member holds the old one then, not ours. */
+static ward_err put_holder_if_current(ward_client *c, int64_t gid,
+                                      const ward_sender_key *handed,
+                                      const gs_member *m, int *same)
+{
+    ward_sender_key *now = NULL;
+    ward_sender_key_info a, b;
+    ward_err e = ward_client_state_begin(c->state);
+    if (e)
+        return e;
+    e = ward_gs_get_key(c->state, gid, NULL, &now);
+    if (!e)
+        e = ward_sender_key_info_get(now, 0, &a);
+    if (!e)
+        e = ward_sender_key_info_get(handed, 0, &b);
+    *same = !e && a.key_id == b.key_id;
+    if (!e && *same)
+        e = ward_gs_put_holder(c->state, gid, m);
+    e = e ? (ward_client_state_rollback(c->state), e)
+          : ward_client_state_commit(c->state);
+    ward_sender_key_free(now);
+    return e;
+}
+
 ward_err ward_client_group_distribute(ward_client *c, int64_t gid,
                                       size_t *unreachable, char *err,
                                       size_t errlen)
@@ -179,11 +205,14 @@ ward_err ward_client_group_distribute(ward_client *c, int64_t gid,
         } else {
             m.refused_epoch = 0;
         }
-        if ((e = ward_gs_put_holder(c->state, gid, &m))) {
+        int same = 1;
+        if ((e = put_holder_if_current(c, gid, own, &m, &same))) {
             if (err && errlen)
                 snprintf(err, errlen, "cannot update the local state");
             goto out;
         }
+        if (!same)
+            break; /* rotated meanwhile: the next send hands the new one */
     }
 out:
     if (unreachable)
