@@ -524,6 +524,14 @@ ward_err ward_client_group_send_text(ward_client *c, int64_t id,
                                      ward_client_group_sent *out, char *err,
                                      size_t errlen);
 
+/* ward_client_group_send_text with the image at |path| (JPEG, PNG, GIF,
+ * WebP or BMP), encrypted with a fresh key as it is uploaded once, and
+ * |caption| (may be NULL) as the text. */
+ward_err ward_client_group_send_image(ward_client *c, int64_t id,
+                                      const char *path, const char *caption,
+                                      ward_client_group_sent *out, char *err,
+                                      size_t errlen);
+
 /* The name of group |id| as this device last saw it (no request):
  * NOT_FOUND if it is not known, TOO_BIG if |cap| is too small. */
 ward_err ward_client_group_name(ward_client *c, int64_t id, char *out,

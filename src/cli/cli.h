@@ -53,7 +53,8 @@ typedef struct cli_common {
  * (positional arguments kept in order). */
 int cli_take_common(int argc, char **argv, cli_common *o);
 /* group_cmds.c: `ward send --group GROUP TEXT`. */
-int cli_send_group(const cli_common *o, const char *group, const char *text);
+int cli_send_group(const cli_common *o, const char *group, const char *text,
+                   const char *image);
 
 /* chat.c: the live loops. */
 #include "ward/client.h"

@@ -150,13 +150,14 @@ int cli_send(int argc, char **argv)
         }
     }
     if (group) {
-        /* ward send --group GROUP TEXT: the one positional is the text. */
-        if (image || !to || text || !group[0]) {
-            cli_error("usage: ward send --group GROUP TEXT (images cannot "
-                      "be sent to a group yet)");
+        /* ward send --group GROUP TEXT, or --image FILE [CAPTION]: the one
+         * positional is the text. */
+        if ((!to && !image) || text || !group[0]) {
+            cli_error("usage: ward send --group GROUP TEXT | ward send "
+                      "--group GROUP --image FILE [CAPTION]");
             return CLI_USAGE;
         }
-        return cli_send_group(&o, group, to);
+        return cli_send_group(&o, group, to, image);
     }
     if (!to || (!text && !image)) {
         cli_error("usage: ward send USER TEXT | ward send USER --image FILE "

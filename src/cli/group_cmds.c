@@ -342,7 +342,8 @@ out:
     return rc;
 }
 
-int cli_send_group(const cli_common *o, const char *group, const char *text)
+int cli_send_group(const cli_common *o, const char *group, const char *text,
+                   const char *image)
 {
     char err[512] = "";
     ward_client *c = open_group_client(o, err, sizeof err);
@@ -354,12 +355,15 @@ int cli_send_group(const cli_common *o, const char *group, const char *text)
     if (resolve(c, group, &id)) {
         rc = CLI_FAIL;
     } else {
-        ward_err e = ward_client_group_send_text(c, id, text, &r, err,
-                                                 sizeof err);
+        ward_err e =
+            image ? ward_client_group_send_image(c, id, image, text, &r, err,
+                                                 sizeof err)
+                  : ward_client_group_send_text(c, id, text, &r, err,
+                                                sizeof err);
         if (e) {
             rc = failed(e, err);
         } else {
-            printf("sent to ");
+            printf("sent %sto ", image ? "the image " : "");
             put_group(stdout, c, id, group);
             printf(" (%lld of %lld members%s", (long long)r.delivered,
                    (long long)(r.recipients + r.withheld),

@@ -115,19 +115,17 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-ward_err ward_client_send_image(ward_client *c, const char *to,
-                                const char *path, const char *caption,
-                                int64_t *id_out, char *err, size_t errlen)
+ward_err ward_client_upload_image(ward_client *c, const char *path,
+                                  const char *caption, ward_content *content,
+                                  char *err, size_t errlen)
 {
     ward_attachment a;
-    ward_content content;
     json_t *reply = NULL;
     int status = 0;
     uint8_t head[32];
     upload *u = NULL;
     ward_err e;
     memset(&a, 0, sizeof a);
-    ward_content_init(&content);
 
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
@@ -145,7 +143,7 @@ ward_err ward_client_send_image(ward_client *c, const char *to,
         e = WARD_ERR_INVALID_ARG;
         goto done;
     }
-    if (caption && (e = ward_content_set_body(&content, caption,
+    if (caption && (e = ward_content_set_body(content, caption,
                                               strlen(caption)))) {
         snprintf(err, errlen, "the caption is not valid UTF-8 or too long");
         goto done;
@@ -191,9 +189,7 @@ ward_err ward_client_send_image(ward_client *c, const char *to,
     a.size = u->size;
     snprintf(a.content_type, sizeof a.content_type, "%s", type);
     snprintf(a.file_name, sizeof a.file_name, "%.255s", base_name(path));
-    if ((e = ward_content_add_attachment(&content, &a)))
-        goto done;
-    e = ward_client_send_content(c, to, 0, &content, id_out, err, errlen);
+    e = ward_content_add_attachment(content, &a);
 done:
     if (u) {
         ward_stream_wipe(&u->st);
@@ -203,8 +199,22 @@ done:
     if (fd >= 0)
         close(fd);
     ward_memzero(&a, sizeof a);
-    ward_content_release(&content);
     json_decref(reply);
+    return e;
+}
+
+ward_err ward_client_send_image(ward_client *c, const char *to,
+                                const char *path, const char *caption,
+                                int64_t *id_out, char *err, size_t errlen)
+{
+    ward_content content;
+    ward_content_init(&content);
+    ward_err e = ward_client_upload_image(c, path, caption, &content, err,
+                                          errlen);
+    if (!e)
+        e = ward_client_send_content(c, to, 0, &content, id_out, err,
+                                     errlen);
+    ward_content_release(&content);
     return e;
 }
 

@@ -68,6 +68,13 @@ ward_err ward_client_seal(ward_client *c, const char *to, int64_t group,
 /* POSTs a sealed message; |*id_out| gets the server's id. */
 ward_err ward_client_post(ward_client *c, json_t *body, int64_t *id_out,
                           char *err, size_t errlen);
+/* Encrypts the image at |path| with a fresh key as it is uploaded and
+ * adds it to |content| (its key, id and SHA-256), with |caption| (may be
+ * NULL) as the body: the first half of sending an image, to a person or
+ * a group. */
+ward_err ward_client_upload_image(ward_client *c, const char *path,
+                                  const char *caption, ward_content *content,
+                                  char *err, size_t errlen);
 /* Both (|group| as for ward_client_seal). */
 ward_err ward_client_send_content(ward_client *c, const char *to,
                                   int64_t group, ward_content *content,

@@ -312,32 +312,21 @@ ward_err ward_client_group_key_info(ward_client *c, int64_t id,
     return e;
 }
 
-ward_err ward_client_group_send_text(ward_client *c, int64_t id,
-                                     const char *text,
-                                     ward_client_group_sent *out, char *err,
-                                     size_t errlen)
+/* Sends |content| (its body and attachments; the group id is set here)
+ * to group |id|, as ward_client_group_send_text says. */
+static ward_err send_content(ward_client *c, int64_t id, ward_content *content,
+                             ward_client_group_sent *out, char *err,
+                             size_t errlen)
 {
     ward_client_group_sent r;
-    ward_content content;
     ward_buf msg;
     uint8_t commitment[32];
     memset(&r, 0, sizeof r);
-    ward_content_init(&content);
     ward_buf_init(&msg, 0);
-    if (id <= 0 || !text) {
-        if (err && errlen)
-            snprintf(err, errlen, "a group id is a positive number");
-        return WARD_ERR_INVALID_ARG;
-    }
-    ward_err e = ward_content_set_body(&content, text, strlen(text));
-    if (e) {
-        if (err && errlen)
-            snprintf(err, errlen, "the text is not valid UTF-8 or too long");
-        goto out;
-    }
-    content.group_id_len = 8;
-    ward_gs_content_id(id, content.group_id);
-    if ((e = ward_client_use_token(c, err, errlen)))
+    content->group_id_len = 8;
+    ward_gs_content_id(id, content->group_id);
+    ward_err e = ward_client_use_token(c, err, errlen);
+    if (e)
         goto out;
     for (int attempt = 0;; attempt++) {
         gs_group g;
@@ -369,7 +358,7 @@ ward_err ward_client_group_send_text(ward_client *c, int64_t id,
             goto out;
         /* Encrypted afresh at each attempt: a member handed the key since
          * the last one starts at the chain's current iteration. */
-        if ((e = seal(c, id, &content, &msg, commitment, &r.key_id))) {
+        if ((e = seal(c, id, content, &msg, commitment, &r.key_id))) {
             if (err && errlen)
                 snprintf(err, errlen, "cannot encrypt: %s", ward_strerror(e));
             goto out;
@@ -440,7 +429,49 @@ ward_err ward_client_group_send_text(ward_client *c, int64_t id,
         *out = r;
 out:
     ward_memzero(commitment, sizeof commitment);
-    ward_content_release(&content);
     ward_buf_release(&msg);
+    return e;
+}
+
+ward_err ward_client_group_send_text(ward_client *c, int64_t id,
+                                     const char *text,
+                                     ward_client_group_sent *out, char *err,
+                                     size_t errlen)
+{
+    if (id <= 0 || !text) {
+        if (err && errlen)
+            snprintf(err, errlen, "a group id is a positive number");
+        return WARD_ERR_INVALID_ARG;
+    }
+    ward_content content;
+    ward_content_init(&content);
+    ward_err e = ward_content_set_body(&content, text, strlen(text));
+    if (e && err && errlen)
+        snprintf(err, errlen, "the text is not valid UTF-8 or too long");
+    if (!e)
+        e = send_content(c, id, &content, out, err, errlen);
+    ward_content_release(&content);
+    return e;
+}
+
+ward_err ward_client_group_send_image(ward_client *c, int64_t id,
+                                      const char *path, const char *caption,
+                                      ward_client_group_sent *out, char *err,
+                                      size_t errlen)
+{
+    if (id <= 0 || !path) {
+        if (err && errlen)
+            snprintf(err, errlen, "a group id is a positive number");
+        return WARD_ERR_INVALID_ARG;
+    }
+    ward_content content;
+    ward_content_init(&content);
+    /* Uploaded once, encrypted with one key: every member fetches the
+     * same blob, the key travelling inside the group message. */
+    ward_err e = ward_client_upload_image(c, path, caption, &content, err,
+                                          errlen);
+    if (!e)
+        e = send_content(c, id, &content, out, err, errlen);
+    ward_content_release(&content);
     return e;
 }

@@ -90,13 +90,35 @@ check "alice does not get her own" not grep -q "hello book club" "$work/alice1"
 as carol recv
 check "nothing shown twice" [ ! -s "$work/out" ]
 
+# An image to the group: encrypted and uploaded once, its key inside the
+# group message; each member saves the same bytes.
+printf '\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x02\x00\x00\x00\x02\x08\x02\x00\x00\x00\xfd\xd4\x9a\x73\x00\x00\x00\x10\x49\x44\x41\x54\x78\xda\x63\xf8\xcf\xc0\x00\x44\x0c\x10\x0a\x00\x1f\xee\x03\xfd\x63\x5e\xbb\x5b\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82' >"$work/cover.png"
+as alice send --group "Book club" --image "$work/cover.png" "our next book"
+check "send --group --image: exit 0 ($(cat "$work/err"))" [ "$rc" -eq 0 ]
+check "send --group --image: said" out_has 'sent the image to "Book club" (2 of 2 members)'
+for u in bob carol; do
+  as "$u" recv --save-dir "$work/saved-$u"
+  check "$u: recv with the image exits 0 ($(cat "$work/err"))" [ "$rc" -eq 0 ]
+  check "$u: the caption" grep -qE '^\[[0-9]+\] alice in "Book club": our next book$' "$work/out"
+  path=$(sed -n 's/.*\[image image\/png, [0-9]* bytes, saved to \(.*\)\]$/\1/p' "$work/out" | head -1)
+  check "$u: the image saved ($(cat "$work/out"))" test -n "$path"
+  check "$u: byte for byte" cmp -s "$work/cover.png" "$path"
+done
+fail_case_early() { # description, expected stderr, args...
+  local what="$1" want="$2"; shift 2
+  "$ward" "$@" --user alice >"$work/out" 2>"$work/err"; rc=$?
+  if [ "$rc" -eq 1 ] && grep -qF -- "$want" "$work/err"; then ok; else bad "$what: rc=$rc $(cat "$work/err")"; fi
+}
+fail_case_early "a group image that is not an image" "is not an image" \
+  send --group "Book club" --image "$work/carol1"
+
 # Several sends from several members before anyone fetches.
 for i in 1 2 3 4 5; do as alice send --group "Book club" "a$i" || true; done
 for i in 1 2 3; do as carol send --group "Book club" "c$i" || true; done
 as alice send --group "Book club" "a6"
 recv_lines bob | grep ' in "Book club": ' | sed 's/ in "Book club"//' >"$work/bob2"
-check "bob reads all ten, in the order sent" \
-  test "$(tr '\n' ' ' <"$work/bob2")" = "alice: hello book club alice: a1 alice: a2 alice: a3 alice: a4 alice: a5 carol: c1 carol: c2 carol: c3 alice: a6 "
+check "bob reads all nine, in the order sent" \
+  test "$(tr '\n' ' ' <"$work/bob2")" = "alice: a1 alice: a2 alice: a3 alice: a4 alice: a5 carol: c1 carol: c2 carol: c3 alice: a6 "
 check "carol's key was made at her first message" test -n "$(key_of carol "Book club")"
 
 # The server never holds the plaintext.
@@ -321,7 +343,7 @@ usage_case "ls with two groups" group ls a b
 usage_case "an unknown option" group ls --colour
 usage_case "send --group without text" send --group "Book club"
 usage_case "send --group with two texts" send --group "Book club" a b
-usage_case "send --group with an image" send --group "Book club" --image x.png
+usage_case "send --group with an image and two texts" send --group "Book club" --image x.png a b
 usage_case "chat with a user and a group" chat bob --group "Book club"
 usage_case "chat --group without a group" chat --group
 fail_case() { # description, expected stderr, args...
