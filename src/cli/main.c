@@ -143,6 +143,10 @@ static const cli_command commands[] = {
      "                     details, members and your sender key's id\n"
      "\n"
      "Under-18s added to a group are told who added them ('ward recv').\n"
+     "Inside a group the safety rules still hold: an adult's messages reach\n"
+     "no under-18 who does not follow them, and a block keeps two members'\n"
+     "messages apart both ways ('ward send --group' says how many members a\n"
+     "message was kept from).\n"
      "\n"
      "Exit codes: 0 done, 1 refused or failed (the reason in a sentence;\n"
      "also for a group you are not in), 2 usage.\n",
