@@ -190,6 +190,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     cfg.pwhash = ward_pwhash_cost_min();
     cfg.max_body = 16 * 1024;
     cfg.max_message = 8 * 1024;
+    /* the fuzzer adds members far faster than anyone may */
+    cfg.group_burst = 1e9;
+    cfg.group_per_minute = 1e9;
     ward_api_hooks h = {.done = on_done};
     FUZZ_ASSERT(ward_api_new(&api, st, &cfg, &h) == WARD_OK);
     FUZZ_ASSERT(ward_frank_keys_open(&frank, dir, 1, INT64_MAX / 4,

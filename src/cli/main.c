@@ -276,6 +276,8 @@ static const cli_command commands[] = {
      "  --send-per-minute R, --send-burst N        per sender (60000, 1000)\n"
      "  --upload-per-minute R, --upload-burst N    attachments per uploader\n"
      "                     (100, 50)\n"
+     "  --group-per-minute R, --group-burst N      group creations and adds\n"
+     "                     per account (30, 60)\n"
      "  --pwhash COST      Argon2id cost: interactive (default), moderate,\n"
      "                     or min (tests and benchmarks only)\n"
      "  --pwhash-threads N threads that hash passwords, off the event\n"

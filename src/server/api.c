@@ -34,6 +34,8 @@ void ward_api_config_defaults(ward_api_config *c)
     c->report_per_minute = 10;
     c->max_suggestions = 50;
     c->max_group_members = 1000;
+    c->group_burst = 60;
+    c->group_per_minute = 30;
 }
 
 static int64_t wall_clock(void *ctx)
@@ -128,6 +130,9 @@ ward_err ward_api_new(ward_api **out, ward_store *st,
         e = ward_ratelimit_new(&api->report_by_account, 65536,
                                cfg->report_burst, cfg->report_per_minute);
     if (!e)
+        e = ward_ratelimit_new(&api->group_by_account, 65536,
+                               cfg->group_burst, cfg->group_per_minute);
+    if (!e)
         e = ward_console_new(api, &api->console);
     if (e) {
         ward_api_free(api);
@@ -155,6 +160,7 @@ void ward_api_free(ward_api *api)
     ward_ratelimit_free(api->send_by_account);
     ward_ratelimit_free(api->upload_by_account);
     ward_ratelimit_free(api->report_by_account);
+    ward_ratelimit_free(api->group_by_account);
     free(api);
 }
 

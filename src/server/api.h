@@ -45,6 +45,9 @@ typedef struct ward_api_config {
     double report_burst, report_per_minute;     /* per reporter */
     size_t max_suggestions;
     size_t max_group_members; /* members of one group, the creator too */
+    /* group creations and adds per account: adding strangers to groups
+     * is a way to reach them */
+    double group_burst, group_per_minute;
 } ward_api_config;
 
 void ward_api_config_defaults(ward_api_config *c);

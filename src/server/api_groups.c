@@ -17,6 +17,21 @@ static void no_group(ward_http_resp *resp)
     ward_resp_error(resp, 404, "no_such_group", "no such group");
 }
 
+/* One group creation or add taken from |me|'s budget: 0, or -1 with the
+ * 429 written. Adding strangers to groups is a way to reach them, and a
+ * way to flood them. */
+static int group_budget(ward_api *api, const ward_account *me,
+                        ward_http_resp *resp)
+{
+    if (ward_ratelimit_take(api->group_by_account, me->username,
+                            ward_api_now(api)))
+        return 0;
+    api->stats.rate_limited++;
+    ward_resp_error(resp, 429, "rate_limited",
+                    "creating groups or adding members too fast; slow down");
+    return -1;
+}
+
 /* Characters (not bytes) of valid UTF-8 (jansson checked it). */
 static size_t utf8_chars(const char *s)
 {
@@ -218,6 +233,8 @@ static int create(ward_api *api, const ward_http_req *req,
                         "a group has more members than the server allows");
         goto out;
     }
+    if (group_budget(api, &me, resp))
+        goto out;
     them = calloc(n ? n : 1, sizeof *them);
     ids = calloc(n ? n : 1, sizeof *ids);
     notes = calloc(n ? n : 1, sizeof *notes);
@@ -426,7 +443,10 @@ static int add_member(ward_api *api, const ward_http_req *req,
                         "username (a string) is required");
         goto out;
     }
-    if (ward_api_account_named(api, name, resp, &them))
+    /* Before anything about the account is looked up: a refused add
+     * costs as much as one that goes through. */
+    if (group_budget(api, me, resp) ||
+        ward_api_account_named(api, name, resp, &them))
         goto out;
     ward_group_member already;
     if (ward_store_group_member(api->st, gid, them.id, &already) ==

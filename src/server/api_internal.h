@@ -44,6 +44,7 @@ struct ward_api {
     ward_api_hooks hooks;
     ward_ratelimit *login_by_name, *login_by_addr, *register_by_addr;
     ward_ratelimit *send_by_account, *upload_by_account, *report_by_account;
+    ward_ratelimit *group_by_account;
     ward_frank_keys *frank;    /* borrowed; see ward_api_attach */
     ward_blobs *blobs;         /* borrowed */
     const char *evidence_dir;  /* borrowed; NULL: images not kept */

@@ -50,6 +50,8 @@ static const struct setting {
     {"report-per-minute", K_RATE},
     {"report-burst", K_RATE},
     {"max-suggestions", K_COUNT},
+    {"group-per-minute", K_RATE},
+    {"group-burst", K_RATE},
 };
 
 static ward_err fail(char *err, size_t errlen, const char *fmt, ...)
@@ -245,6 +247,10 @@ ward_err ward_serve_config_set(ward_serve_config *c, const char *name,
         a->report_per_minute = x;
     else if (strcmp(name, "report-burst") == 0)
         a->report_burst = x;
+    else if (strcmp(name, "group-per-minute") == 0)
+        a->group_per_minute = x;
+    else if (strcmp(name, "group-burst") == 0)
+        a->group_burst = x;
     else if (strcmp(name, "max-suggestions") == 0)
         a->max_suggestions = x > 1000 ? 1000 : (size_t)x;
     return WARD_OK;

@@ -1467,6 +1467,45 @@ static void test_reach_in_group(void)
     env_close();
 }
 
+/* Group creations and adds come out of one budget per account; a
+ * refused add (no such user) costs as much as one that goes through. */
+static void test_group_budget(void)
+{
+    ward_api_config cfg = test_cfg();
+    cfg.group_burst = 4;
+    cfg.group_per_minute = 1;
+    env_open(&cfg);
+    acct al, bo, ca, da;
+    mk_acct(&al, "alice", WARD_AGE_ADULT);
+    mk_acct(&bo, "bob", WARD_AGE_ADULT);
+    mk_acct(&ca, "carol", WARD_AGE_ADULT);
+    mk_acct(&da, "dave", WARD_AGE_ADULT);
+    int64_t gid = mk_group(&al, "club", NULL);             /* 1 */
+    call("POST", gpath(gid, "/members"), al.auth, "{\"username\":\"bob\"}");
+    CHECK_EQ_INT(G.status, 201);                            /* 2 */
+    call("POST", gpath(gid, "/members"), al.auth,
+         "{\"username\":\"nobody\"}");
+    CHECK_ERR(404, "no_such_user");                         /* 3 */
+    call("POST", gpath(gid, "/members"), al.auth,
+         "{\"username\":\"carol\"}");
+    CHECK_EQ_INT(G.status, 201);                            /* 4 */
+    call("POST", gpath(gid, "/members"), al.auth, "{\"username\":\"dave\"}");
+    CHECK_ERR(429, "rate_limited");
+    CHECK(!is_member(gid, &da));
+    call("POST", "/v1/groups", al.auth, "{\"name\":\"another\"}");
+    CHECK_ERR(429, "rate_limited");
+    /* another account's budget is its own */
+    call("POST", "/v1/groups", bo.auth, "{\"name\":\"bob's\"}");
+    CHECK_EQ_INT(G.status, 201);
+    /* a minute later: one more */
+    G.f.now += 60 * 1000;
+    call("POST", gpath(gid, "/members"), al.auth, "{\"username\":\"dave\"}");
+    CHECK_EQ_INT(G.status, 201);
+    call("POST", gpath(gid, "/members"), al.auth, "{\"username\":\"dave\"}");
+    CHECK_ERR(429, "rate_limited");
+    env_close();
+}
+
 int main(void)
 {
     REQUIRE(ward_crypto_init() == WARD_OK);
@@ -1482,5 +1521,6 @@ int main(void)
     test_policy_at_add();
     test_status_blocks_full();
     test_reach_in_group();
+    test_group_budget();
     return wtest_done("test_api_groups");
 }

@@ -42,6 +42,10 @@ static void test_units(void)
     CHECK_EQ_INT(set("max-group-members", "1e9"), WARD_OK);
     CHECK(cfg.api.max_group_members == 100000);
     CHECK(set("max-group-members", "0") != WARD_OK);
+    CHECK(cfg.api.group_burst == 60 && cfg.api.group_per_minute == 30);
+    CHECK_EQ_INT(set("group-per-minute", "2.5"), WARD_OK);
+    CHECK_EQ_INT(set("group-burst", "7"), WARD_OK);
+    CHECK(cfg.api.group_per_minute == 2.5 && cfg.api.group_burst == 7);
     CHECK_EQ_INT(set("listen", "0.0.0.0:8443"), WARD_OK);
     CHECK(strcmp(cfg.listen_addr, "0.0.0.0") == 0 && cfg.port == 8443);
 }
