@@ -345,6 +345,23 @@ ward_err ward_store_group_update(ward_store *st, int64_t id, int64_t actor,
                                  const char *avatar, int64_t now,
                                  size_t max_queue);
 
+/* Sets group |id|'s avatar to |n| bytes of |image| (an image of
+ * |content_type| the caller checked) named |avatar_id| (at most
+ * WARD_BLOB_ID_LEN characters; the group's "avatar" from then on), or
+ * removes it (|image| NULL); an "updated" event to the members, as
+ * ward_store_group_update. WARD_ERR_NOT_FOUND for no such group. */
+ward_err ward_store_group_avatar_set(ward_store *st, int64_t id,
+                                     int64_t actor, const uint8_t *image,
+                                     size_t n, const char *content_type,
+                                     const char *avatar_id, int64_t now,
+                                     size_t max_queue);
+/* Group |id|'s avatar into |image| (replacing what it held), its type
+ * and its name; WARD_ERR_NOT_FOUND if it has none. */
+ward_err ward_store_group_avatar_get(ward_store *st, int64_t id,
+                                     ward_buf *image, char *content_type,
+                                     size_t type_cap, char *avatar_id,
+                                     size_t id_cap);
+
 /* |account|'s membership of |group|; WARD_ERR_NOT_FOUND if not a member
  * (or no such group). */
 ward_err ward_store_group_member(ward_store *st, int64_t group,

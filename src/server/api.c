@@ -172,6 +172,11 @@ void ward_api_attach(ward_api *api, struct ward_frank_keys *keys,
     api->evidence_dir = evidence_dir;
 }
 
+void ward_api_set_match(ward_api *api, const struct ward_match_set *set)
+{
+    api->match = set;
+}
+
 ward_err ward_api_set_account_status(ward_api *api, int64_t account,
                                      int status, int64_t until)
 {

@@ -118,6 +118,10 @@ struct ward_frank_keys;
 struct ward_blobs;
 void ward_api_attach(ward_api *api, struct ward_frank_keys *keys,
                      struct ward_blobs *blobs, const char *evidence_dir);
+/* The hash lists (borrowed; NULL: none) that images the server sees, a
+ * group's avatar, are checked against. */
+struct ward_match_set;
+void ward_api_set_match(ward_api *api, const struct ward_match_set *set);
 
 /* Handles one request. WARD_API_DONE: |resp| is filled (the caller
  * initialises and releases it). WARD_API_DEFERRED: the answer comes
@@ -200,6 +204,7 @@ typedef struct ward_api_stats {
     uint64_t attachments_in, attachments_out;
     uint64_t policy_refused, reports_in, reports_refused;
     uint64_t group_messages_in, group_copies; /* sends; copies queued */
+    uint64_t images_checked, images_matched; /* against the hash lists */
 } ward_api_stats;
 void ward_api_stats_get(const ward_api *api, ward_api_stats *out);
 

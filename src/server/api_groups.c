@@ -11,6 +11,10 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "ward/crypto.h"
+#include "ward/match.h"
+#include "ward/media.h"
+#include "ward/pdq.h"
 
 static void no_group(ward_http_resp *resp)
 {
@@ -370,13 +374,12 @@ static int patch_one(ward_api *api, const ward_http_req *req,
         ward_json_str(body, "description", 0, WARD_GROUP_DESC_MAX * 4,
                       &desc) ||
         (desc && !text_ok(desc, WARD_GROUP_DESC_MAX, 1)) ||
-        (av && !json_is_null(av) &&
-         ward_json_str(body, "avatar", 0, WARD_BLOB_ID_LEN, &avatar)) ||
+        (av && !json_is_null(av)) ||
         json_object_size(body) == 0) {
         ward_resp_error(resp, 400, "invalid_group",
                         "any of name (1 to 64 characters), description (up "
-                        "to 500) and avatar (an attachment id of yours, or "
-                        "null)");
+                        "to 500) and avatar (null, to remove it; an image "
+                        "is set with PUT /v1/groups/{id}/avatar)");
         goto out;
     }
     if (av && json_is_null(av))
@@ -398,17 +401,14 @@ static int patch_one(ward_api *api, const ward_http_req *req,
                         "they all read; another admin can");
         goto out;
     }
-    ward_blob b;
-    if (avatar && avatar[0] &&
-        (ward_store_blob_get(api->st, avatar, &b) != WARD_OK ||
-         b.owner != me->id)) {
-        ward_resp_error(resp, 400, "invalid_group",
-                        "avatar must be an attachment you uploaded");
-        goto out;
-    }
-    ward_err e = ward_store_group_update(api->st, gid, me->id, name, desc,
-                                         avatar, ward_api_now(api),
-                                         api->cfg.max_queue);
+    ward_err e =
+        avatar ? ward_store_group_avatar_set(api->st, gid, me->id, NULL, 0,
+                                             NULL, NULL, ward_api_now(api),
+                                             api->cfg.max_queue)
+               : WARD_OK;
+    if (!e && (name || desc))
+        e = ward_store_group_update(api->st, gid, me->id, name, desc, NULL,
+                                    ward_api_now(api), api->cfg.max_queue);
     if (!e)
         e = ward_store_group_get(api->st, gid, &g);
     if (e == WARD_ERR_NOT_FOUND)
@@ -419,6 +419,144 @@ static int patch_one(ward_api *api, const ward_http_req *req,
         group_answer(api, 200, &g, mine.role, resp);
 out:
     json_decref(body);
+    return WARD_API_DONE;
+}
+
+/* ---- the avatar: an image the server sees ---- */
+
+static int on_list_hit(void *ctx, const ward_match_hit *hit)
+{
+    (void)hit;
+    ++*(size_t *)ctx;
+    return 1; /* one is enough */
+}
+
+/* |n| bytes as an avatar: 0 with its type and name set, or -1 with the
+ * refusal written (not an image we take, or an image on a hash list). */
+static int avatar_check(ward_api *api, const uint8_t *p, size_t n,
+                        const char **type, char id[WARD_BLOB_ID_LEN + 1],
+                        ward_http_resp *resp)
+{
+    ward_media_format f = ward_media_sniff(p, n);
+    *type = f == WARD_MEDIA_JPEG   ? "image/jpeg"
+            : f == WARD_MEDIA_PNG  ? "image/png"
+            : f == WARD_MEDIA_GIF  ? "image/gif"
+            : f == WARD_MEDIA_WEBP ? "image/webp"
+                                   : NULL;
+    ward_image img;
+    char why[160] = "";
+    ward_media_opts mo = {.max_pixels = 40000000};
+    if (!*type) {
+        ward_resp_error(resp, 400, "invalid_avatar",
+                        "the body must be a JPEG, PNG, GIF or WebP image");
+        return -1;
+    }
+    ward_err e = ward_media_decode(p, n, &mo, &img, why, sizeof why);
+    if (e == WARD_ERR_NOMEM) {
+        ward_resp_error(resp, 503, "busy", "out of memory");
+        return -1;
+    }
+    if (e) {
+        char msg[240];
+        snprintf(msg, sizeof msg, "not a readable image: %s", why);
+        ward_resp_error(resp, 400, "invalid_avatar", msg);
+        return -1;
+    }
+    /* Every image the server sees is checked against the hash lists, in
+     * its eight orientations. */
+    ward_pdq v[WARD_PDQ_VARIANTS];
+    int quality = 0;
+    size_t hits = 0;
+    e = ward_pdq_hash(img.pixels, img.width, img.height, img.channels, &v[0],
+                      &quality, v);
+    ward_image_free(&img);
+    if (!e && api->match)
+        e = ward_match_pdq_dihedral(api->match, v, WARD_PDQ_MATCH_DISTANCE,
+                                    on_list_hit, &hits);
+    if (e) {
+        ward_api_store_error(api, resp, e);
+        return -1;
+    }
+    api->stats.images_checked++;
+    if (hits) {
+        /* Said as plainly as any other refusal: the uploader learns that
+         * this image is not taken, not which list has it. */
+        api->stats.images_matched++;
+        ward_resp_error(resp, 422, "image_refused",
+                        "this image cannot be used");
+        return -1;
+    }
+    uint8_t h[WARD_SHA256_LEN];
+    ward_sha256(h, p, n);
+    for (int i = 0; i < WARD_BLOB_ID_LEN / 2; i++)
+        snprintf(id + 2 * i, 3, "%02x", h[i]);
+    return 0;
+}
+
+static int avatar_req(ward_api *api, const ward_http_req *req,
+                      const ward_account *me, int64_t gid,
+                      ward_http_resp *resp)
+{
+    ward_group g;
+    ward_group_member mine;
+    if (load(api, gid, me, &g, &mine, resp))
+        return WARD_API_DONE;
+    if (strcmp(req->method, "GET") == 0) {
+        char type[32];
+        char id[WARD_BLOB_ID_LEN + 1];
+        ward_buf_clear(&resp->body);
+        ward_err e = ward_store_group_avatar_get(api->st, gid, &resp->body,
+                                                 type, sizeof type, id,
+                                                 sizeof id);
+        if (e == WARD_ERR_NOT_FOUND)
+            ward_resp_error(resp, 404, "no_avatar", "the group has no avatar");
+        else if (e)
+            ward_api_store_error(api, resp, e);
+        else {
+            resp->status = 200;
+            resp->content_type = strcmp(type, "image/jpeg") == 0  ? "image/jpeg"
+                                 : strcmp(type, "image/png") == 0 ? "image/png"
+                                 : strcmp(type, "image/gif") == 0 ? "image/gif"
+                                 : "image/webp";
+        }
+        return WARD_API_DONE;
+    }
+    if (require_admin(&mine, resp))
+        return WARD_API_DONE;
+    int put = strcmp(req->method, "PUT") == 0;
+    const char *type = NULL;
+    char id[WARD_BLOB_ID_LEN + 1] = "";
+    if (put) {
+        /* Shown to every member, from this admin: not from one the rules
+         * keep some member from. */
+        size_t withheld = 0;
+        ward_err w = count_withheld(api, me, gid, &withheld);
+        if (w) {
+            ward_api_store_error(api, resp, w);
+            return WARD_API_DONE;
+        }
+        if (withheld) {
+            api->stats.policy_refused++;
+            ward_resp_error(resp, 403, "withheld",
+                            "the contact rules keep your messages from some "
+                            "members of this group, so you cannot change what "
+                            "they all see; another admin can");
+            return WARD_API_DONE;
+        }
+        if (avatar_check(api, req->body, req->body_len, &type, id, resp))
+            return WARD_API_DONE;
+    }
+    ward_err e = ward_store_group_avatar_set(
+        api->st, gid, me->id, put ? req->body : NULL, req->body_len, type, id,
+        ward_api_now(api), api->cfg.max_queue);
+    if (!e)
+        e = ward_store_group_get(api->st, gid, &g);
+    if (e == WARD_ERR_NOT_FOUND)
+        no_group(resp);
+    else if (e)
+        ward_api_store_error(api, resp, e);
+    else
+        group_answer(api, 200, &g, mine.role, resp);
     return WARD_API_DONE;
 }
 
@@ -1019,7 +1157,7 @@ int ward_api_groups_route(ward_api *api, const ward_http_req *req,
     const char *id = rest + 1, *slash = strchr(id, '/');
     size_t idlen = slash ? (size_t)(slash - id) : strlen(id);
     const char *sub = slash ? slash : "";
-    enum { ONE, MEMBERS, MEMBER, LEAVE, MESSAGES } kind;
+    enum { ONE, MEMBERS, MEMBER, LEAVE, MESSAGES, AVATAR } kind;
     const char *username = NULL;
     if (!*sub)
         kind = ONE;
@@ -1032,6 +1170,8 @@ int ward_api_groups_route(ward_api *api, const ward_http_req *req,
         kind = LEAVE;
     else if (strcmp(sub, "/messages") == 0)
         kind = MESSAGES;
+    else if (strcmp(sub, "/avatar") == 0)
+        kind = AVATAR;
     else {
         ward_resp_error(resp, 404, "no_route", "no such endpoint");
         return WARD_API_DONE;
@@ -1039,7 +1179,9 @@ int ward_api_groups_route(ward_api *api, const ward_http_req *req,
     int allowed = (kind == ONE && (get || patch)) ||
                   (kind == MEMBERS && post) ||
                   (kind == MEMBER && (del || patch)) ||
-                  (kind == LEAVE && post) || (kind == MESSAGES && post);
+                  (kind == LEAVE && post) || (kind == MESSAGES && post) ||
+                  (kind == AVATAR &&
+                   (get || del || strcmp(m, "PUT") == 0));
     if (!allowed)
         goto method;
     if (ward_api_require_account(api, req, resp, &me))
@@ -1062,6 +1204,8 @@ int ward_api_groups_route(ward_api *api, const ward_http_req *req,
         return leave_req(api, req, &me, gid, resp);
     case MESSAGES:
         return send_req(api, req, &me, gid, resp);
+    case AVATAR:
+        return avatar_req(api, req, &me, gid, resp);
     }
 method:
     ward_resp_error(resp, 405, "method_not_allowed",

@@ -46,6 +46,7 @@ struct ward_api {
     ward_ratelimit *send_by_account, *upload_by_account, *report_by_account;
     ward_ratelimit *group_by_account;
     ward_frank_keys *frank;    /* borrowed; see ward_api_attach */
+    const struct ward_match_set *match; /* borrowed; may be NULL */
     ward_blobs *blobs;         /* borrowed */
     const char *evidence_dir;  /* borrowed; NULL: images not kept */
     ward_workq *pwq; /* password jobs (pwjob.h); NULL: inline */

@@ -23,6 +23,7 @@ static const struct setting {
     {"tls-cert", K_PATH},
     {"tls-key", K_PATH},
     {"port-file", K_PATH},
+    {"match-dir", K_PATH},
     {"max-body", K_SIZE},
     {"max-message", K_SIZE},
     {"max-attachment", K_SIZE},
@@ -155,6 +156,8 @@ ward_err ward_serve_config_set(ward_serve_config *c, const char *name,
             c->tls_cert = v;
         else if (strcmp(name, "tls-key") == 0)
             c->tls_key = v;
+        else if (strcmp(name, "match-dir") == 0)
+            c->match_dir = v;
         else
             c->port_file = v;
         return WARD_OK;

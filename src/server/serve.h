@@ -27,6 +27,9 @@ typedef struct ward_serve_config {
     const char *tls_key;
     const char *port_file;   /* if set, the bound port is written there
                                 once the server listens (for tests) */
+    const char *match_dir;   /* hash lists (ward list) that the images the
+                                server sees are checked against; NULL:
+                                none */
     int shutdown_grace_ms;   /* SIGTERM: how long to drain before closing
                                 whatever is left */
     int64_t franking_rotate_ms; /* a new franking key after this long */

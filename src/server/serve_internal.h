@@ -69,6 +69,7 @@ typedef struct ward_serve {
     ward_api *api;
     ward_blobs *blobs;
     ward_frank_keys *frank;
+    struct ward_match_set *match; /* --match-dir, or NULL */
     char evidence_dir[4200];
 
     lws_dll2_owner_t parked;   /* serve_http waiting for the flush */

@@ -171,6 +171,11 @@ void ward_serve_metrics_text(ward_serve *s, ward_buf *out)
            "attachment downloads started", a.attachments_out);
     metric(out, "ward_contact_refused_total", "counter",
            "contacts the contact policy refused or hid", a.policy_refused);
+    metric(out, "ward_images_checked_total", "counter",
+           "images the server saw (group avatars) checked against the hash "
+           "lists", a.images_checked);
+    metric(out, "ward_images_matched_total", "counter",
+           "of those, refused for matching a list", a.images_matched);
     put(out, "# HELP ward_reports_total reports received\n"
              "# TYPE ward_reports_total counter\n"
              "ward_reports_total{result=\"accepted\"} %llu\n"

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "serve_internal.h"
+#include "ward/match.h"
 
 /* Expired tokens and attachments are deleted this often. */
 #define TOKEN_PURGE_US (60 * LWS_USEC_PER_SEC)
@@ -585,6 +586,15 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
                   strerror(errno));
         e = WARD_ERR_IO;
     }
+    if (!e && cfg->match_dir) {
+        /* Opened once: every image the server sees is checked against it
+         * (a change to the lists takes a restart). */
+        char why[256] = "";
+        if ((e = ward_match_open(cfg->match_dir, &s->match, why,
+                                 sizeof why)))
+            log_error("match_dir", "cannot open the hash lists in '%s': %s",
+                      cfg->match_dir, why[0] ? why : ward_strerror(e));
+    }
     if (!e) {
         ward_api_hooks hooks = {.done = ward_serve_done,
                                 .deliver = ward_serve_deliver,
@@ -595,6 +605,8 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
             log_error("api", "cannot start the API: %s", ward_strerror(e));
         else
             ward_api_attach(s->api, s->frank, s->blobs, s->evidence_dir);
+        if (!e)
+            ward_api_set_match(s->api, s->match);
     }
     if (!e) {
         raise_fd_limit();
@@ -650,6 +662,7 @@ ward_err ward_serve_run(const ward_serve_config *cfg)
         ev_loop_destroy(s->loop);
     ward_serve_ws_sends_free(s);
     ward_api_free(s->api);
+    ward_match_close(s->match);
     ward_frank_keys_free(s->frank);
     ward_blobs_close(s->blobs);
     ward_store_close(s->st);

@@ -278,6 +278,30 @@ ward_err ward_store_group_get(ward_store *st, int64_t id, ward_group *out)
     return e;
 }
 
+/* The update inside the caller's transaction. */
+static ward_err update_in(ward_store *st, int64_t id, int64_t actor,
+                          const char *name, const char *description,
+                          const char *avatar, int64_t now, size_t max_queue)
+{
+    sqlite3_stmt *s = ward_sql_stmt(st, S_GROUP_UPDATE);
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, id);
+    if (name)
+        sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    if (description)
+        sqlite3_bind_text(s, 3, description, -1, SQLITE_STATIC);
+    if (avatar)
+        sqlite3_bind_text(s, 4, avatar, -1, SQLITE_STATIC);
+    ward_err e = ward_sql_exec(st, s, "group update");
+    if (!e && sqlite3_changes(st->db) == 0)
+        e = WARD_ERR_NOT_FOUND;
+    event ev = {id, "updated", actor, 0, NULL, now, max_queue};
+    if (!e)
+        e = event_all(st, &ev, 0);
+    return e;
+}
+
 ward_err ward_store_group_update(ward_store *st, int64_t id, int64_t actor,
                                  const char *name, const char *description,
                                  const char *avatar, int64_t now,
@@ -288,23 +312,65 @@ ward_err ward_store_group_update(ward_store *st, int64_t id, int64_t actor,
     ward_err e = ward_sql_begin(st);
     if (e)
         return e;
-    sqlite3_stmt *s = ward_sql_stmt(st, S_GROUP_UPDATE);
+    return finish(st, update_in(st, id, actor, name, description, avatar, now,
+                                max_queue));
+}
+
+ward_err ward_store_group_avatar_set(ward_store *st, int64_t id,
+                                     int64_t actor, const uint8_t *image,
+                                     size_t n, const char *content_type,
+                                     const char *avatar_id, int64_t now,
+                                     size_t max_queue)
+{
+    if ((image && (!n || n > INT32_MAX || !content_type || !avatar_id ||
+                   !avatar_id[0] || strlen(avatar_id) > WARD_BLOB_ID_LEN)))
+        return WARD_ERR_INVALID_ARG;
+    ward_err e = ward_sql_begin(st);
+    if (e)
+        return e;
+    sqlite3_stmt *s = ward_sql_stmt(st, image ? S_AVATAR_PUT : S_AVATAR_DELETE);
     if (!s)
         return finish(st, WARD_ERR_STORE);
     sqlite3_bind_int64(s, 1, id);
-    if (name)
-        sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-    if (description)
-        sqlite3_bind_text(s, 3, description, -1, SQLITE_STATIC);
-    if (avatar)
-        sqlite3_bind_text(s, 4, avatar, -1, SQLITE_STATIC);
-    e = ward_sql_exec(st, s, "group update");
-    if (!e && sqlite3_changes(st->db) == 0)
-        e = WARD_ERR_NOT_FOUND;
-    event ev = {id, "updated", actor, 0, NULL, now, max_queue};
+    if (image) {
+        sqlite3_bind_blob(s, 2, image, (int)n, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, content_type, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, actor);
+        sqlite3_bind_int64(s, 5, now);
+    }
+    /* The group first: a group that is gone gets no avatar row. */
+    e = update_in(st, id, actor, NULL, NULL, image ? avatar_id : "", now,
+                  max_queue);
     if (!e)
-        e = event_all(st, &ev, 0);
+        e = ward_sql_exec(st, s, "group avatar");
+    else
+        sqlite3_reset(s);
     return finish(st, e);
+}
+
+ward_err ward_store_group_avatar_get(ward_store *st, int64_t id,
+                                     ward_buf *image, char *content_type,
+                                     size_t type_cap, char *avatar_id,
+                                     size_t id_cap)
+{
+    sqlite3_stmt *s = ward_sql_stmt(st, S_AVATAR_GET);
+    if (!s)
+        return WARD_ERR_STORE;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    ward_err e = WARD_ERR_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        ward_sql_text(s, 0, avatar_id, id_cap);
+        ward_sql_text(s, 2, content_type, type_cap);
+        const void *p = sqlite3_column_blob(s, 1);
+        int len = sqlite3_column_bytes(s, 1);
+        ward_buf_clear(image);
+        e = ward_buf_append(image, p, (size_t)len);
+    } else if (rc != SQLITE_DONE) {
+        e = ward_sql_fail(st, "group avatar");
+    }
+    sqlite3_reset(s);
+    return e;
 }
 
 static void member_row(sqlite3_stmt *s, ward_group_member *m)

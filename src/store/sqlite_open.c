@@ -205,11 +205,28 @@ static const char *const migrations[] = {
     "CREATE INDEX group_spans_member ON group_spans(account, group_id);"
     "ALTER TABLE messages ADD COLUMN group_id INTEGER;"
     "ALTER TABLE reports ADD COLUMN group_id INTEGER;",
+    /* 5: a group's avatar, an image the server sees (as every platform
+     * does) and checks against the hash lists; groups.avatar names it
+     * (the first 128 bits of its SHA-256, in hex) so that members know
+     * when it changed. */
+    "CREATE TABLE group_avatars ("
+    "  group_id INTEGER PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE,"
+    "  image BLOB NOT NULL,"
+    "  content_type TEXT NOT NULL,"
+    "  set_by INTEGER NOT NULL,"
+    "  set_at INTEGER NOT NULL);"
+    "UPDATE groups SET avatar = NULL;",
 };
 #define N_MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
 static const char *const sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_AVATAR_PUT] = "INSERT OR REPLACE INTO group_avatars(group_id, image, "
+                     "content_type, set_by, set_at) VALUES (?, ?, ?, ?, ?)",
+    [S_AVATAR_DELETE] = "DELETE FROM group_avatars WHERE group_id = ?",
+    [S_AVATAR_GET] = "SELECT g.avatar, a.image, a.content_type FROM groups g "
+                     "JOIN group_avatars a ON a.group_id = g.id "
+                     "WHERE g.id = ?",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_ACCOUNT_INSERT] = "INSERT INTO accounts(username, pwhash, age_band, "

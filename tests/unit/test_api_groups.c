@@ -9,6 +9,10 @@
  * WebSocket sends and deleted accounts.
  */
 #include "api_harness.h"
+#include "media_gen.h"
+#include "ward/match.h"
+#include "ward/media.h"
+#include "ward/pdq.h"
 #include "ward/safety.h"
 
 static void follow(const acct *a, const acct *b)
@@ -289,30 +293,15 @@ static void test_update(void)
     CHECK_ERR(400, "invalid_group");
     call("PATCH", gpath(gid, ""), al.auth, "{\"epoch\":9}");
     CHECK_ERR(400, "unknown_field");
+    /* an avatar is an image, set with PUT .../avatar (test_avatar) */
     call("PATCH", gpath(gid, ""), al.auth,
          "{\"avatar\":\"0123456789abcdef0123456789abcdef\"}");
-    CHECK_ERR(400, "invalid_group"); /* no such attachment */
-    ward_blob b;
-    memset(&b, 0, sizeof b);
-    snprintf(b.id, sizeof b.id, "%s", "00112233445566778899aabbccddeeff");
-    b.owner = bo.id;
-    b.size = 10;
-    b.created_at = G.f.now;
-    b.expires_at = G.f.now + DAY_MS;
-    REQUIRE(ward_store_blob_put(G.st, &b) == WARD_OK);
+    CHECK_ERR(400, "invalid_group");
     call("PATCH", gpath(gid, ""), al.auth,
-         "{\"avatar\":\"00112233445566778899aabbccddeeff\"}");
-    CHECK_ERR(400, "invalid_group"); /* bob's, not alice's */
-    b.owner = al.id;
-    snprintf(b.id, sizeof b.id, "%s", "ffeeddccbbaa99887766554433221100");
-    REQUIRE(ward_store_blob_put(G.st, &b) == WARD_OK);
-    call("PATCH", gpath(gid, ""), al.auth,
-         "{\"name\":\"Book club\",\"description\":\"Fridays\","
-         "\"avatar\":\"ffeeddccbbaa99887766554433221100\"}");
+         "{\"name\":\"Book club\",\"description\":\"Fridays\"}");
     CHECK_EQ_INT(G.status, 200);
     CHECK_STR(jstr(G.j, "name"), "Book club");
     CHECK_STR(jstr(G.j, "description"), "Fridays");
-    CHECK_STR(jstr(G.j, "avatar"), "ffeeddccbbaa99887766554433221100");
     CHECK_EQ_INT(jnum(G.j, "epoch"), e0); /* details are no membership */
     json_t *ev = last_event(&bo);
     CHECK_STR(jstr(ev, "event"), "updated");
@@ -1506,6 +1495,158 @@ static void test_group_budget(void)
     env_close();
 }
 
+/* ------------------------------------------------------------------------ */
+/* The avatar: an image the server sees, checked against the hash lists.    */
+
+/* A 64x64 PNG: blocks of random greys (|kind| 0), the same turned a
+ * quarter (2), or a checkerboard (1). */
+static gen_buf test_png(int kind)
+{
+    static uint8_t raw[64 * 64 * 3];
+    uint8_t block[8][8];
+    uint32_t r = 12345;
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 8; j++) {
+            r = r * 1103515245u + 12345u;
+            block[i][j] = (uint8_t)(r >> 24);
+        }
+    for (int y = 0; y < 64; y++)
+        for (int x = 0; x < 64; x++) {
+            uint8_t v = kind == 1   ? (uint8_t)(((x / 8 + y / 8) % 2) * 255)
+                        : kind == 2 ? block[x / 8][(63 - y) / 8]
+                                    : block[y / 8][x / 8];
+            memset(raw + (y * 64 + x) * 3, v, 3);
+        }
+    return gen_png(64, 64, 2, 8, raw, sizeof raw, NULL, 0, 0);
+}
+
+/* A set in |dir| with one list holding the PDQ of |img|. */
+static ward_match_set *set_with(const char *dir, const gen_buf *img)
+{
+    ward_image im;
+    ward_pdq h;
+    int q;
+    char hex[WARD_PDQ_HEX_LEN + 1];
+    REQUIRE(ward_media_decode(img->p, img->n, NULL, &im, NULL, 0) == WARD_OK);
+    REQUIRE(ward_pdq_hash(im.pixels, im.width, im.height, im.channels, &h,
+                          &q, NULL) == WARD_OK);
+    ward_image_free(&im);
+    CHECK(q > 0); /* a hash that means something */
+    ward_pdq_format(&h, hex);
+    ward_hl_entry e;
+    memset(&e, 0, sizeof e);
+    e.type = WARD_HL_PDQ;
+    e.labels = "";
+    for (int i = 0; i < 32; i++) {
+        unsigned v;
+        REQUIRE(sscanf(hex + 2 * i, "%2x", &v) == 1);
+        e.hash[i] = (uint8_t)v;
+    }
+    ward_match_builder *b = NULL;
+    REQUIRE(ward_match_builder_new(&b) == WARD_OK);
+    REQUIRE(ward_match_builder_list(b, "known", "test", WARD_HL_REFERENCE,
+                                    1) == WARD_OK);
+    REQUIRE(ward_match_builder_add(b, &e) == WARD_OK);
+    REQUIRE(ward_match_builder_write(b, dir) == WARD_OK);
+    ward_match_builder_free(b);
+    ward_match_set *set = NULL;
+    REQUIRE(ward_match_open(dir, &set, NULL, 0) == WARD_OK);
+    return set;
+}
+
+static void put_avatar(const acct *a, int64_t gid, const void *p, size_t n)
+{
+    call_full("PUT", gpath(gid, "/avatar"), NULL, a->auth, p, n, NULL);
+}
+
+static void test_avatar(void)
+{
+    ward_api_config cfg = test_cfg();
+    env_open(&cfg);
+    acct al, bo, kid, out;
+    mk_acct(&al, "alice", WARD_AGE_ADULT);
+    mk_acct(&bo, "bob", WARD_AGE_ADULT);
+    mk_acct(&kid, "kid", WARD_AGE_MINOR);
+    mk_acct(&out, "outsider", WARD_AGE_ADULT);
+    follow(&kid, &al);
+    const acct *m[] = {&bo, &kid, NULL};
+    int64_t gid = mk_group(&al, "club", m);
+    gen_buf known = test_png(0), fresh = test_png(1);
+    char dir[] = "/tmp/ward_avatar_XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    ward_match_set *set = set_with(dir, &known);
+    ward_api_set_match(G.api, set);
+    ward_api_stats st0, st1;
+    ward_api_stats_get(G.api, &st0);
+
+    /* An image on a list is refused, and says no more. */
+    put_avatar(&al, gid, known.p, known.n);
+    CHECK_ERR(422, "image_refused");
+    call("GET", gpath(gid, "/avatar"), bo.auth, NULL);
+    CHECK_ERR(404, "no_avatar");
+    /* ...in any of its eight orientations: the same image turned too. */
+    gen_buf turned = test_png(2);
+    put_avatar(&al, gid, turned.p, turned.n);
+    CHECK_ERR(422, "image_refused");
+    free(turned.p);
+    /* Another is taken: every member sees it, byte for byte. */
+    put_avatar(&al, gid, fresh.p, fresh.n);
+    CHECK_EQ_INT(G.status, 200);
+    char want[WARD_BLOB_ID_LEN + 1];
+    uint8_t h[32];
+    ward_sha256(h, fresh.p, fresh.n);
+    for (int i = 0; i < WARD_BLOB_ID_LEN / 2; i++)
+        snprintf(want + 2 * i, 3, "%02x", h[i]);
+    CHECK_STR(jstr(G.j, "avatar"), want);
+    json_t *ev = last_event(&bo);
+    CHECK_STR(jstr(ev, "event"), "updated");
+    for (int who = 0; who < 2; who++) {
+        call("GET", gpath(gid, "/avatar"), who ? kid.auth : bo.auth, NULL);
+        CHECK_EQ_INT(G.status, 200);
+        CHECK(G.raw_len == fresh.n && memcmp(G.raw, fresh.p, fresh.n) == 0);
+    }
+    ward_api_stats_get(G.api, &st1);
+    CHECK(st1.images_checked == st0.images_checked + 3 &&
+          st1.images_matched == st0.images_matched + 2);
+
+    /* Not members: as for a group that does not exist. */
+    call("GET", gpath(gid, "/avatar"), out.auth, NULL);
+    CHECK_ERR(404, "no_such_group");
+    put_avatar(&out, gid, fresh.p, fresh.n);
+    CHECK_ERR(404, "no_such_group");
+    /* Admins only; not an image; an admin the rules keep from a member. */
+    put_avatar(&bo, gid, fresh.p, fresh.n);
+    CHECK_ERR(403, "not_admin");
+    put_avatar(&al, gid, "GIF89a, or is it", 16);
+    CHECK_ERR(400, "invalid_avatar");
+    put_avatar(&al, gid, "hello", 5);
+    CHECK_ERR(400, "invalid_avatar");
+    put_avatar(&al, gid, fresh.p, fresh.n / 2); /* truncated */
+    CHECK_ERR(400, "invalid_avatar");
+    put_avatar(&al, gid, NULL, 0);
+    CHECK_ERR(400, "invalid_avatar");
+    call("PATCH", gpath(gid, "/members/bob"), al.auth, "{\"role\":\"admin\"}");
+    CHECK_EQ_INT(G.status, 200);
+    put_avatar(&bo, gid, fresh.p, fresh.n); /* kid does not follow bob */
+    CHECK_ERR(403, "withheld");
+    call("POST", gpath(gid, "/avatar"), al.auth, NULL);
+    CHECK_ERR(405, "method_not_allowed");
+    /* Removed; then the lists are no longer consulted (none attached). */
+    call("DELETE", gpath(gid, "/avatar"), al.auth, NULL);
+    CHECK_EQ_INT(G.status, 200);
+    CHECK(json_is_null(json_object_get(G.j, "avatar")));
+    call("GET", gpath(gid, "/avatar"), kid.auth, NULL);
+    CHECK_ERR(404, "no_avatar");
+    ward_api_set_match(G.api, NULL);
+    put_avatar(&al, gid, known.p, known.n);
+    CHECK_EQ_INT(G.status, 200);
+    env_close();
+    ward_match_close(set);
+    rm_flat_dir(dir);
+    free(known.p);
+    free(fresh.p);
+}
+
 int main(void)
 {
     REQUIRE(ward_crypto_init() == WARD_OK);
@@ -1522,5 +1663,6 @@ int main(void)
     test_status_blocks_full();
     test_reach_in_group();
     test_group_budget();
+    test_avatar();
     return wtest_done("test_api_groups");
 }
