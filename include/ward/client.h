@@ -432,6 +432,7 @@ typedef struct ward_client_group {
     int64_t created_at;  /* ms */
     int64_t epoch;       /* moves on at every membership change */
     int admin;           /* you are one of its admins */
+    char avatar[33];     /* its avatar's name (changes with it), or "" */
 } ward_client_group;
 
 typedef struct ward_client_group_member {
@@ -531,6 +532,18 @@ ward_err ward_client_group_send_image(ward_client *c, int64_t id,
                                       const char *path, const char *caption,
                                       ward_client_group_sent *out, char *err,
                                       size_t errlen);
+
+/* Sets group |id|'s avatar to the |n| bytes of |image| (JPEG, PNG, GIF
+ * or WebP; the server sees it, as every platform does, and refuses one on
+ * its hash lists), or removes it (|image| NULL). Admins only. */
+ward_err ward_client_group_set_avatar(ward_client *c, int64_t id,
+                                      const uint8_t *image, size_t n,
+                                      char *err, size_t errlen);
+/* Saves group |id|'s avatar to |path| (a new file, 0600; written whole
+ * or not at all). WARD_ERR_NOT_FOUND if it has none. */
+ward_err ward_client_group_save_avatar(ward_client *c, int64_t id,
+                                       const char *path, char *err,
+                                       size_t errlen);
 
 /* The name of group |id| as this device last saw it (no request):
  * NOT_FOUND if it is not known, TOO_BIG if |cap| is too small. */

@@ -171,6 +171,11 @@ static int cmd_ls(ward_client *c, int n, char **args)
     }
     if (g.created_by[0])
         printf("created by %s\n", g.created_by);
+    if (g.avatar[0]) {
+        fputs("avatar: ", stdout);
+        cli_put_untrusted(stdout, g.avatar, strlen(g.avatar));
+        fputs(" ('ward group avatar GROUP --save FILE')\n", stdout);
+    }
     printf("members:\n");
     for (size_t i = 0; i < l.n; i++) {
         printf("  %s%s", l.m[i].username, l.m[i].admin ? " (admin)" : "");
@@ -188,14 +193,48 @@ static int cmd_ls(ward_client *c, int n, char **args)
     return CLI_OK;
 }
 
+/* ward group avatar: set it from |file|, remove it (|file| NULL), or save
+ * it to |file| (|save|). */
+static int cmd_avatar(ward_client *c, int64_t id, const char *group,
+                      const char *file, int save)
+{
+    char err[512] = "", why[256] = "";
+    ward_err e;
+    if (save) {
+        e = ward_client_group_save_avatar(c, id, file, err, sizeof err);
+    } else if (!file) {
+        e = ward_client_group_set_avatar(c, id, NULL, 0, err, sizeof err);
+    } else {
+        uint8_t *img = NULL;
+        size_t n = 0;
+        if (cli_read_file(file, 16u << 20, &img, &n, why, sizeof why)) {
+            cli_error("%s", why);
+            return CLI_FAIL;
+        }
+        e = ward_client_group_set_avatar(c, id, img, n, err, sizeof err);
+        free(img);
+    }
+    if (e)
+        return failed(e, err);
+    if (save)
+        printf("saved the avatar of ");
+    else
+        printf(file ? "set the avatar of " : "removed the avatar of ");
+    put_group(stdout, c, id, group);
+    if (save)
+        printf(" to %s", file);
+    printf("\n");
+    return CLI_OK;
+}
+
 int cli_group(int argc, char **argv)
 {
     cli_common o;
     char err[512] = "";
-    const char *desc = NULL, *verb = NULL;
+    const char *desc = NULL, *verb = NULL, *save = NULL;
     const char **members = NULL;
     size_t n_members = 0;
-    int block = 0, n = 0, rc = CLI_USAGE;
+    int block = 0, remove_avatar = 0, n = 0, rc = CLI_USAGE;
     argc = cli_take_common(argc, argv, &o);
     char **args = calloc((size_t)argc + 1, sizeof *args);
     members = calloc((size_t)argc + 1, sizeof *members);
@@ -214,6 +253,10 @@ int cli_group(int argc, char **argv)
             members[n_members++] = argv[++i];
         } else if (strcmp(a, "--block") == 0) {
             block = 1;
+        } else if (strcmp(a, "--remove") == 0) {
+            remove_avatar = 1;
+        } else if (strcmp(a, "--save") == 0 && i + 1 < argc) {
+            save = argv[++i];
         } else if (a[0] == '-' && a[1]) {
             cli_error("unknown option '%s'; see 'ward help group'", a);
             goto out;
@@ -224,14 +267,15 @@ int cli_group(int argc, char **argv)
         }
     }
     if (!verb) {
-        usage("which group command? create, add, remove, leave, role or "
-              "ls");
+        usage("which group command? create, add, remove, leave, role, "
+              "avatar or ls");
         goto out;
     }
     int create = strcmp(verb, "create") == 0, add = strcmp(verb, "add") == 0;
     int rm = strcmp(verb, "remove") == 0, leave = strcmp(verb, "leave") == 0;
     int role = strcmp(verb, "role") == 0, ls = strcmp(verb, "ls") == 0;
-    if (!create && !add && !rm && !leave && !role && !ls) {
+    int avatar = strcmp(verb, "avatar") == 0;
+    if (!create && !add && !rm && !leave && !role && !ls && !avatar) {
         cli_error("'%s' is not a group command; see 'ward help group'",
                   verb);
         goto out;
@@ -242,6 +286,15 @@ int cli_group(int argc, char **argv)
     }
     if (block && !leave) {
         usage("--block goes with 'leave'");
+        goto out;
+    }
+    if ((remove_avatar || save) && !avatar) {
+        usage("--remove and --save go with 'avatar'");
+        goto out;
+    }
+    if (avatar && (remove_avatar + !!save + (n == 2) != 1 ||
+                   n != (remove_avatar || save ? 1 : 2))) {
+        usage("usage: ward group avatar GROUP FILE | --remove | --save FILE");
         goto out;
     }
     if (n_members >= MAX_MEMBERS) {
@@ -291,6 +344,13 @@ int cli_group(int argc, char **argv)
     int64_t id = 0;
     if (create) {
         rc = cmd_create(c, args, desc, members, n_members);
+    } else if (avatar) {
+        rc = resolve(c, args[0], &id) ? CLI_FAIL
+                                      : cmd_avatar(c, id, args[0],
+                                                   remove_avatar ? NULL
+                                                   : save ? save
+                                                          : args[1],
+                                                   save != NULL);
     } else if (ls) {
         rc = cmd_ls(c, n, args);
     } else if (resolve(c, args[0], &id)) {

@@ -106,12 +106,14 @@ static const cli_command commands[] = {
      "one (exit 1 if any was refused or unconfirmed); received messages go\n"
      "to standard output, status lines to standard error.\n",
      cli_chat},
-    {"group", "end-to-end encrypted groups: create, add, remove, leave, ls",
+    {"group",
+     "end-to-end encrypted groups: create, add, remove, leave, avatar, ls",
      "usage: ward group create NAME [--description TEXT] [--member USER]...\n"
      "       ward group add GROUP USER\n"
      "       ward group remove GROUP USER\n"
      "       ward group leave GROUP [--block]\n"
      "       ward group role GROUP USER admin|member\n"
+     "       ward group avatar GROUP FILE | --remove | --save FILE\n"
      "       ward group ls [GROUP]\n"
      "       (each also takes --user NAME and --server URL)\n"
      "\n"
@@ -139,6 +141,11 @@ static const cli_command commands[] = {
      "                     someone added by a stranger)\n"
      "  role GROUP USER R  make USER an admin, or a plain member (admins\n"
      "                     only; a group keeps at least one admin)\n"
+     "  avatar GROUP FILE  set the group's picture (JPEG, PNG, GIF or WebP;\n"
+     "                     admins only). The server sees it, as on every\n"
+     "                     platform, and refuses an image on its hash lists\n"
+     "  --remove           remove it (admins only)\n"
+     "  --save FILE        save it to FILE (a new file, 0600)\n"
      "  ls [GROUP]         your groups (id, name, your role), or one group's\n"
      "                     details, members and your sender key's id\n"
      "\n"

@@ -4,10 +4,13 @@
  * brought up to date from GET /v1/groups/{id}. Sending is group_send.c's,
  * receiving group_recv.c's.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "group_internal.h"
 
@@ -58,6 +61,9 @@ static void label_of(ward_client *c, int64_t gid, char *out, size_t cap)
 /* One exchange about group |gid| (0: none yet): WARD_OK for status |ok|
  * (|*reply| is then the caller's), else the refusal's sentence, about the
  * group or about |user| as the code concerns, and its error code. */
+static ward_err refusal(ward_client *c, int st, json_t *r, int64_t gid,
+                        const char *user, char *err, size_t errlen);
+
 static ward_err group_call(ward_client *c, const char *method,
                            const char *path, json_t *body, int ok,
                            json_t **reply, int64_t gid, const char *user,
@@ -77,11 +83,20 @@ static ward_err group_call(ward_client *c, const char *method,
         *reply = r;
         return WARD_OK;
     }
+    return refusal(c, st, r, gid, user, err, errlen);
+}
+
+/* A refused call's status |st| and reply |r| (decref'd here) as an error
+ * and a sentence. */
+static ward_err refusal(ward_client *c, int st, json_t *r, int64_t gid,
+                        const char *user, char *err, size_t errlen)
+{
     const char *code = ward_http_error_code(r);
     char label[300];
     int about_group = strcmp(code, "no_such_group") == 0 ||
                       strcmp(code, "not_admin") == 0 ||
-                      strcmp(code, "group_full") == 0;
+                      strcmp(code, "group_full") == 0 ||
+                      strcmp(code, "no_avatar") == 0;
     if (about_group)
         label_of(c, gid, label, sizeof label);
     ward_client_server_error_about(r, st, about_group ? label : user, err,
@@ -145,6 +160,9 @@ static int parse_group(json_t *v, ward_client_group *out)
                     sizeof g.description) ||
         str_or_null(json_object_get(v, "created_by"), g.created_by,
                     sizeof g.created_by) ||
+        (json_object_get(v, "avatar") &&
+         str_or_null(json_object_get(v, "avatar"), g.avatar,
+                     sizeof g.avatar)) ||
         !json_is_integer(at) || !json_is_integer(ep) ||
         json_integer_value(ep) < 0 || !role ||
         (strcmp(role, "admin") != 0 && strcmp(role, "member") != 0) ||
@@ -628,4 +646,128 @@ ward_err ward_client_group_set_role(ward_client *c, int64_t id,
     json_decref(body);
     json_decref(reply);
     return e;
+}
+
+/* ---- the avatar ---- */
+
+typedef struct mem_reader {
+    const uint8_t *p;
+    size_t n, at;
+} mem_reader;
+
+static size_t read_mem(char *buf, size_t size, size_t n, void *ctx)
+{
+    mem_reader *m = ctx;
+    size_t k = size * n;
+    if (k > m->n - m->at)
+        k = m->n - m->at;
+    memcpy(buf, m->p + m->at, k);
+    m->at += k;
+    return k;
+}
+
+ward_err ward_client_group_set_avatar(ward_client *c, int64_t id,
+                                      const uint8_t *image, size_t n,
+                                      char *err, size_t errlen)
+{
+    char url[96];
+    json_t *reply = NULL;
+    int st = 0;
+    snprintf(url, sizeof url, "/v1/groups/%lld/avatar", (long long)id);
+    if (id <= 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "a group id is a positive number");
+        return WARD_ERR_INVALID_ARG;
+    }
+    if (!image) {
+        ward_err e = group_call(c, "DELETE", url, NULL, 200, &reply, id, NULL,
+                                err, errlen);
+        json_decref(reply);
+        return e;
+    }
+    ward_err e = ward_client_use_token(c, err, errlen);
+    if (!e) {
+        mem_reader m = {image, n, 0};
+        e = ward_http_put(c->http, url, n, read_mem, &m, &st, &reply, err,
+                          errlen);
+    }
+    if (e) {
+        json_decref(reply);
+        return e;
+    }
+    if (st == 200) {
+        json_decref(reply);
+        return WARD_OK;
+    }
+    if (strcmp(ward_http_error_code(reply), "withheld") == 0) {
+        char label[300];
+        label_of(c, id, label, sizeof label);
+        if (err && errlen)
+            snprintf(err, errlen,
+                     "the contact rules keep your messages from some members "
+                     "of %s, so you cannot change what they all see: another "
+                     "admin can",
+                     label);
+        json_decref(reply);
+        return WARD_ERR_FORBIDDEN;
+    }
+    return refusal(c, st, reply, id, NULL, err, errlen);
+}
+
+static size_t write_file(char *buf, size_t size, size_t n, void *ctx)
+{
+    return fwrite(buf, size, n, ctx) * size;
+}
+
+ward_err ward_client_group_save_avatar(ward_client *c, int64_t id,
+                                       const char *path, char *err,
+                                       size_t errlen)
+{
+    char url[96];
+    json_t *reply = NULL;
+    int st = 0;
+    snprintf(url, sizeof url, "/v1/groups/%lld/avatar", (long long)id);
+    ward_err e = ward_client_use_token(c, err, errlen);
+    if (e)
+        return e;
+    /* 0600 and never over a file that is there: written beside, then
+     * linked to |path| once whole (which fails if |path| exists). */
+    char tmp[4200];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.part", path) >= sizeof tmp) {
+        if (err && errlen)
+            snprintf(err, errlen, "the path is too long");
+        return WARD_ERR_INVALID_ARG;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        if (err && errlen)
+            snprintf(err, errlen, "cannot write '%s': %s", tmp,
+                     strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return WARD_ERR_IO;
+    }
+    e = ward_http_download(c->http, url, write_file, f, &st, &reply, err,
+                           errlen);
+    int closed = fclose(f);
+    if (!e && st == 200 && closed == 0 && link(tmp, path) == 0) {
+        unlink(tmp);
+        json_decref(reply);
+        return WARD_OK;
+    }
+    int saved_errno = errno;
+    unlink(tmp);
+    if (e) {
+        json_decref(reply);
+        return e;
+    }
+    if (st == 200) {
+        if (err && errlen)
+            snprintf(err, errlen, "cannot write '%s': %s", path,
+                     strerror(saved_errno));
+        json_decref(reply);
+        return WARD_ERR_IO;
+    }
+    return refusal(c, st, reply, id, NULL, err, errlen);
 }

@@ -201,8 +201,8 @@ static size_t on_download(char *p, size_t size, size_t n, void *ctx)
 
 /* One streamed exchange: a POST of |size| bytes from |read_fn|, or (no
  * |read_fn|) a GET whose 200 body goes to |write_fn|. */
-static ward_err stream(ward_http *h, const char *path, uint64_t size,
-                       ward_http_read_fn read_fn, void *rctx,
+static ward_err stream(ward_http *h, const char *method, const char *path,
+                       uint64_t size, ward_http_read_fn read_fn, void *rctx,
                        ward_http_write_fn write_fn, void *wctx, int *status,
                        json_t **reply, char *err, size_t errlen)
 {
@@ -221,6 +221,8 @@ static ward_err stream(ward_http *h, const char *path, uint64_t size,
         curl_easy_setopt(c, CURLOPT_READFUNCTION, read_fn);
         curl_easy_setopt(c, CURLOPT_READDATA, rctx);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)size);
+        if (method)
+            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_download);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
@@ -236,8 +238,16 @@ ward_err ward_http_upload(ward_http *h, const char *path, uint64_t size,
                           ward_http_read_fn read_fn, void *ctx, int *status,
                           json_t **reply, char *err, size_t errlen)
 {
-    return stream(h, path, size, read_fn, ctx, NULL, NULL, status, reply, err,
-                  errlen);
+    return stream(h, NULL, path, size, read_fn, ctx, NULL, NULL, status,
+                  reply, err, errlen);
+}
+
+ward_err ward_http_put(ward_http *h, const char *path, uint64_t size,
+                       ward_http_read_fn read_fn, void *ctx, int *status,
+                       json_t **reply, char *err, size_t errlen)
+{
+    return stream(h, "PUT", path, size, read_fn, ctx, NULL, NULL, status,
+                  reply, err, errlen);
 }
 
 ward_err ward_http_download(ward_http *h, const char *path,
@@ -245,8 +255,8 @@ ward_err ward_http_download(ward_http *h, const char *path,
                             int *status, json_t **reply, char *err,
                             size_t errlen)
 {
-    return stream(h, path, 0, NULL, NULL, write_fn, ctx, status, reply, err,
-                  errlen);
+    return stream(h, NULL, path, 0, NULL, NULL, write_fn, ctx, status, reply,
+                  err, errlen);
 }
 
 const char *ward_http_error_text(json_t *reply)

@@ -43,6 +43,10 @@ typedef size_t (*ward_http_write_fn)(char *buf, size_t size, size_t n,
 ward_err ward_http_upload(ward_http *h, const char *path, uint64_t size,
                           ward_http_read_fn read_fn, void *ctx, int *status,
                           json_t **reply, char *err, size_t errlen);
+/* The same with PUT. */
+ward_err ward_http_put(ward_http *h, const char *path, uint64_t size,
+                       ward_http_read_fn read_fn, void *ctx, int *status,
+                       json_t **reply, char *err, size_t errlen);
 /* GETs |path|: a 200's body goes to |write_fn|; another status's JSON
  * body comes back in |*reply|. */
 ward_err ward_http_download(ward_http *h, const char *path,

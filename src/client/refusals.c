@@ -78,6 +78,9 @@ static const refusal table[] = {
     {"invalid_group", "the server refused the group: {detail}"},
     {"withheld", "the contact rules keep your messages in the group from "
                  "{who}"},
+    {"no_avatar", "{who} has no avatar"},
+    {"image_refused", "this image cannot be used"},
+    {"invalid_avatar", "the server refused the image: {detail}"},
     {"membership_changed", "the group's members kept changing while "
                            "sending: try again"},
 };

@@ -29,8 +29,33 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Two images for avatars, and a hash list holding the first: the server
+# refuses, in any orientation, an image on its lists (--match-dir).
+python3 - "$work" <<'PY'
+import random, struct, sys, zlib
+def png(path, w, h, pix):
+    raw = b''.join(b'\x00' + bytes(pix[y * w * 3:(y + 1) * w * 3]) for y in range(h))
+    def chunk(t, d):
+        return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+    open(path, 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
+                           + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+r = random.Random(7)
+blocks = [[r.randrange(256) for _ in range(8)] for _ in range(8)]
+for name, at in (('known', lambda x, y: blocks[y // 8][x // 8]),
+                 ('known-turned', lambda x, y: blocks[x // 8][(63 - y) // 8]),
+                 ('avatar', lambda x, y: 255 * ((x // 8 + y // 8) % 2))):
+    pix = []
+    for y in range(64):
+        for x in range(64):
+            pix += [at(x, y)] * 3
+    png(sys.argv[1] + '/' + name + '.png', 64, 64, pix)
+PY
+"$ward" hash --format text "$work/known.png" 2>/dev/null | cut -d, -f1 >"$work/known.pdq"
+"$ward" list import known "$work/known.pdq" --lists "$work/lists" >/dev/null 2>&1 ||
+  { echo "test_group_e2e: cannot make the hash list"; exit 1; }
+
 "$ward" serve --listen 127.0.0.1:0 --port-file "$work/port" --data "$data" \
-  --pwhash min 2>>"$work/server.log" &
+  --match-dir "$work/lists" --pwhash min 2>>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 1 200); do [ -s "$work/port" ] && break; sleep 0.05; done
 [ -s "$work/port" ] || { echo "test_group_e2e: the server did not start"; tail "$work/server.log"; exit 1; }
@@ -274,6 +299,35 @@ as kid group ls
 check "kid is in no group" err_has "you are in no group"
 as alice group ls "Book club"
 check "kid is no longer a member" not grep -q "^  kid" "$work/out"
+
+# ---------------------------------------------------------------------
+# The avatar: an image the server sees, checked against its hash lists.
+as alice group avatar "Book club" "$work/known.png"
+check "an avatar on a hash list: exit 1" [ "$rc" -eq 1 ]
+check "an avatar on a hash list: said" err_has "this image cannot be used"
+as alice group avatar "Book club" "$work/known-turned.png"
+check "the same image turned: refused too" err_has "this image cannot be used"
+as bob group avatar "Book club" "$work/avatar.png"
+check "a member who is not admin cannot set it" err_has 'only the admins of "Book club" can do that'
+as alice group avatar "Book club" "$work/avatar.png"
+check "set: exit 0 ($(cat "$work/err"))" [ "$rc" -eq 0 ]
+check "set: said" out_has 'set the avatar of "Book club"'
+as dave group ls "Book club"
+check "dave sees that it has one" grep -qE '^avatar: [0-9a-f]{32} ' "$work/out"
+as dave group avatar "Book club" --save "$work/dave-avatar.png"
+check "dave saves it ($(cat "$work/err"))" [ "$rc" -eq 0 ]
+check "byte for byte" cmp -s "$work/avatar.png" "$work/dave-avatar.png"
+check "saved 0600" [ "$(stat -c %a "$work/dave-avatar.png")" = 600 ]
+as dave group avatar "Book club" --save "$work/dave-avatar.png"
+check "not over a file that is there" [ "$rc" -eq 1 ]
+as alice group avatar "Book club" "$work/carol1"
+check "not an image: refused" err_has "JPEG, PNG, GIF or WebP"
+metrics=$(curl -s "$url/metrics")
+check "refusals counted in /metrics" grep -qx 'ward_images_matched_total 2' <<<"$metrics"
+as alice group avatar "Book club" --remove
+check "removed ($(cat "$work/err"))" out_has 'removed the avatar of "Book club"'
+as dave group avatar "Book club" --save "$work/none.png"
+check "none to save" err_has 'has no avatar'
 
 # ---------------------------------------------------------------------
 # Roles.
