@@ -75,6 +75,8 @@ static const struct {
     {"GET", "/v1/groups", 0},
     /* a bundle fetch in a group's context */
     {"GET", "/v1/keys/bob", 2},
+    /* a group's avatar: the body is an image */
+    {"PUT", "/v1/groups/%G/avatar", 0},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -265,6 +267,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                     "\"AQID\",\"commitment\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
                     "AAAAAAAAAAAA=\"}";
     fuzz_write_seed("ws-handover", wsh, sizeof wsh - 1);
+    /* a 2x2 PNG */
+    static const uint8_t png[] = {
+        29, 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I',
+        'H', 'D', 'R', 0, 0, 0, 2, 0, 0, 0, 2, 8, 2, 0, 0, 0, 0xfd, 0xd4,
+        0x9a, 0x73, 0, 0, 0, 16, 'I', 'D', 'A', 'T', 0x78, 0xda, 0x63, 0xf8,
+        0xcf, 0xc0, 0x00, 0x44, 0x0c, 0x10, 0x0a, 0x00, 0x1f, 0xee, 0x03,
+        0xfd, 0x63, 0x5e, 0xbb, 0x5b, 0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae,
+        'B', 0x60, 0x82};
+    fuzz_write_seed("route29-png", png, sizeof png);
     uint8_t wsg[] = "\x84{\"group\":1,\"type\":4,\"body\":\"AQID\","
                     "\"commitment\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
                     "=\",\"epoch\":1}";

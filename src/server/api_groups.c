@@ -445,7 +445,8 @@ static int avatar_check(ward_api *api, const uint8_t *p, size_t n,
                                    : NULL;
     ward_image img;
     char why[160] = "";
-    ward_media_opts mo = {.max_pixels = 40000000};
+    /* A picture for a group, decoded on the event loop: small. */
+    ward_media_opts mo = {.max_pixels = 4000000};
     if (!*type) {
         ward_resp_error(resp, 400, "invalid_avatar",
                         "the body must be a JPEG, PNG, GIF or WebP image");
