@@ -79,6 +79,19 @@ static ward_err ensure_row(ward_client_state *cs, int64_t gid)
     return done(s);
 }
 
+/* Room for one more of |n| in |*arr| (|*cap| long). */
+static ward_err grow(gs_member **arr, size_t *cap, size_t n)
+{
+    if (n < *cap)
+        return WARD_OK;
+    size_t nc = *cap ? *cap * 2 : 16;
+    gs_member *p = realloc(*arr, nc * sizeof *p);
+    if (!p)
+        return WARD_ERR_NOMEM;
+    *arr = p, *cap = nc;
+    return WARD_OK;
+}
+
 ward_err ward_gs_get(ward_client_state *cs, int64_t gid, gs_group *out)
 {
     sqlite3_stmt *s = prep(cs, "SELECT name, epoch, members_epoch, "
@@ -217,15 +230,8 @@ ward_err ward_gs_members(ward_client_state *cs, int64_t gid, int holders,
     int rc;
     ward_err e = WARD_OK;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (len == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            gs_member *p = realloc(arr, nc * sizeof *p);
-            if (!p) {
-                e = WARD_ERR_NOMEM;
-                break;
-            }
-            arr = p, cap = nc;
-        }
+        if ((e = grow(&arr, &cap, len)))
+            break;
         gs_member *m = &arr[len++];
         memset(m, 0, sizeof *m);
         m->account = sqlite3_column_int64(s, 0);
@@ -479,15 +485,8 @@ ward_err ward_gs_pending_senders(ward_client_state *cs,
     int rc;
     ward_err e = WARD_OK;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            gs_member *p = realloc(pairs, nc * sizeof *p);
-            if (!p) {
-                e = WARD_ERR_NOMEM;
-                break;
-            }
-            pairs = p, cap = nc;
-        }
+        if ((e = grow(&pairs, &cap, n)))
+            break;
         const unsigned char *u = sqlite3_column_text(s, 1);
         memset(&pairs[n], 0, sizeof pairs[n]);
         pairs[n].account = sqlite3_column_int64(s, 0);

@@ -699,18 +699,6 @@ ward_err ward_client_group_set_avatar(ward_client *c, int64_t id,
         json_decref(reply);
         return WARD_OK;
     }
-    if (strcmp(ward_http_error_code(reply), "withheld") == 0) {
-        char label[300];
-        label_of(c, id, label, sizeof label);
-        if (err && errlen)
-            snprintf(err, errlen,
-                     "the contact rules keep your messages from some members "
-                     "of %s, so you cannot change what they all see: another "
-                     "admin can",
-                     label);
-        json_decref(reply);
-        return WARD_ERR_FORBIDDEN;
-    }
     return refusal(c, st, reply, id, NULL, err, errlen);
 }
 

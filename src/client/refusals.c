@@ -76,8 +76,8 @@ static const refusal table[] = {
     {"last_admin", "a group keeps at least one admin: make someone else "
                    "admin first"},
     {"invalid_group", "the server refused the group: {detail}"},
-    {"withheld", "the contact rules keep your messages in the group from "
-                 "{who}"},
+    /* The server says which case (a handover, or a group's details). */
+    {"withheld", "{detail}"},
     {"no_avatar", "{who} has no avatar"},
     {"image_refused", "this image cannot be used"},
     {"invalid_avatar", "the server refused the image: {detail}"},

@@ -354,6 +354,29 @@ static int get_one(ward_api *api, const ward_account *me, int64_t gid,
 static ward_err count_withheld(ward_api *api, const ward_account *me,
                                int64_t gid, size_t *n);
 
+/* A group's details and avatar are what every member sees, from the
+ * admin who set them: not from one the rules keep some member from (a
+ * block, a minor who does not follow it); another admin can. 0, or -1
+ * with the refusal written. */
+static int refuse_if_withheld(ward_api *api, const ward_account *me,
+                              int64_t gid, ward_http_resp *resp)
+{
+    size_t withheld = 0;
+    ward_err e = count_withheld(api, me, gid, &withheld);
+    if (e) {
+        ward_api_store_error(api, resp, e);
+        return -1;
+    }
+    if (!withheld)
+        return 0;
+    api->stats.policy_refused++;
+    ward_resp_error(resp, 403, "withheld",
+                    "the contact rules keep your messages from some members "
+                    "of this group, so you cannot change what they all see; "
+                    "another admin can");
+    return -1;
+}
+
 static int patch_one(ward_api *api, const ward_http_req *req,
                      const ward_account *me, int64_t gid,
                      ward_http_resp *resp)
@@ -384,23 +407,8 @@ static int patch_one(ward_api *api, const ward_http_req *req,
     }
     if (av && json_is_null(av))
         avatar = ""; /* removes it */
-    /* The details are text every member reads, from this admin: not from
-     * one the rules keep some member from (a block, a minor who does not
-     * follow it). Another admin can change them. */
-    size_t withheld = 0;
-    ward_err w = count_withheld(api, me, gid, &withheld);
-    if (w) {
-        ward_api_store_error(api, resp, w);
+    if (refuse_if_withheld(api, me, gid, resp))
         goto out;
-    }
-    if (withheld) {
-        api->stats.policy_refused++;
-        ward_resp_error(resp, 403, "withheld",
-                        "the contact rules keep your messages from some "
-                        "members of this group, so you cannot change what "
-                        "they all read; another admin can");
-        goto out;
-    }
     ward_err e =
         avatar ? ward_store_group_avatar_set(api->st, gid, me->id, NULL, 0,
                                              NULL, NULL, ward_api_now(api),
@@ -528,22 +536,8 @@ static int avatar_req(ward_api *api, const ward_http_req *req,
     const char *type = NULL;
     char id[WARD_BLOB_ID_LEN + 1] = "";
     if (put) {
-        /* Shown to every member, from this admin: not from one the rules
-         * keep some member from. */
-        size_t withheld = 0;
-        ward_err w = count_withheld(api, me, gid, &withheld);
-        if (w) {
-            ward_api_store_error(api, resp, w);
+        if (refuse_if_withheld(api, me, gid, resp))
             return WARD_API_DONE;
-        }
-        if (withheld) {
-            api->stats.policy_refused++;
-            ward_resp_error(resp, 403, "withheld",
-                            "the contact rules keep your messages from some "
-                            "members of this group, so you cannot change what "
-                            "they all see; another admin can");
-            return WARD_API_DONE;
-        }
         /* Decoding and hashing run on the event loop (up to about 0.1 s
          * for 4 million pixels): out of the budget of group changes. */
         if (group_budget(api, me, resp) ||
@@ -975,17 +969,8 @@ static int group_send(ward_api *api, const ward_account *me,
                         "bytes, base64)");
         goto fail;
     }
-    int b64 = ward_json_b64(body, "body", api->cfg.max_message, &p.body);
-    if (b64 == WARD_B64_TOO_BIG) {
-        ward_resp_error(resp, 413, "message_too_large",
-                        "the message is larger than the server allows");
+    if (ward_api_message_body(api, body, &p.body, resp))
         goto fail;
-    }
-    if (b64 || p.body.len == 0) {
-        ward_resp_error(resp, 400, "invalid_message",
-                        "body must be non-empty base64");
-        goto fail;
-    }
     json_t *unkeyed = json_object_get(body, "unkeyed");
     if (unkeyed && !names_ok(unkeyed, api->cfg.max_group_members)) {
         ward_resp_error(resp, 400, "invalid_message",
@@ -998,17 +983,8 @@ static int group_send(ward_api *api, const ward_account *me,
         membership_changed(resp, g.epoch);
         goto fail;
     }
-    if (!api->frank) {
-        ward_resp_error(resp, 503, "no_franking_key",
-                        "the server has no franking key");
+    if (ward_api_may_send(api, me, now, resp))
         goto fail;
-    }
-    if (!ward_ratelimit_take(api->send_by_account, me->username, now)) {
-        api->stats.rate_limited++;
-        ward_resp_error(resp, 429, "rate_limited",
-                        "sending too fast; slow down");
-        goto fail;
-    }
     ward_err e = recipients_of(api, me, gid, &rc);
     if (e) {
         ward_api_store_error(api, resp, e);

@@ -171,6 +171,15 @@ int ward_api_refuse_account(ward_api *api, const ward_account *acct,
 int ward_api_query_ints(const char *q, const char *const *names,
                         int64_t *vals);
 
+/* What a direct send and a group send check alike (api_messages.c), 0 or
+ * -1 with the refusal written: the "body" of |body| (base64, 1 byte to
+ * --max-message) into |out|; that the server can frank and |me| is not
+ * sending too fast (one send taken from its budget). */
+int ward_api_message_body(ward_api *api, json_t *body, ward_buf *out,
+                          ward_http_resp *resp);
+int ward_api_may_send(ward_api *api, const ward_account *me, int64_t now,
+                      ward_http_resp *resp);
+
 /* The pending array has room for one more send; -1 when out of memory. */
 int ward_api_pending_room(ward_api *api);
 

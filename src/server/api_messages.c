@@ -52,6 +52,40 @@ int ward_api_pending_room(ward_api *api)
                         api->n_pending, sizeof *api->pending);
 }
 
+int ward_api_message_body(ward_api *api, json_t *body, ward_buf *out,
+                          ward_http_resp *resp)
+{
+    int b64 = ward_json_b64(body, "body", api->cfg.max_message, out);
+    if (b64 == WARD_B64_TOO_BIG) {
+        ward_resp_error(resp, 413, "message_too_large",
+                        "the message is larger than the server allows");
+        return -1;
+    }
+    if (b64 || out->len == 0) {
+        ward_resp_error(resp, 400, "invalid_message",
+                        "body must be non-empty base64");
+        return -1;
+    }
+    return 0;
+}
+
+int ward_api_may_send(ward_api *api, const ward_account *me, int64_t now,
+                      ward_http_resp *resp)
+{
+    if (!api->frank) {
+        ward_resp_error(resp, 503, "no_franking_key",
+                        "the server has no franking key");
+        return -1;
+    }
+    if (!ward_ratelimit_take(api->send_by_account, me->username, now)) {
+        api->stats.rate_limited++;
+        ward_resp_error(resp, 429, "rate_limited",
+                        "sending too fast; slow down");
+        return -1;
+    }
+    return 0;
+}
+
 /* The checks and the queueing that HTTP and WebSocket sends share;
  * |body| is borrowed. */
 static int send_checked(ward_api *api, const ward_account *me, json_t *body,
@@ -82,17 +116,8 @@ static int send_checked(ward_api *api, const ward_account *me, json_t *body,
                         "for a sender-key handover, the group's id");
         goto fail;
     }
-    int b64 = ward_json_b64(body, "body", api->cfg.max_message, &p.body);
-    if (b64 == WARD_B64_TOO_BIG) {
-        ward_resp_error(resp, 413, "message_too_large",
-                        "the message is larger than the server allows");
+    if (ward_api_message_body(api, body, &p.body, resp))
         goto fail;
-    }
-    if (b64 || p.body.len == 0) {
-        ward_resp_error(resp, 400, "invalid_message",
-                        "body must be non-empty base64");
-        goto fail;
-    }
     if (ward_api_account_named(api, to, resp, &them))
         goto fail;
     /* A handover in a group's context is governed by the group's rules
@@ -100,17 +125,8 @@ static int send_checked(ward_api *api, const ward_account *me, json_t *body,
     if (group ? ward_api_group_reach(api, me, &them, (int64_t)group, resp)
               : ward_api_policy_check(api, me, &them, WARD_ENTRY_SEND, resp))
         goto fail;
-    if (!api->frank) {
-        ward_resp_error(resp, 503, "no_franking_key",
-                        "the server has no franking key");
+    if (ward_api_may_send(api, me, now, resp))
         goto fail;
-    }
-    if (!ward_ratelimit_take(api->send_by_account, me->username, now)) {
-        api->stats.rate_limited++;
-        ward_resp_error(resp, 429, "rate_limited",
-                        "sending too fast; slow down");
-        goto fail;
-    }
     if (room_for_one((void **)&api->pending, &api->cap_pending,
                      api->n_pending, sizeof *api->pending)) {
         ward_resp_error(resp, 503, "busy", "out of memory");

@@ -258,7 +258,7 @@ as bob send --group "Book club" "bob to all"
 check "bob's send goes to the others ($(cat "$work/err"))" [ "$rc" -eq 0 ]
 check "bob told one member is kept from it ($(cat "$work/out"))" out_has "1 kept from it by blocks or the contact rules"
 check "bob told nobody else lacks his key" not out_has "cannot read it"
-check "bob told who" err_has "kid does not get your messages in \"Book club\": the contact rules keep your messages in the group from kid"
+check "bob told who" err_has "kid does not get your messages in \"Book club\": the contact rules keep your messages in this group from this account"
 check "no age in it" not grep -qiwE "minor|child|18|age" "$work/err"
 check "nothing of bob's queued for kid" test "$(queued_group_msgs kid "$gid" bob)" = 0
 as kid recv
